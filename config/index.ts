@@ -1,0 +1,2 @@
+export { configSchema, type GatewayConfig, type DialRule, type AudioCodecName } from './schema.ts';
+export { loadConfigFile, parseConfig, ConfigError } from './load.ts';
