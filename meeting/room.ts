@@ -1,0 +1,202 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { MeetingLogger } from './logger.ts';
+import { routerMediaCodecs } from './media-codecs.ts';
+import { MeetingPeer } from './peer.ts';
+import type { NotificationName, PeerInfo } from './protocol.ts';
+
+/** Where WebRTC transports listen and what they announce. */
+export interface RtcListenConfig {
+  /** Local IP the RTC sockets bind to. Default 127.0.0.1. */
+  listenIp: string;
+  /** IP or hostname written into ICE candidates instead of listenIp. Default none. */
+  announcedAddress?: string;
+  /** Inclusive RTC port range. Default mediasoup's 10000-59999. */
+  portRange?: { min: number; max: number };
+}
+
+export interface RoomEvents {
+  /** The room closed (last peer left, admin close or worker death). Emitted once. */
+  closed: [reason: string];
+}
+
+/**
+ * One meeting: a mediasoup router, its peers and an active-speaker observer.
+ * Closing is idempotent: every peer gets `roomClosed`, then the router closes, which closes
+ * every transport, producer and consumer of the room.
+ */
+export class Room extends EventEmitter<RoomEvents> {
+  readonly peers = new Map<string, MeetingPeer>();
+  private closedFlag = false;
+
+  private constructor(
+    readonly id: string,
+    private readonly router: types.Router,
+    private readonly speakerObserver: types.ActiveSpeakerObserver,
+    private readonly rtc: RtcListenConfig,
+    private readonly log: MeetingLogger,
+  ) {
+    super();
+    router.observer.on('close', () => this.close('router closed'));
+    speakerObserver.on('dominantspeaker', ({ producer }) => {
+      const peerId = (producer.appData as { peerId?: string }).peerId;
+      if (peerId) this.broadcast('activeSpeaker', { peerId });
+    });
+  }
+
+  static async create(worker: types.Worker, id: string, rtc: RtcListenConfig, log: MeetingLogger): Promise<Room> {
+    const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs, appData: { roomId: id } });
+    const observer = await router.createActiveSpeakerObserver({ interval: 500 });
+    return new Room(id, router, observer, rtc, log);
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  get rtpCapabilities(): types.RtpCapabilities {
+    return this.router.rtpCapabilities;
+  }
+
+  peerInfos(except?: MeetingPeer): PeerInfo[] {
+    return [...this.peers.values()].filter((p) => p !== except).map((p) => p.info());
+  }
+
+  addPeer(peer: MeetingPeer): void {
+    if (this.closedFlag) throw new Error('room is closed');
+    this.broadcast('peerJoined', { peerId: peer.id, displayName: peer.displayName, kind: peer.kind });
+    this.peers.set(peer.id, peer);
+  }
+
+  /** The peer left (socket closed or `leave`); the room closes when it was the last one. */
+  removePeer(peer: MeetingPeer): void {
+    if (this.peers.get(peer.id) !== peer) return;
+    this.peers.delete(peer.id);
+    peer.close();
+    this.broadcast('peerLeft', { peerId: peer.id });
+    if (this.peers.size === 0) this.close('last peer left');
+  }
+
+  async createTransport(peer: MeetingPeer, direction: 'send' | 'recv' | 'both'): Promise<Record<string, unknown>> {
+    const { listenIp, announcedAddress, portRange } = this.rtc;
+    const listen = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({
+      protocol,
+      ip: listenIp,
+      ...(announcedAddress ? { announcedAddress } : {}),
+      ...(portRange ? { portRange } : {}),
+    });
+    const transport = await this.router.createWebRtcTransport({
+      listenInfos: [listen('udp'), listen('tcp')],
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { peerId: peer.id, direction },
+    });
+    if (peer.closed) {
+      transport.close();
+      throw new Error('peer left');
+    }
+    peer.transports.set(transport.id, transport);
+    transport.observer.on('close', () => peer.transports.delete(transport.id));
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') {
+        this.log.warn('transport DTLS ended', { roomId: this.id, peerId: peer.id, transportId: transport.id, state });
+      }
+    });
+    return {
+      transportId: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async produce(
+    peer: MeetingPeer,
+    transportId: string,
+    kind: types.MediaKind,
+    rtpParameters: types.RtpParameters,
+    appData: Record<string, unknown> = {},
+  ): Promise<string> {
+    const transport = peer.transport(transportId);
+    const producer = await transport.produce({ kind, rtpParameters, appData: { ...appData, peerId: peer.id } });
+    peer.producers.set(producer.id, producer);
+    producer.observer.on('close', () => {
+      peer.producers.delete(producer.id);
+      if (!this.closedFlag) this.broadcast('producerClosed', { producerId: producer.id, peerId: peer.id }, peer);
+    });
+    if (kind === 'audio') {
+      this.speakerObserver.addProducer({ producerId: producer.id }).catch((err: Error) => {
+        this.log.debug('active speaker observer refused producer', { roomId: this.id, error: err.message });
+      });
+    }
+    this.broadcast(
+      'newProducer',
+      { peerId: peer.id, displayName: peer.displayName, producerId: producer.id, kind },
+      peer,
+    );
+    return producer.id;
+  }
+
+  closeProducer(peer: MeetingPeer, producerId: string): void {
+    const producer = peer.producers.get(producerId);
+    if (!producer) throw new Error(`no such producer: ${producerId}`);
+    producer.close();
+  }
+
+  async consume(peer: MeetingPeer, transportId: string, producerId: string): Promise<Record<string, unknown>> {
+    if (!peer.rtpCapabilities) throw new Error('setRtpCapabilities first');
+    const transport = peer.transport(transportId);
+    const owner = [...this.peers.values()].find((p) => p.producers.has(producerId));
+    if (!owner) throw new Error(`no such producer: ${producerId}`);
+    if (!this.router.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
+      throw new Error('cannot consume: no common codec');
+    }
+    const consumer = await transport.consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true });
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.on('close', () => peer.consumers.delete(consumer.id));
+    consumer.on('producerclose', () => {
+      peer.consumers.delete(consumer.id);
+      peer.notify('consumerClosed', { consumerId: consumer.id, producerId });
+    });
+    return {
+      consumerId: consumer.id,
+      producerId,
+      peerId: owner.id,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters,
+      paused: true,
+    };
+  }
+
+  /** Notify every peer except `except`. */
+  broadcast(notification: NotificationName, data: Record<string, unknown>, except?: MeetingPeer): void {
+    for (const p of this.peers.values()) if (p !== except) p.notify(notification, data);
+  }
+
+  close(reason: string): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const p of this.peers.values()) {
+      p.notify('roomClosed', { roomId: this.id, reason });
+      p.close();
+    }
+    this.peers.clear();
+    if (!this.router.closed) this.router.close();
+    this.log.info('room closed', { roomId: this.id, reason });
+    this.emit('closed', reason);
+  }
+
+  counts(): { peers: number; transports: number; producers: number; consumers: number } {
+    let transports = 0;
+    let producers = 0;
+    let consumers = 0;
+    for (const p of this.peers.values()) {
+      transports += p.transports.size;
+      producers += p.producers.size;
+      consumers += p.consumers.size;
+    }
+    return { peers: this.peers.size, transports, producers, consumers };
+  }
+}
