@@ -1,0 +1,224 @@
+import { randomInt } from 'node:crypto';
+import type { CallMedia, PortAllocator } from '../bridge/index.ts';
+import type { Dialog, IncomingInvite } from '../sip/index.ts';
+import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import type { Logger } from './logger.ts';
+import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
+import { negotiateOffer, OfferRejected, type CodecPolicy } from './sdp/negotiate.ts';
+
+/** Why and how a call ended: one record per call, for logs, metrics and CDRs. */
+export interface CallEnd {
+  by: 'room' | 'meeting' | 'gateway';
+  reason: string;
+  /** The SIP final status when the call never got answered. */
+  status?: number;
+}
+
+export interface CallSummary {
+  callId: string;
+  roomId: string;
+  caller: string;
+  state: CallState;
+  startedAt: number;
+  answeredAt?: number;
+}
+
+type CallState = 'joining' | 'active' | 'ended';
+
+/** What an inbound call needs from the gateway around it. */
+export interface InboundCallDeps {
+  invite: IncomingInvite;
+  roomId: string;
+  codecs: CodecPolicy;
+  mediaAddress: { bind: string; advertised: string };
+  ports: PortAllocator;
+  createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger }) => Promise<CallMedia>;
+  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
+  joinTimeoutMs: number;
+  logger: Logger;
+  onEnded: (call: InboundCall, end: CallEnd) => void;
+}
+
+/** The meeting could not be joined in time or at all: the caller gets 503 (RFC 3261 21.5.4). */
+class MeetingUnavailable extends Error {
+  override readonly name = 'MeetingUnavailable';
+}
+
+/**
+ * One call from a room terminal into a meeting: the call lifecycle tier. Signalling lives in the
+ * SIP dialog, media in CallMedia and the meeting leg; every end goes through `closeWith`.
+ */
+export class InboundCall {
+  readonly callId: string;
+  private state: CallState = 'joining';
+  private readonly startedAt = Date.now();
+  private answeredAt?: number;
+  private media?: CallMedia;
+  private leg?: MeetingLeg;
+  private dialog?: Dialog;
+  private cancelled = false;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: InboundCallDeps) {
+    this.callId = deps.invite.callId;
+    this.log = deps.logger.child({ callId: this.callId, roomId: deps.roomId });
+  }
+
+  summary(): CallSummary {
+    return {
+      callId: this.callId,
+      roomId: this.deps.roomId,
+      caller: this.deps.invite.fromUri,
+      state: this.state,
+      startedAt: this.startedAt,
+      ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
+    };
+  }
+
+  /** Answers the INVITE once the meeting leg is up, or refuses it with the right status. */
+  async run(): Promise<void> {
+    const { invite } = this.deps;
+    invite.on('cancel', () => {
+      this.cancelled = true;
+      this.closeWith({ by: 'room', reason: 'cancelled before answer', status: 487 });
+    });
+    if (!invite.offerSdp) {
+      // DEVIATION(RFC 3261 13.2.1): delayed offer (INVITE without SDP) is completed in issue #3.
+      this.refuse(488, 'An SDP offer is required', 304);
+      return;
+    }
+    let negotiation;
+    try {
+      negotiation = negotiateOffer(invite.offerSdp, this.deps.codecs);
+    } catch (err) {
+      if (!(err instanceof OfferRejected)) throw err;
+      this.refuse(err.status, err.message, err.warnCode);
+      return;
+    }
+    try {
+      this.media = await this.deps.createMedia({
+        ports: this.deps.ports,
+        bindAddress: this.deps.mediaAddress.bind,
+        logger: this.log,
+      });
+      if (this.isOver()) return this.releaseResources();
+      this.leg = await this.joinWithTimeout(negotiation.negotiated.video !== undefined);
+      if (this.isOver()) return this.releaseResources();
+    } catch (err) {
+      const unavailable = err instanceof MeetingUnavailable;
+      this.log.warn('cannot join meeting', { error: (err as Error).message });
+      this.refuse(unavailable ? 503 : 500, unavailable ? 'Meeting unavailable' : 'Gateway error');
+      return;
+    }
+    const media = this.media;
+    const leg = this.leg;
+    media.setRemote(negotiation.negotiated);
+    media.attachCloud(leg);
+    leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
+    media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
+
+    const answer = negotiation.answer({
+      address: this.deps.mediaAddress.advertised,
+      audioPort: media.audioPort,
+      videoPort: media.videoPort,
+      sessionId: String(randomInt(1, 2 ** 47)),
+      sessionVersion: 1,
+    });
+    try {
+      this.dialog = await invite.accept({ sdp: answer });
+    } catch (err) {
+      this.closeWith({ by: 'gateway', reason: `no ACK for 200 OK: ${(err as Error).message}` });
+      return;
+    }
+    if (this.isOver()) {
+      void this.dialog.bye().catch(() => undefined);
+      return;
+    }
+    this.state = 'active';
+    this.answeredAt = Date.now();
+    this.log.info('call answered', { caller: invite.fromUri, audio: negotiation.negotiated.audio?.codec, video: !!negotiation.negotiated.video });
+    this.wireDialog(this.dialog);
+  }
+
+  private wireDialog(dialog: Dialog): void {
+    dialog.on('terminated', (why) => {
+      this.closeWith({ by: why.by === 'remote' ? 'room' : 'gateway', reason: why.reason ?? `dialog ended (${why.by})` });
+    });
+    dialog.on('info', (req, respond) => {
+      const contentType = req.header('content-type');
+      if (isPictureFastUpdate(contentType, req.bodyText())) {
+        this.media?.onRoomKeyframeRequest();
+        respond(200);
+        return;
+      }
+      // RFC 6086 4.2.2 / RFC 3261 21.4.13: legacy INFO with a body we do not understand.
+      respond(415);
+    });
+  }
+
+  private async joinWithTimeout(video: boolean): Promise<MeetingLeg> {
+    const { invite, roomId } = this.deps;
+    const displayName = invite.fromDisplayName || userOf(invite.fromUri) || 'Room';
+    let timer: NodeJS.Timeout | undefined;
+    const join = this.deps.joinMeeting({ roomId, displayName, video, logger: this.log });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new MeetingUnavailable(`join timed out after ${this.deps.joinTimeoutMs} ms`)), this.deps.joinTimeoutMs);
+    });
+    try {
+      return await Promise.race([join, timeout]);
+    } catch (err) {
+      // A join that completes after the timeout must not leak its leg.
+      void join.then((leg) => leg.leave()).catch(() => undefined);
+      throw err instanceof MeetingUnavailable ? err : new MeetingUnavailable((err as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private sendPictureFastUpdate(): void {
+    if (this.state !== 'active' || !this.dialog) return;
+    this.dialog.info(MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody()).then(
+      (status) => {
+        if (status >= 300) this.log.debug('picture_fast_update INFO refused', { status });
+      },
+      (err: Error) => this.log.debug('picture_fast_update INFO failed', { error: err.message }),
+    );
+  }
+
+  private refuse(status: number, reason: string, warnCode?: number): void {
+    if (this.isOver()) return;
+    const headers: Record<string, string> = {};
+    // RFC 3261 20.43: Warning: warn-code SP warn-agent SP warn-text
+    if (warnCode) headers['Warning'] = `${warnCode} roomgate "${reason.replace(/"/g, "'")}"`;
+    if (status === 503) headers['Retry-After'] = '30';
+    this.deps.invite.reject(status, status === 488 ? 'Not Acceptable Here' : undefined, headers);
+    this.closeWith({ by: 'gateway', reason, status });
+  }
+
+  private isOver(): boolean {
+    return this.state === 'ended' || this.cancelled;
+  }
+
+  /** The single end of every call: idempotent; frees media, the meeting leg and the dialog. */
+  closeWith(end: CallEnd): void {
+    if (this.state === 'ended') return;
+    const wasActive = this.state === 'active';
+    this.state = 'ended';
+    if (wasActive && end.by !== 'room' && this.dialog) {
+      void this.dialog.bye().catch((err: Error) => this.log.debug('BYE failed', { error: err.message }));
+    }
+    this.releaseResources();
+    const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
+    this.log.info('call ended', { by: end.by, reason: end.reason, status: end.status, durationMs });
+    this.deps.onEnded(this, end);
+  }
+
+  private releaseResources(): void {
+    this.media?.close();
+    if (this.leg) void this.leg.leave().catch(() => undefined);
+  }
+}
+
+function userOf(uri: string): string | undefined {
+  return /^sips?:([^@;>]+)@/i.exec(uri.replace(/^<|>$/g, ''))?.[1];
+}

@@ -1,0 +1,236 @@
+import sdpTransform from 'sdp-transform';
+import type { AudioCodecName } from '../../config/index.ts';
+
+/** What was agreed with the room, in the shape the media bridge takes (bridge NegotiatedMedia). */
+export interface NegotiatedMedia {
+  address: string;
+  audio?: {
+    port: number;
+    payloadType: number;
+    codec: AudioCodecName;
+    clockRate: number;
+    channels: number;
+    ptimeMs: number;
+    telephoneEventPt?: number;
+  };
+  video?: { port: number; payloadType: number; codec: 'H264'; fmtp?: string };
+}
+
+/** The offer cannot be answered; `status` and `warning` go into the SIP response. */
+export class OfferRejected extends Error {
+  override readonly name = 'OfferRejected';
+  constructor(
+    message: string,
+    /** RFC 3261 21.4.26 488 Not Acceptable Here, or 400 for an unparsable body. */
+    readonly status: 488 | 400,
+    /** RFC 3261 20.43 warn-code: 304 media type not available, 305 incompatible media format. */
+    readonly warnCode: 304 | 305 | 399,
+  ) {
+    super(message);
+  }
+}
+
+export interface CodecPolicy {
+  audio: readonly AudioCodecName[];
+  video: readonly 'H264'[];
+}
+
+/** Our local ports and address to put in the answer. */
+export interface LocalMedia {
+  address: string;
+  audioPort: number;
+  videoPort: number;
+  sessionId: string;
+  sessionVersion: number;
+}
+
+/** The answer we will send, per offered m-line, and the media agreement it implies. */
+export interface Negotiation {
+  negotiated: NegotiatedMedia;
+  answer: (local: LocalMedia) => string;
+}
+
+type MediaSection = sdpTransform.MediaDescription;
+
+// RFC 3551 6: static payload types we understand without an rtpmap.
+const STATIC_PT: Record<number, { codec: string; rate: number; channels: number }> = {
+  0: { codec: 'PCMU', rate: 8000, channels: 1 },
+  8: { codec: 'PCMA', rate: 8000, channels: 1 },
+};
+
+interface OfferedFormat {
+  pt: number;
+  codec: string;
+  rate: number;
+  channels: number;
+  fmtp?: string;
+}
+
+/** RFC 3264 6: builds an answer to `offerSdp` that keeps every m-line, accepting what we support. */
+export function negotiateOffer(offerSdp: string, policy: CodecPolicy): Negotiation {
+  let offer: sdpTransform.SessionDescription;
+  try {
+    offer = sdpTransform.parse(offerSdp);
+  } catch (err) {
+    throw new OfferRejected(`unparsable SDP: ${(err as Error).message}`, 400, 399);
+  }
+  if (!offer.media || offer.media.length === 0) throw new OfferRejected('SDP offer has no m= line', 488, 304);
+
+  const sessionAddress = offer.connection?.ip;
+  const accepted: { section: MediaSection; format?: OfferedFormat; telephoneEvent?: OfferedFormat }[] = [];
+  const negotiated: NegotiatedMedia = { address: '' };
+
+  for (const section of offer.media) {
+    const plain = /^RTP\/AVPF?$/i.test(section.protocol); // SRTP (RTP/SAVP) comes with #4
+    const formats = offeredFormats(section);
+    if (section.type === 'audio' && !negotiated.audio && plain && section.port !== 0) {
+      const choice = firstSupportedAudio(formats, policy.audio);
+      if (choice) {
+        const te = formats.find((f) => f.codec.toLowerCase() === 'telephone-event' && f.rate === choice.rate);
+        negotiated.audio = {
+          port: section.port,
+          payloadType: choice.pt,
+          codec: canonicalAudio(choice.codec)!,
+          clockRate: choice.rate,
+          channels: choice.channels,
+          ptimeMs: section.ptime ?? 20,
+          ...(te ? { telephoneEventPt: te.pt } : {}),
+        };
+        negotiated.address ||= section.connection?.ip ?? sessionAddress ?? '';
+        accepted.push({ section, format: choice, ...(te ? { telephoneEvent: te } : {}) });
+        continue;
+      }
+    }
+    if (section.type === 'video' && !negotiated.video && plain && section.port !== 0 && policy.video.includes('H264')) {
+      const h264 = chooseH264(formats);
+      if (h264) {
+        negotiated.video = { port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}) };
+        negotiated.address ||= section.connection?.ip ?? sessionAddress ?? '';
+        accepted.push({ section, format: h264 });
+        continue;
+      }
+    }
+    accepted.push({ section });
+  }
+
+  if (!negotiated.audio) {
+    const offeredNames = offer.media
+      .filter((m) => m.type === 'audio')
+      .flatMap((m) => offeredFormats(m).map((f) => f.codec))
+      .join(' ');
+    throw new OfferRejected(
+      `no supported audio codec offered (offered: ${offeredNames || 'none'}; supported: ${policy.audio.join(' ')})`,
+      488,
+      305,
+    );
+  }
+  if (!negotiated.address || negotiated.address === '0.0.0.0') {
+    throw new OfferRejected('SDP offer has no usable connection address', 488, 399);
+  }
+
+  return { negotiated, answer: (local) => buildAnswer(offer, accepted, local) };
+}
+
+function offeredFormats(section: MediaSection): OfferedFormat[] {
+  const pts = String(section.payloads ?? '')
+    .split(/\s+/)
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number);
+  return pts.flatMap((pt) => {
+    const rtp = section.rtp?.find((r) => r.payload === pt);
+    const fmtp = section.fmtp?.find((f) => f.payload === pt)?.config;
+    if (rtp) {
+      return [{ pt, codec: rtp.codec, rate: rtp.rate ?? 8000, channels: Number(rtp.encoding ?? 1), ...(fmtp ? { fmtp } : {}) }];
+    }
+    const known = STATIC_PT[pt];
+    return known ? [{ pt, codec: known.codec, rate: known.rate, channels: known.channels }] : [];
+  });
+}
+
+function canonicalAudio(codec: string): AudioCodecName | undefined {
+  const upper = codec.toUpperCase();
+  if (upper === 'PCMU') return 'PCMU';
+  if (upper === 'PCMA') return 'PCMA';
+  if (upper === 'OPUS') return 'opus';
+  return undefined;
+}
+
+/** RFC 3264 6.1: the answerer should honour the offerer's order; we take the first we support. */
+function firstSupportedAudio(formats: OfferedFormat[], supported: readonly AudioCodecName[]): OfferedFormat | undefined {
+  return formats.find((f) => {
+    const name = canonicalAudio(f.codec);
+    if (!name || !supported.includes(name)) return false;
+    if (name === 'opus') return f.rate === 48000; // RFC 7587 7: opus/48000/2 always
+    return f.rate === 8000;
+  });
+}
+
+/** RFC 6184 8.1: prefer packetization-mode 1 (what browsers send), else mode 0. */
+function chooseH264(formats: OfferedFormat[]): OfferedFormat | undefined {
+  const h264 = formats.filter((f) => f.codec.toUpperCase() === 'H264' && f.rate === 90000);
+  const mode = (f: OfferedFormat) => /packetization-mode=(\d)/.exec(f.fmtp ?? '')?.[1] ?? '0';
+  return h264.find((f) => mode(f) === '1') ?? h264.find((f) => mode(f) === '0');
+}
+
+function buildAnswer(
+  offer: sdpTransform.SessionDescription,
+  accepted: { section: MediaSection; format?: OfferedFormat; telephoneEvent?: OfferedFormat }[],
+  local: LocalMedia,
+): string {
+  const lines = [
+    'v=0',
+    `o=roomgate ${local.sessionId} ${local.sessionVersion} IN IP4 ${local.address}`,
+    's=roomgate',
+    `c=IN IP4 ${local.address}`,
+    't=0 0',
+  ];
+  for (const { section, format, telephoneEvent } of accepted) {
+    if (!format) {
+      // RFC 3264 6: a rejected stream keeps its m-line with port zero and the offered formats.
+      lines.push(`m=${section.type} 0 ${section.protocol} ${String(section.payloads ?? '0').split(/\s+/)[0]}`);
+      continue;
+    }
+    const port = section.type === 'audio' ? local.audioPort : local.videoPort;
+    const pts = [format.pt, ...(telephoneEvent ? [telephoneEvent.pt] : [])];
+    lines.push(`m=${section.type} ${port} ${section.protocol} ${pts.join(' ')}`);
+    const channels = format.channels > 1 ? `/${format.channels}` : '';
+    lines.push(`a=rtpmap:${format.pt} ${format.codec}/${format.rate}${channels}`);
+    if (format.fmtp) lines.push(`a=fmtp:${format.pt} ${answerFmtp(format)}`);
+    if (telephoneEvent) {
+      lines.push(`a=rtpmap:${telephoneEvent.pt} telephone-event/${telephoneEvent.rate}`);
+      lines.push(`a=fmtp:${telephoneEvent.pt} 0-15`);
+    }
+    if (section.type === 'video') {
+      for (const fb of section.rtcpFb ?? []) {
+        const pt = fb.payload === '*' ? '*' : Number(fb.payload);
+        if (pt !== '*' && pt !== format.pt) continue;
+        const kind = `${fb.type}${fb.subtype ? ` ${fb.subtype}` : ''}`;
+        if (['nack', 'nack pli', 'ccm fir'].includes(kind)) lines.push(`a=rtcp-fb:${fb.payload} ${kind}`);
+      }
+    } else {
+      lines.push(`a=ptime:${section.ptime ?? 20}`);
+    }
+    lines.push(`a=${answerDirection(section.direction)}`);
+  }
+  void offer;
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** RFC 6184 8.2.2: we accept the offered parameters as they are (H.264 is passed through). */
+function answerFmtp(format: OfferedFormat): string {
+  return format.fmtp ?? '';
+}
+
+/** RFC 3264 6.1: sendonly ↔ recvonly, inactive stays inactive. */
+function answerDirection(direction: string | undefined): string {
+  switch (direction) {
+    case 'sendonly':
+      return 'recvonly';
+    case 'recvonly':
+      return 'sendonly';
+    case 'inactive':
+      return 'inactive';
+    default:
+      return 'sendrecv';
+  }
+}
