@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { DialPlan, userPartOf } from '../../gateway/dial-plan.ts';
+
+describe('dial plan', () => {
+  const plan = new DialPlan([
+    { match: '^99(\\d{4})$', room: 'vmr-$1' },
+    { match: '^(?<room>[A-Za-z0-9_.~-]+)$', room: '$<room>' },
+  ]);
+
+  it('takes the first matching rule and substitutes its groups', () => {
+    expect(plan.resolve('991234')).toEqual({ kind: 'room', roomId: 'vmr-1234' });
+    expect(plan.resolve('demo')).toEqual({ kind: 'room', roomId: 'demo' });
+  });
+
+  it('returns nothing when no rule matches', () => {
+    expect(plan.resolve('bad room!')).toBeUndefined();
+  });
+
+  it('reads the user part of SIP URIs, percent-decoded (RFC 3261 19.1.2)', () => {
+    expect(userPartOf('sip:demo@127.0.0.1')).toBe('demo');
+    expect(userPartOf('<sips:my%20room@gw.example;transport=tls>')).toBe('my room');
+    expect(userPartOf('sip:127.0.0.1')).toBeUndefined();
+  });
+});
