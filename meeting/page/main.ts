@@ -1,0 +1,63 @@
+import { openLocalMedia } from './local-media.ts';
+import { MeetingClient } from './meeting-client.ts';
+import { installTestHooks } from './test-hooks.ts';
+import { TileGrid } from './tiles.ts';
+
+/**
+ * The meeting page: `/?room=<id>&name=<display name>` joins at once; without them a small form
+ * asks. Test flags: `&tone=<Hz>` sends a sine tone instead of the microphone, `&video=0` no camera.
+ */
+const params = new URLSearchParams(location.search);
+const room = params.get('room')?.trim();
+const name = params.get('name')?.trim();
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const statusEl = $<HTMLElement>('status');
+
+if (!room || !name) showJoinForm(room, name);
+else void start(room, name);
+
+function showJoinForm(room?: string, name?: string): void {
+  $<HTMLFormElement>('join-form').hidden = false;
+  $<HTMLElement>('meeting').hidden = true;
+  if (room) $<HTMLInputElement>('room-input').value = room;
+  if (name) $<HTMLInputElement>('name-input').value = name;
+}
+
+async function start(roomId: string, displayName: string): Promise<void> {
+  document.title = `${roomId} · roomgate meeting`;
+  $<HTMLElement>('room-title').textContent = roomId;
+  const tiles = new TileGrid($<HTMLElement>('tiles'));
+  const client = new MeetingClient(tiles, {
+    status: (text) => (statusEl.textContent = text),
+    ended: (reason) => {
+      statusEl.textContent = reason;
+      document.body.classList.add('ended');
+      tiles.clear();
+    },
+  });
+  const ready = (async () => {
+    const tone = params.get('tone');
+    const media = await openLocalMedia({
+      ...(tone ? { toneHz: Number(tone) } : {}),
+      video: params.get('video') !== '0',
+    });
+    tiles.addSelf(displayName, media.video);
+    statusEl.textContent = 'Joining…';
+    const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    await client.join(wsUrl, roomId, displayName, media);
+    statusEl.textContent = '';
+    window.addEventListener('pagehide', () => {
+      client.leave();
+      media.stop();
+    });
+  })();
+  installTestHooks(client, ready, statusEl);
+  $<HTMLButtonElement>('leave').addEventListener('click', () => {
+    client.leave();
+    location.href = `/?room=${encodeURIComponent(roomId)}`;
+  });
+  ready.catch((err: Error) => {
+    statusEl.textContent = `Could not join: ${err.message}`;
+    console.error(err);
+  });
+}

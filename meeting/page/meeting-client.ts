@@ -1,0 +1,175 @@
+import { Device, type types } from 'mediasoup-client';
+import { tapEncodedFrames } from './encoded-capture.ts';
+import type { LocalMedia } from './local-media.ts';
+import { SignallingClient } from './signalling-client.ts';
+import type { TileGrid } from './tiles.ts';
+
+/** What the page knows about one remote participant. */
+export interface RemotePeer {
+  peerId: string;
+  displayName: string;
+  consumers: Map<string, types.Consumer>;
+  /** Encoded Opus frames received from this peer, oldest first. */
+  audioFrames: Uint8Array[];
+}
+
+export interface MeetingClientEvents {
+  status(text: string): void;
+  ended(reason: string): void;
+}
+
+/**
+ * Joins one room over the signalling socket with mediasoup-client: one send transport
+ * (camera with H.264 preferred, microphone), one recv transport consuming every other peer.
+ */
+export class MeetingClient {
+  readonly peers = new Map<string, RemotePeer>();
+  private signalling?: SignallingClient;
+  private device?: Device;
+  private recvTransport?: types.Transport;
+  private sendTransport?: types.Transport;
+  private ended = false;
+
+  constructor(
+    private readonly tiles: TileGrid,
+    private readonly events: MeetingClientEvents,
+  ) {}
+
+  async join(wsUrl: string, roomId: string, displayName: string, media: LocalMedia): Promise<void> {
+    this.signalling = await SignallingClient.connect(
+      wsUrl,
+      (name, data) => this.onNotification(name, data),
+      () => this.end('Disconnected from the meeting'),
+    );
+    const joined = await this.signalling.request('join', { roomId, displayName, kind: 'browser' });
+    this.device = await Device.factory();
+    await this.device.load({ routerRtpCapabilities: joined.routerRtpCapabilities });
+    await this.signalling.request('setRtpCapabilities', { rtpCapabilities: this.device.rtpCapabilities });
+    this.recvTransport = await this.createTransport('recv');
+    this.sendTransport = await this.createTransport('send');
+    for (const p of joined.peers) {
+      this.addPeer(p.peerId, p.displayName);
+      for (const prod of p.producers) void this.consume(prod.producerId, p.peerId);
+    }
+    await this.publish(media);
+  }
+
+  leave(): void {
+    this.ended = true;
+    this.signalling?.close();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+  }
+
+  private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+    const s = this.signalling!;
+    const info = await s.request('createWebRtcTransport', { direction });
+    const options = {
+      id: info.transportId,
+      iceParameters: info.iceParameters,
+      iceCandidates: info.iceCandidates,
+      dtlsParameters: info.dtlsParameters,
+    };
+    const transport =
+      direction === 'send'
+        ? this.device!.createSendTransport(options)
+        : // every receiver of this connection is piped through tapEncodedFrames (encoded-capture.ts)
+          this.device!.createRecvTransport({
+            ...options,
+            additionalSettings: { encodedInsertableStreams: true } as Partial<RTCConfiguration>,
+          });
+    transport.on('connect', ({ dtlsParameters }, ok, fail) => {
+      s.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(() => ok(), fail);
+    });
+    transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
+      s.request('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(
+        (r: { producerId: string }) => ok({ id: r.producerId }),
+        fail,
+      );
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed') this.events.status(`Media connection (${direction}) failed`);
+    });
+    return transport;
+  }
+
+  private async publish(media: LocalMedia): Promise<void> {
+    const t = this.sendTransport!;
+    if (media.audio) await t.produce({ track: media.audio, appData: { source: 'mic' } });
+    if (media.video) {
+      // PROTOCOL.md "Media": browsers send H.264 (packetization-mode 1) so rooms need no transcoding
+      const h264 = this.device!.rtpCapabilities.codecs?.find(
+        (c) => c.mimeType.toLowerCase() === 'video/h264' && c.parameters?.['packetization-mode'] === 1,
+      );
+      await t.produce({ track: media.video, ...(h264 ? { codec: h264 } : {}), appData: { source: 'camera' } });
+    }
+  }
+
+  private addPeer(peerId: string, displayName: string): void {
+    if (this.peers.has(peerId)) return;
+    this.peers.set(peerId, { peerId, displayName, consumers: new Map(), audioFrames: [] });
+    this.tiles.addPeer(peerId, displayName);
+  }
+
+  private removePeer(peerId: string): void {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    for (const c of peer.consumers.values()) c.close();
+    this.peers.delete(peerId);
+    this.tiles.removePeer(peerId);
+  }
+
+  private async consume(producerId: string, peerId: string): Promise<void> {
+    try {
+      const s = this.signalling!;
+      const info = await s.request('consume', { transportId: this.recvTransport!.id, producerId });
+      const peer = this.peers.get(peerId);
+      if (!peer) return;
+      const consumer = await this.recvTransport!.consume({
+        id: info.consumerId,
+        producerId,
+        kind: info.kind,
+        rtpParameters: info.rtpParameters,
+        onRtpReceiver: (r) => tapEncodedFrames(r, info.kind === 'audio' ? peer.audioFrames : undefined),
+      });
+      peer.consumers.set(consumer.id, consumer);
+      consumer.observer.on('close', () => {
+        peer.consumers.delete(consumer.id);
+        this.tiles.detachTrack(peerId, consumer.track);
+      });
+      this.tiles.attachTrack(peerId, consumer.track);
+      await s.request('resumeConsumer', { consumerId: consumer.id });
+    } catch (err) {
+      if (!this.ended) console.warn(`meeting: cannot consume ${producerId}: ${(err as Error).message}`);
+    }
+  }
+
+  private onNotification(name: string, data: Record<string, any>): void {
+    switch (name) {
+      case 'peerJoined':
+        return this.addPeer(data.peerId, data.displayName);
+      case 'peerLeft':
+        return this.removePeer(data.peerId);
+      case 'newProducer':
+        this.addPeer(data.peerId, data.displayName);
+        void this.consume(data.producerId, data.peerId);
+        return;
+      case 'consumerClosed':
+        for (const p of this.peers.values()) p.consumers.get(data.consumerId)?.close();
+        return;
+      case 'activeSpeaker':
+        return this.tiles.setActiveSpeaker(data.peerId);
+      case 'roomClosed':
+        return this.end('The meeting has ended');
+    }
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const id of [...this.peers.keys()]) this.removePeer(id);
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.events.ended(reason);
+  }
+}

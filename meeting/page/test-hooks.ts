@@ -1,0 +1,68 @@
+import type { MeetingClient, RemotePeer } from './meeting-client.ts';
+
+/** Per-kind receive figures for one remote participant (from the consumers' RTCStatsReports). */
+export interface ReceiveStats {
+  packetsReceived: number;
+  bytesReceived: number;
+  framesDecoded?: number;
+  codec?: string; // mimeType, e.g. video/H264
+}
+
+/** `window.roomgateTest`: hooks for automated tests (documented in meeting/PROTOCOL.md). */
+export interface RoomgateTestHooks {
+  /** Resolves once joined and publishing; rejects if joining failed. */
+  ready: Promise<void>;
+  /** Display names of the remote participants with a tile. */
+  peers(): string[];
+  /** Receive stats per remote participant name. */
+  stats(): Promise<Record<string, { audio?: ReceiveStats; video?: ReceiveStats }>>;
+  /** Encoded Opus frames received so far from that participant (bytes as numbers). */
+  audioFrames(peerName: string, fromIndex?: number): number[][];
+  /** How many encoded Opus frames have been received from that participant. */
+  audioFrameCount(peerName: string): number;
+  /** The text of the status line (e.g. "The meeting has ended"). */
+  status(): string;
+}
+
+declare global {
+  interface Window {
+    roomgateTest?: RoomgateTestHooks;
+  }
+}
+
+export function installTestHooks(client: MeetingClient, ready: Promise<void>, statusEl: HTMLElement): void {
+  ready.catch(() => {}); // observed by tests; avoid an unhandled rejection
+  const byName = (name: string): RemotePeer | undefined =>
+    [...client.peers.values()].find((p) => p.displayName === name);
+  window.roomgateTest = {
+    ready,
+    peers: () => [...document.querySelectorAll<HTMLElement>('[data-peer-name]')].map((t) => t.dataset.peerName!),
+    async stats() {
+      const out: Record<string, { audio?: ReceiveStats; video?: ReceiveStats }> = {};
+      for (const peer of client.peers.values()) {
+        const entry: { audio?: ReceiveStats; video?: ReceiveStats } = {};
+        for (const consumer of peer.consumers.values()) {
+          entry[consumer.kind] = summarize(await consumer.getStats());
+        }
+        out[peer.displayName] = entry;
+      }
+      return out;
+    },
+    audioFrames: (name, fromIndex = 0) => (byName(name)?.audioFrames ?? []).slice(fromIndex).map((f) => Array.from(f)),
+    audioFrameCount: (name) => byName(name)?.audioFrames.length ?? 0,
+    status: () => statusEl.textContent ?? '',
+  };
+}
+
+function summarize(report: RTCStatsReport): ReceiveStats {
+  const s: ReceiveStats = { packetsReceived: 0, bytesReceived: 0 };
+  report.forEach((r: any) => {
+    if (r.type !== 'inbound-rtp') return;
+    s.packetsReceived += r.packetsReceived ?? 0;
+    s.bytesReceived += r.bytesReceived ?? 0;
+    if (r.framesDecoded !== undefined) s.framesDecoded = (s.framesDecoded ?? 0) + r.framesDecoded;
+    const codec = r.codecId ? report.get(r.codecId) : undefined;
+    if (codec?.mimeType) s.codec = codec.mimeType;
+  });
+  return s;
+}
