@@ -3,3 +3,4 @@ export type { CloudMediaPort, CloudMediaPortEvents, CloudMediaPortEvent } from '
 export type { NegotiatedMedia, NegotiatedAudio, NegotiatedVideo, AudioCodecName } from './negotiated-media.ts';
 export type { Logger } from '../rtp/logger.ts';
 export type { CallMediaOptions, CallMediaStats, CallMediaEvents, DirectionCounters } from './call-media-types.ts';
+export type { PortAllocator } from '../rtp/port-allocator.ts';

@@ -3,3 +3,25 @@ export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export { RtpError, RtpDecodeError, PortsExhaustedError, type RtpErrorCode } from './errors.ts';
 export { PortAllocator, type PortAllocatorOptions } from './port-allocator.ts';
+export {
+  RtpPacket, parseRtpHeader, looksLikeRtcp, writeRtpHeader, RTP_HEADER_SIZE,
+  rtpPayloadType, rtpMarker, rtpSequence, rtpTimestamp, rtpSsrc,
+  setRtpPayloadType, setRtpSequence, setRtpTimestamp, setRtpSsrc,
+  type RtpPacketFields, type RtpHeaderExtension, type RtpHeaderLayout,
+} from './rtp-packet.ts';
+export {
+  parseHeaderExtensions, serializeHeaderExtensions, ONE_BYTE_PROFILE, TWO_BYTE_PROFILE,
+  type HeaderExtensionElement,
+} from './header-extension.ts';
+export { RtcpType, readRtcpHeader, type RtcpHeader } from './rtcp/rtcp-header.ts';
+export { ReportBlock } from './rtcp/report-block.ts';
+export { SenderReport, ntpFromUnixMs } from './rtcp/sender-report.ts';
+export { ReceiverReport } from './rtcp/receiver-report.ts';
+export { SourceDescription, SDES_CNAME, type SdesChunk, type SdesItem } from './rtcp/source-description.ts';
+export { Goodbye } from './rtcp/goodbye.ts';
+export { PictureLossIndication } from './rtcp/picture-loss-indication.ts';
+export { FullIntraRequest, type FirEntry } from './rtcp/full-intra-request.ts';
+export {
+  UnknownRtcp, iterateRtcp, decodeRtcpPacket, decodeRtcpCompound, encodeRtcpCompound, type RtcpPacket,
+} from './rtcp/compound.ts';
+export { RtpEndpoint, type RtpEndpointOptions, type RtpEndpointEvents, type RtpEndpointStats, type RemoteAddress } from './rtp-endpoint.ts';
