@@ -1,0 +1,237 @@
+// Proves the mediasoup worker built offline by scripts/build-mediasoup-worker.sh works,
+// including SRTP through the libsrtp3→libsrtp2 compatibility header (MEDIASOUP.md): RTP from a
+// plain socket enters plain transport A, is forwarded by SRTP transport B to SRTP transport C,
+// and C must decrypt it with the right key (RFC 3711 / RFC 7714 suites) and nothing with a
+// wrong one. Loopback only.
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as mediasoup from 'mediasoup';
+import type { types as ms } from 'mediasoup';
+
+const LOOPBACK = '127.0.0.1';
+const SOURCE_SSRC = 0x11223344;
+const OPUS_PT = 100;
+const PACKETS = 20;
+const POLL_DEADLINE_MS = 15_000;
+
+const SUITES: ms.SrtpCryptoSuite[] = [
+  'AES_CM_128_HMAC_SHA1_80',
+  'AES_CM_128_HMAC_SHA1_32',
+  'AEAD_AES_128_GCM',
+  'AEAD_AES_256_GCM',
+];
+
+let worker: ms.Worker;
+let router: ms.Router;
+let sender: dgram.Socket;
+
+beforeAll(async () => {
+  worker = await mediasoup.createWorker({ logLevel: 'error' });
+  router = await worker.createRouter({
+    mediaCodecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }],
+  });
+  sender = dgram.createSocket('udp4');
+  sender.bind(0, LOOPBACK);
+  await once(sender, 'listening');
+});
+
+afterAll(async () => {
+  sender?.close();
+  if (worker && !worker.closed) worker.close();
+});
+
+/** Polls `probe` until it returns true; fails with `what` once the deadline passes. */
+async function waitFor(what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + POLL_DEADLINE_MS;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** RFC 3550 5.1 fixed header (V=2, no padding/extension/CSRC) + an Opus silence frame. */
+function rtpPacket(seq: number): Buffer {
+  const packet = Buffer.alloc(12 + 3);
+  packet[0] = 0x80;
+  packet[1] = OPUS_PT;
+  packet.writeUInt16BE(seq & 0xffff, 2);
+  packet.writeUInt32BE((seq * 960) >>> 0, 4);
+  packet.writeUInt32BE(SOURCE_SSRC, 8);
+  packet.set([0xf8, 0xff, 0xfe], 12); // RFC 6716 3.1 TOC: CELT FB 20 ms, one frame
+  return packet;
+}
+
+async function sendPackets(port: number, count: number): Promise<void> {
+  for (let seq = 1; seq <= count; seq++) {
+    await new Promise<void>((resolve, reject) =>
+      sender.send(rtpPacket(seq), port, LOOPBACK, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+}
+
+async function producerPacketCount(producer: ms.Producer): Promise<number> {
+  const stats = await producer.getStats();
+  return stats.reduce((sum, s) => sum + s.packetCount, 0);
+}
+
+async function consumerPacketsSent(consumer: ms.Consumer): Promise<number> {
+  const stats = await consumer.getStats();
+  return stats
+    .filter((s) => s.type === 'outbound-rtp')
+    .reduce((sum, s) => sum + s.packetCount, 0);
+}
+
+async function transportBytesReceived(transport: ms.PlainTransport): Promise<number> {
+  const [stats] = await transport.getStats();
+  return stats?.bytesReceived ?? 0;
+}
+
+/** The same suite's key length, with different key material. */
+function wrongKey(params: ms.SrtpParameters): ms.SrtpParameters {
+  const length = Buffer.from(params.keyBase64, 'base64').length;
+  let keyBase64 = params.keyBase64;
+  while (keyBase64 === params.keyBase64) keyBase64 = randomBytes(length).toString('base64');
+  return { cryptoSuite: params.cryptoSuite, keyBase64 };
+}
+
+interface Chain {
+  a: ms.PlainTransport;
+  b: ms.PlainTransport;
+  c: ms.PlainTransport;
+  forwarded: ms.Consumer;
+  received: ms.Producer;
+  close(): void;
+}
+
+/**
+ * A (plain, comedia) ← socket; producer on A; B (SRTP) consumes it and sends to C (SRTP);
+ * producer on C for what arrives. C decrypts with B's key, or a wrong one.
+ */
+async function buildChain(suite: ms.SrtpCryptoSuite, keyForC: 'right' | 'wrong'): Promise<Chain> {
+  const listenInfo = { protocol: 'udp', ip: LOOPBACK } as const;
+  const a = await router.createPlainTransport({ listenInfo, rtcpMux: true, comedia: true });
+  const b = await router.createPlainTransport({
+    listenInfo,
+    rtcpMux: true,
+    enableSrtp: true,
+    srtpCryptoSuite: suite,
+  });
+  const c = await router.createPlainTransport({
+    listenInfo,
+    rtcpMux: true,
+    enableSrtp: true,
+    srtpCryptoSuite: suite,
+  });
+  const close = (): void => [a, b, c].forEach((t) => t.close());
+  try {
+    const bSrtp = b.srtpParameters;
+    const cSrtp = c.srtpParameters;
+    if (!bSrtp || !cSrtp) throw new Error('SRTP transports returned no srtpParameters');
+    expect(bSrtp.cryptoSuite).toBe(suite);
+
+    // Each side decrypts what it receives with the other side's sending key.
+    await b.connect({ ip: c.tuple.localAddress, port: c.tuple.localPort, srtpParameters: cSrtp });
+    await c.connect({
+      ip: b.tuple.localAddress,
+      port: b.tuple.localPort,
+      srtpParameters: keyForC === 'right' ? bSrtp : wrongKey(bSrtp),
+    });
+
+    const source = await a.produce({
+      kind: 'audio',
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2 }],
+        encodings: [{ ssrc: SOURCE_SSRC }],
+      },
+    });
+    const forwarded = await b.consume({
+      producerId: source.id,
+      rtpCapabilities: router.rtpCapabilities,
+    });
+    const forwardedSsrc = forwarded.rtpParameters.encodings?.[0]?.ssrc;
+    if (forwardedSsrc === undefined) throw new Error('consumer has no SSRC');
+    const received = await c.produce({
+      kind: 'audio',
+      rtpParameters: {
+        codecs: forwarded.rtpParameters.codecs,
+        encodings: [{ ssrc: forwardedSsrc }],
+        rtcp: forwarded.rtpParameters.rtcp,
+      },
+    });
+    return { a, b, c, forwarded, received, close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
+describe('mediasoup worker built offline', () => {
+  it('starts, answers getResourceUsage and reports its version', async () => {
+    const usage = await worker.getResourceUsage();
+    expect(usage.ru_maxrss).toBeGreaterThan(0);
+    expect(mediasoup.version).toBe('3.27.1');
+    expect(worker.pid).toBeGreaterThan(0);
+  });
+
+  describe.each(SUITES)('SRTP %s between two PlainTransports', (suite) => {
+    it('decrypts every packet with the right key', async () => {
+      const chain = await buildChain(suite, 'right');
+      try {
+        await sendPackets(chain.a.tuple.localPort, PACKETS);
+        await waitFor(`C to decrypt ${PACKETS} packets`, async () =>
+          (await producerPacketCount(chain.received)) >= PACKETS,
+        );
+        expect(await consumerPacketsSent(chain.forwarded)).toBe(PACKETS);
+        expect(await producerPacketCount(chain.received)).toBe(PACKETS);
+      } finally {
+        chain.close();
+      }
+    });
+
+    it('decrypts nothing with a wrong key', async () => {
+      const chain = await buildChain(suite, 'wrong');
+      try {
+        await sendPackets(chain.a.tuple.localPort, PACKETS);
+        // B has encrypted and sent all packets, and C has received datagrams from it...
+        await waitFor(`B to send ${PACKETS} packets`, async () =>
+          (await consumerPacketsSent(chain.forwarded)) >= PACKETS,
+        );
+        const [bStats] = await chain.b.getStats();
+        const bytesSentByB = bStats?.bytesSent ?? 0;
+        expect(bytesSentByB).toBeGreaterThan(0);
+        await waitFor('C to receive every byte B sent', async () =>
+          (await transportBytesReceived(chain.c)) >= bytesSentByB,
+        );
+        // ...yet none of them authenticates, so C's producer never sees a packet.
+        expect(await producerPacketCount(chain.received)).toBe(0);
+      } finally {
+        chain.close();
+      }
+    });
+  });
+
+  it('closes cleanly: the worker process exits and no "died" event fires', async () => {
+    const extra = await mediasoup.createWorker({ logLevel: 'error' });
+    let died = false;
+    extra.on('died', () => {
+      died = true;
+    });
+    const closed = once(extra.observer, 'close');
+    const pid = extra.pid;
+    extra.close();
+    await closed;
+    expect(extra.closed).toBe(true);
+    await waitFor(`worker process ${pid} to exit`, async () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(died).toBe(false);
+  });
+});
