@@ -37,7 +37,8 @@ export class Room extends EventEmitter<RoomEvents> {
     private readonly log: MeetingLogger,
   ) {
     super();
-    router.observer.on('close', () => this.close('router closed'));
+    // only the worker's death closes a router behind our back
+    router.observer.on('close', () => this.close('media server failure'));
     speakerObserver.on('dominantspeaker', ({ producer }) => {
       const peerId = (producer.appData as { peerId?: string }).peerId;
       if (peerId) this.broadcast('activeSpeaker', { peerId });

@@ -32,6 +32,8 @@ export interface MeetingServer {
   wsUrl: string;
   port: number;
   stats(): MeetingStats;
+  /** Process id of the current mediasoup worker (operations, tests). */
+  workerPid(): number | undefined;
   /** Ends every room (roomClosed to every peer), stops the worker and the listener. Idempotent. */
   close(): Promise<void>;
 }
@@ -68,7 +70,13 @@ export async function startMeetingServer(opts: MeetingServerOptions = {}): Promi
     new SignallingSession(socket, rooms, log, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
   });
   wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
-  const port = await listen(http, host, opts.port ?? 4443);
+  let port: number;
+  try {
+    port = await listen(http, host, opts.port ?? 4443);
+  } catch (err) {
+    workers.close();
+    throw err;
+  }
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   log.info('meeting server listening', { host, port });
 
@@ -78,6 +86,7 @@ export async function startMeetingServer(opts: MeetingServerOptions = {}): Promi
     wsUrl: `ws://${urlHost}:${port}/ws`,
     port,
     stats: () => rooms.stats(),
+    workerPid: () => workers.pid,
     close: () =>
       (closing ??= (async () => {
         rooms.closeAll('server shutting down');

@@ -116,4 +116,21 @@ describe('meeting signalling (PROTOCOL.md)', () => {
     const badUri = await fetch(new URL('/%E0%A4%A', server.url));
     expect(badUri.status).toBe(400);
   });
+
+  it('survives the death of its mediasoup worker: rooms end, the next join gets a new worker', async () => {
+    const a = await TestSocket.open(server.wsUrl);
+    await a.request('join', { roomId: 'w1', displayName: 'Ann' });
+    const pid = server.workerPid();
+    expect(pid).toEqual(expect.any(Number));
+    process.kill(pid!, 'SIGKILL'); // our own child: the worker this server started
+    expect((await a.notification('roomClosed')).data).toEqual({ roomId: 'w1', reason: 'media server failure' });
+    await a.closed();
+    expect(server.stats().rooms).toBe(0);
+    const b = await TestSocket.open(server.wsUrl);
+    const joined = await b.request('join', { roomId: 'w2', displayName: 'Bob' });
+    expect(joined.ok).toBe(true);
+    expect(server.workerPid()).not.toBe(pid);
+    expect((await b.request('createWebRtcTransport', { direction: 'both' })).ok).toBe(true);
+    await b.close();
+  });
 });
