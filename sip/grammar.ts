@@ -1,0 +1,248 @@
+/**
+ * Small scanners for the RFC 3261 25.1 grammar pieces the stack needs: comma lists, parameters,
+ * name-addr / addr-spec, SIP URIs, Via, CSeq. Linear scans only: no regular expressions that
+ * could backtrack on hostile input.
+ */
+import { ParseError } from './errors.ts';
+
+export type Params = Map<string, string | null>;
+
+function isWs(c: string): boolean {
+  return c === ' ' || c === '\t' || c === '\r' || c === '\n';
+}
+
+/** Splits `value` at top-level occurrences of `sep`, ignoring separators inside quotes and <>. */
+export function splitTopLevel(value: string, sep: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let inQuote = false;
+  let inAngle = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (inQuote) {
+      if (c === '\\') i++;
+      else if (c === '"') inQuote = false;
+    } else if (c === '"') inQuote = true;
+    else if (c === '<') inAngle = true;
+    else if (c === '>') inAngle = false;
+    else if (c === sep && !inAngle) {
+      out.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start).trim());
+  return out;
+}
+
+/** Parses `;a=b;c` (leading ';' optional) into a map with lower-case names (RFC 3261 7.3.1). */
+export function parseParams(text: string): Params {
+  const params: Params = new Map();
+  for (const part of splitTopLevel(text, ';')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq < 0) params.set(part.toLowerCase(), null);
+    else params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  return params;
+}
+
+export function formatParams(params: Params): string {
+  let out = '';
+  for (const [k, v] of params) out += v === null ? `;${k}` : `;${k}=${v}`;
+  return out;
+}
+
+/** A name-addr or addr-spec with its header parameters (RFC 3261 20.10, 20.20, 20.39). */
+export interface NameAddr {
+  displayName?: string;
+  uri: string;
+  params: Params;
+}
+
+function unquote(s: string): string {
+  if (s.length < 2 || s[0] !== '"' || s[s.length - 1] !== '"') return s;
+  let out = '';
+  for (let i = 1; i < s.length - 1; i++) {
+    if (s[i] === '\\' && i + 1 < s.length - 1) i++;
+    out += s[i];
+  }
+  return out;
+}
+
+export function parseNameAddr(value: string): NameAddr {
+  const text = value.trim();
+  let inQuote = false;
+  let lt = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inQuote) {
+      if (c === '\\') i++;
+      else if (c === '"') inQuote = false;
+    } else if (c === '"') inQuote = true;
+    else if (c === '<') { lt = i; break; }
+  }
+  if (inQuote) throw new ParseError('unterminated quoted string');
+  if (lt >= 0) {
+    const gt = text.indexOf('>', lt);
+    if (gt < 0) throw new ParseError('missing ">" in name-addr');
+    const display = unquote(text.slice(0, lt).trim());
+    const uri = text.slice(lt + 1, gt).trim();
+    if (uri === '') throw new ParseError('empty URI in name-addr');
+    return { displayName: display === '' ? undefined : display, uri, params: parseParams(text.slice(gt + 1)) };
+  }
+  // RFC 3261 20.10: in addr-spec form, everything after the first ';' is a header parameter.
+  const semi = text.indexOf(';');
+  const uri = (semi < 0 ? text : text.slice(0, semi)).trim();
+  if (uri === '' || uri.indexOf(' ') >= 0) throw new ParseError('bad addr-spec');
+  return { uri, params: parseParams(semi < 0 ? '' : text.slice(semi)) };
+}
+
+function quoteDisplay(name: string): string {
+  let out = '"';
+  for (const c of name) out += c === '"' || c === '\\' ? `\\${c}` : c;
+  return `${out}"`;
+}
+
+export function formatNameAddr(na: NameAddr): string {
+  const display = na.displayName ? `${quoteDisplay(na.displayName)} ` : '';
+  return `${display}<${na.uri}>${formatParams(na.params)}`;
+}
+
+/** The parts of a sip:/sips: URI the stack routes on (RFC 3261 19.1.1). */
+export interface SipUri {
+  scheme: 'sip' | 'sips';
+  user?: string;
+  host: string;       // IPv6 without brackets
+  port?: number;
+  params: Params;
+}
+
+/** Splits `host[:port]` (IPv6 in brackets). */
+export function parseHostPort(text: string): { host: string; port?: number } {
+  const t = text.trim();
+  let host: string;
+  let rest: string;
+  if (t.startsWith('[')) {
+    const close = t.indexOf(']');
+    if (close < 0) throw new ParseError('bad IPv6 reference');
+    host = t.slice(1, close);
+    rest = t.slice(close + 1);
+  } else {
+    const colon = t.indexOf(':');
+    host = colon < 0 ? t : t.slice(0, colon);
+    rest = colon < 0 ? '' : t.slice(colon);
+  }
+  if (host === '') throw new ParseError('empty host');
+  if (rest === '') return { host };
+  if (rest[0] !== ':') throw new ParseError('bad host:port');
+  const port = parsePort(rest.slice(1));
+  return { host, port };
+}
+
+function parsePort(s: string): number {
+  if (s.length === 0 || s.length > 5) throw new ParseError('bad port');
+  let n = 0;
+  for (const c of s) {
+    if (c < '0' || c > '9') throw new ParseError('bad port');
+    n = n * 10 + (c.charCodeAt(0) - 48);
+  }
+  if (n > 65535) throw new ParseError('port out of range');
+  return n;
+}
+
+export function parseSipUri(text: string): SipUri {
+  const colon = text.indexOf(':');
+  const scheme = colon < 0 ? '' : text.slice(0, colon).toLowerCase();
+  if (scheme !== 'sip' && scheme !== 'sips') throw new ParseError(`unsupported URI scheme "${scheme}"`);
+  let rest = text.slice(colon + 1);
+  const q = rest.indexOf('?');
+  if (q >= 0) rest = rest.slice(0, q);
+  const at = rest.lastIndexOf('@');
+  const user = at >= 0 ? rest.slice(0, at) : undefined;
+  const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
+  const semi = hostPart.indexOf(';');
+  const { host, port } = parseHostPort(semi < 0 ? hostPart : hostPart.slice(0, semi));
+  return { scheme, user, host, port, params: parseParams(semi < 0 ? '' : hostPart.slice(semi)) };
+}
+
+/** One Via value (RFC 3261 20.42, RFC 3581 for rport). */
+export interface Via {
+  protocol: string;   // 'SIP/2.0'
+  transport: string;  // upper case: 'UDP', 'TCP', ...
+  host: string;
+  port?: number;
+  params: Params;
+}
+
+export function parseVia(value: string): Via {
+  // sent-protocol allows LWS around the slashes (RFC 3261 25.1 SLASH).
+  const parts: string[] = [];
+  let i = 0;
+  for (let k = 0; k < 3; k++) {
+    while (i < value.length && isWs(value[i])) i++;
+    const start = i;
+    while (i < value.length && value[i] !== '/' && !isWs(value[i])) i++;
+    parts.push(value.slice(start, i));
+    while (i < value.length && isWs(value[i])) i++;
+    if (k < 2) {
+      if (value[i] !== '/') throw new ParseError('bad Via sent-protocol');
+      i++;
+    }
+  }
+  if (parts[0].toUpperCase() !== 'SIP' || parts[1] !== '2.0' || parts[2] === '') {
+    throw new ParseError('bad Via sent-protocol');
+  }
+  const rest = value.slice(i);
+  const semi = rest.indexOf(';');
+  const { host, port } = parseHostPort(semi < 0 ? rest : rest.slice(0, semi));
+  return { protocol: 'SIP/2.0', transport: parts[2].toUpperCase(), host, port,
+    params: parseParams(semi < 0 ? '' : rest.slice(semi)) };
+}
+
+export function formatVia(via: Via): string {
+  const host = via.host.includes(':') ? `[${via.host}]` : via.host;
+  const port = via.port === undefined ? '' : `:${via.port}`;
+  return `SIP/2.0/${via.transport} ${host}${port}${formatParams(via.params)}`;
+}
+
+export interface CSeq {
+  seq: number;
+  method: string;
+}
+
+export function parseCSeq(value: string): CSeq {
+  const t = value.trim();
+  let i = 0;
+  while (i < t.length && t[i] >= '0' && t[i] <= '9') i++;
+  if (i === 0 || i > 10) throw new ParseError('bad CSeq number');
+  const seq = Number(t.slice(0, i));
+  // RFC 3261 8.1.1.5: the sequence number MUST be less than 2**31.
+  if (seq >= 2 ** 31) throw new ParseError('CSeq number out of range');
+  const method = t.slice(i).trim();
+  if (method === '' || !isToken(method)) throw new ParseError('bad CSeq method');
+  return { seq, method };
+}
+
+const TOKEN_EXTRA = "-.!%*_+`'~";
+
+/** RFC 3261 25.1 token. */
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (const c of s) {
+    const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || TOKEN_EXTRA.includes(c);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** A non-negative decimal integer, or undefined if the text is not one. */
+export function parseUnsigned(s: string): number | undefined {
+  const t = s.trim();
+  if (t.length === 0 || t.length > 10) return undefined;
+  let n = 0;
+  for (const c of t) {
+    if (c < '0' || c > '9') return undefined;
+    n = n * 10 + (c.charCodeAt(0) - 48);
+  }
+  return n;
+}

@@ -1,0 +1,48 @@
+/** Header name normalisation: case-insensitive names and compact forms (RFC 3261 7.3.1, 7.3.3). */
+
+// RFC 3261 7.3.3 compact forms, plus RFC 3265 (o, u), RFC 3515 (r), RFC 3892 (b).
+const COMPACT: Record<string, string> = {
+  i: 'call-id', m: 'contact', f: 'from', t: 'to', v: 'via', l: 'content-length',
+  c: 'content-type', k: 'supported', s: 'subject', e: 'content-encoding', o: 'event',
+  u: 'allow-events', r: 'refer-to', b: 'referred-by',
+};
+
+const CANONICAL: Record<string, string> = {
+  'call-id': 'Call-ID', cseq: 'CSeq', via: 'Via', from: 'From', to: 'To', contact: 'Contact',
+  'content-length': 'Content-Length', 'content-type': 'Content-Type', 'max-forwards': 'Max-Forwards',
+  route: 'Route', 'record-route': 'Record-Route', 'www-authenticate': 'WWW-Authenticate',
+  'user-agent': 'User-Agent', 'allow-events': 'Allow-Events', 'rseq': 'RSeq', 'rack': 'RAck',
+};
+
+/**
+ * Headers whose value is a comma-separated list (RFC 3261 7.3.1: "#" rules). Others (Date,
+ * WWW-Authenticate, ...) may contain commas that do not separate values.
+ */
+const LIST_HEADERS = new Set([
+  'via', 'route', 'record-route', 'contact', 'allow', 'supported', 'require', 'proxy-require',
+  'unsupported', 'accept', 'accept-encoding', 'accept-language', 'allow-events',
+  'content-encoding', 'in-reply-to', 'alert-info', 'call-info', 'error-info', 'path',
+]);
+
+/** The lookup key of a header name: lower case, compact forms expanded. */
+export function headerKey(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
+}
+
+/** The spelling used when the stack writes a header it created. */
+export function canonicalName(key: string): string {
+  const known = CANONICAL[key];
+  if (known) return known;
+  let out = '';
+  let upper = true;
+  for (const ch of key) {
+    out += upper ? ch.toUpperCase() : ch;
+    upper = ch === '-';
+  }
+  return out;
+}
+
+export function isListHeader(key: string): boolean {
+  return LIST_HEADERS.has(key);
+}

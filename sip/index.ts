@@ -1,0 +1,12 @@
+/** Public surface of the SIP layer (docs/INTERFACES.md). */
+export { SipStack, type SipStackOptions, type SipStackEvents } from './stack.ts';
+export { IncomingInvite, type IncomingInviteEvents } from './incoming-invite.ts';
+export { OutgoingInvite, type OutgoingInviteOptions, type OutgoingInviteEvents, type AnsweredDialog } from './outgoing-invite.ts';
+export { Dialog, type DialogEvents, type TerminatedBy } from './dialog.ts';
+export { SipRequest, SipResponse, SipHeaders, createResponse, reasonPhrase, type SipMessage } from './message.ts';
+export { parseMessage, StreamFramer, type ParseOutcome } from './parser.ts';
+export { SipError, ParseError, SipFailure } from './errors.ts';
+export { SystemClock, ManualClock, type Clock, type TimerHandle } from './clock.ts';
+export type { Logger } from './logger.ts';
+export type { TransportName, Source, Endpoint } from './transport.ts';
+export * as grammar from './grammar.ts';

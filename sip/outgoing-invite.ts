@@ -1,0 +1,197 @@
+/** The UAC side of an out-of-dialog INVITE (RFC 3261 13.2, 9.1, 12.1.2). */
+import type { UaCore } from './core.ts';
+import { Dialog } from './dialog.ts';
+import { SipFailure } from './errors.ts';
+import { formatNameAddr, parseNameAddr } from './grammar.ts';
+import { newCallId, newTag } from './ids.ts';
+import { SipRequest, type SipResponse } from './message.ts';
+import type { ClientTransactionUser } from './transaction/types.ts';
+import type { Endpoint } from './transport.ts';
+import { typedEmitter } from './typed-emitter.ts';
+
+export interface OutgoingInviteOptions {
+  requestUri: string;
+  fromUri: string;
+  fromDisplayName?: string;
+  /** Default: the Request-URI. */
+  toUri?: string;
+  sdp?: string;
+  headers?: Record<string, string>;
+}
+
+export interface OutgoingInviteEvents {
+  provisional: (status: number, sdp?: string) => void;
+}
+
+export type AnsweredDialog = Dialog & { answerSdp?: string };
+
+export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() implements ClientTransactionUser {
+  readonly callId: string;
+  readonly localTag = newTag();
+  readonly result: Promise<AnsweredDialog>;
+  private resolveResult!: (d: AnsweredDialog) => void;
+  private rejectResult!: (e: SipFailure) => void;
+  private invite?: SipRequest;
+  private dest?: Endpoint;
+  private settled = false;
+  private cancelWanted = false;
+  private cancelSent = false;
+  private gotProvisional = false;
+  /** Dialogs created by 2xx responses, by remote tag, with the ACK to repeat (RFC 3261 13.2.2.4). */
+  private readonly acked = new Map<string, { dialog: Dialog; ack?: SipRequest; dest?: Endpoint }>();
+
+  constructor(private readonly core: UaCore, private readonly opts: OutgoingInviteOptions) {
+    super();
+    this.callId = newCallId(core.advertisedHost);
+    this.result = new Promise<AnsweredDialog>((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+    this.result.catch(() => undefined); // callers may only await it later
+    this.start().catch((err: Error) => this.fail(new SipFailure(503, `cannot send INVITE: ${err.message}`)));
+  }
+
+  private async start(): Promise<void> {
+    const dest = await this.core.resolveTarget(this.opts.requestUri, 'udp');
+    if (this.settled) return;
+    if (this.cancelWanted) return this.fail(new SipFailure(487, 'Request Terminated'));
+    this.dest = dest;
+    this.invite = this.buildInvite(dest);
+    this.core.sendRequest(this.invite, dest, this);
+  }
+
+  /** RFC 3261 8.1.1: the mandatory header set of a new request. */
+  private buildInvite(dest: Endpoint): SipRequest {
+    const o = this.opts;
+    const req = new SipRequest('INVITE', o.requestUri);
+    this.core.addVia(req, dest.transport);
+    req.headers.append('Max-Forwards', '70');
+    const from = formatNameAddr({ displayName: o.fromDisplayName, uri: o.fromUri, params: new Map([['tag', this.localTag]]) });
+    req.headers.append('From', from);
+    req.headers.append('To', formatNameAddr({ uri: o.toUri ?? o.requestUri, params: new Map() }));
+    req.headers.append('Call-ID', this.callId);
+    req.headers.append('CSeq', '1 INVITE');
+    req.headers.append('Contact', `<${this.core.contactUri(dest.transport)}>`);
+    for (const [k, v] of Object.entries(o.headers ?? {})) req.headers.append(k, v);
+    if (o.sdp) req.setBody('application/sdp', o.sdp);
+    this.core.decorate(req);
+    return req;
+  }
+
+  onResponse(res: SipResponse): void {
+    if (res.status < 200) return this.onProvisional(res);
+    if (res.status < 300) return this.onSuccess(res);
+    this.fail(new SipFailure(res.status, res.reason));
+  }
+
+  private onProvisional(res: SipResponse): void {
+    this.gotProvisional = true;
+    // RFC 3261 9.1: a CANCEL waits for a provisional response.
+    if (this.cancelWanted && !this.cancelSent) this.sendCancel();
+    if (res.status === 100 || this.settled) return;
+    this.emit('provisional', res.status, sdpOf(res));
+  }
+
+  /** RFC 3261 13.2.2.4: every 2xx is ACKed; extra dialogs (forks) and late answers get a BYE. */
+  private onSuccess(res: SipResponse): void {
+    const remoteTag = res.to.params.get('tag') ?? '';
+    const known = this.acked.get(remoteTag);
+    if (known) {
+      if (known.ack && known.dest) this.core.sendDirect(known.ack, known.dest);
+      return;
+    }
+    const dialog = this.createDialog(res, remoteTag);
+    const entry: { dialog: Dialog; ack?: SipRequest; dest?: Endpoint } = { dialog };
+    this.acked.set(remoteTag, entry);
+    this.core.rememberDialog(dialog);
+    const ack = dialog.createRequest('ACK', this.invite!.cseq.seq);
+    dialog.nextHop().then((dest) => {
+      entry.ack = ack;
+      entry.dest = dest;
+      this.core.sendDirect(ack, dest);
+      if (this.settled || this.cancelWanted) {
+        dialog.byeAndForget({ by: 'local', reason: this.settled ? 'extra 2xx' : 'cancelled' });
+        this.fail(new SipFailure(487, 'Request Terminated'));
+      } else {
+        this.settled = true;
+        this.resolveResult(dialog);
+      }
+    }, (err: Error) => {
+      dialog.end({ by: 'local', reason: `cannot route ACK: ${err.message}` });
+      this.fail(new SipFailure(503, 'cannot route ACK'));
+    });
+  }
+
+  /** RFC 3261 12.1.2: UAC dialog state from the 2xx. */
+  private createDialog(res: SipResponse, remoteTag: string): Dialog {
+    const inv = this.invite!;
+    const contact = res.headers.getAll('contact')[0];
+    const dialog = new Dialog(this.core, {
+      callId: this.callId,
+      localTag: this.localTag,
+      remoteTag,
+      localUri: inv.headers.get('from') ?? '',
+      remoteUri: res.headers.get('to') ?? '',
+      localSeq: inv.cseq.seq,
+      remoteTarget: contact ? parseNameAddr(contact).uri : inv.uri,
+      routeSet: res.headers.getAll('record-route').reverse(),
+      transport: this.dest!.transport,
+      localSdp: this.opts.sdp,
+      remoteSdp: sdpOf(res),
+    });
+    dialog.answerSdp = dialog.remoteSdp;
+    return dialog;
+  }
+
+  onTimeout(): void {
+    this.fail(new SipFailure(408, 'Request Timeout'));
+  }
+
+  onTransportError(err: Error): void {
+    this.fail(new SipFailure(503, `transport error: ${err.message}`));
+  }
+
+  private fail(err: SipFailure): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.rejectResult(err);
+  }
+
+  /** RFC 3261 9.1: cancel a pending INVITE (sent once a provisional response has arrived). */
+  cancel(): void {
+    if (this.settled || this.cancelWanted) return;
+    this.cancelWanted = true;
+    if (this.invite && this.gotProvisional) this.sendCancel();
+  }
+
+  /** RFC 3261 9.1: CANCEL copies Request-URI, Call-ID, To, From, CSeq number, top Via and Route. */
+  private sendCancel(): void {
+    const inv = this.invite;
+    if (!inv || !this.dest || this.cancelSent) return;
+    this.cancelSent = true;
+    const c = new SipRequest('CANCEL', inv.uri);
+    c.headers.append('Via', inv.headers.getAll('via')[0]);
+    for (const r of inv.headers.getAll('route')) c.headers.append('Route', r);
+    c.headers.append('Max-Forwards', '70');
+    c.headers.append('From', inv.headers.get('from') ?? '');
+    c.headers.append('To', inv.headers.get('to') ?? '');
+    c.headers.append('Call-ID', inv.callId);
+    c.headers.append('CSeq', `${inv.cseq.seq} CANCEL`);
+    this.core.decorate(c);
+    this.core.sendRequest(c, this.dest, {
+      onResponse: () => undefined, // the INVITE's 487 settles the result
+      onTimeout: () => this.core.logger.warn('sip CANCEL timed out', { callId: this.callId }),
+      onTransportError: () => undefined,
+    });
+  }
+
+  /** Stack shutdown. */
+  abort(): void {
+    this.fail(new SipFailure(503, 'SIP stack closed'));
+  }
+}
+
+function sdpOf(res: SipResponse): string | undefined {
+  const ct = res.headers.get('content-type')?.toLowerCase() ?? '';
+  return res.body.length > 0 && ct.startsWith('application/sdp') ? res.bodyText : undefined;
+}

@@ -1,0 +1,290 @@
+/** The SIP user-agent core: wires transport, transactions, dialogs and invite sessions (RFC 3261 8, 12). */
+import net from 'node:net';
+import { SystemClock, type Clock } from './clock.ts';
+import { ALLOWED_METHODS, dialogId, type UaCore } from './core.ts';
+import type { Dialog } from './dialog.ts';
+import { formatVia, parseNameAddr, parseUnsigned } from './grammar.ts';
+import { newBranch, newTag } from './ids.ts';
+import { IncomingInvite } from './incoming-invite.ts';
+import type { Logger } from './logger.ts';
+import { createResponse, type SipMessage, type SipRequest, type SipResponse } from './message.ts';
+import { OutgoingInvite, type OutgoingInviteOptions } from './outgoing-invite.ts';
+import type { ParseOutcome } from './parser.ts';
+import { resolveUri, responseDestination, stampTopVia } from './routing.ts';
+import { TransactionLayer } from './transaction/layer.ts';
+import { DEFAULT_TIMERS, type ClientTransactionUser, type ServerTransaction, type TimerValues } from './transaction/types.ts';
+import { NetTransport, type Endpoint, type SipTransport, type Source, type TransportName } from './transport.ts';
+import { typedEmitter } from './typed-emitter.ts';
+
+export interface SipStackOptions {
+  /** Local address to bind, e.g. '127.0.0.1' or '0.0.0.0'. Required. */
+  bindAddress: string;
+  /** UDP and TCP listen port; 0 lets the OS choose. Default 5060. */
+  port?: number;
+  /** Host written in Via/Contact. Default: bindAddress. */
+  advertisedAddress?: string;
+  /** Default ['udp', 'tcp']. */
+  transports?: TransportName[];
+  /** Timer bases in ms: T1 500, T2 4000, T4 5000 (RFC 3261 17.1.1.1); td = Timer D, default 32000. */
+  timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number; tdMs?: number };
+  /** User-Agent / Server header value. Default 'roomgate'. */
+  userAgent?: string;
+  logger: Logger;
+  /** Time source; default the system clock (tests inject a ManualClock). */
+  clock?: Clock;
+}
+
+export interface SipStackEvents {
+  invite: (invite: IncomingInvite) => void;
+}
+
+const SUPPORTED_EXTENSIONS: string[] = [];
+
+export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly timers: TimerValues;
+  readonly userAgent: string;
+  readonly advertisedHost: string;
+  private transport!: SipTransport;
+  private layer!: TransactionLayer;
+  private readonly dialogs = new Map<string, Dialog>();
+  private readonly pendingInvites = new Map<string, IncomingInvite>();
+  private readonly outgoing = new Set<OutgoingInvite>();
+  private closed = false;
+
+  private constructor(private readonly opts: SipStackOptions) {
+    super();
+    this.logger = opts.logger;
+    this.clock = opts.clock ?? new SystemClock();
+    const t = opts.timers ?? {};
+    this.timers = { t1: t.t1Ms ?? DEFAULT_TIMERS.t1, t2: t.t2Ms ?? DEFAULT_TIMERS.t2,
+      t4: t.t4Ms ?? DEFAULT_TIMERS.t4, td: t.tdMs ?? DEFAULT_TIMERS.td };
+    this.userAgent = opts.userAgent ?? 'roomgate';
+    this.advertisedHost = opts.advertisedAddress ?? opts.bindAddress;
+  }
+
+  static async start(opts: SipStackOptions): Promise<SipStack> {
+    const stack = new SipStack(opts);
+    stack.transport = await NetTransport.start({
+      bindAddress: opts.bindAddress, port: opts.port ?? 5060, transports: opts.transports ?? ['udp', 'tcp'],
+      logger: opts.logger, sink: { onParsed: (o, src) => stack.onParsed(o, src) },
+    });
+    stack.layer = new TransactionLayer({ clock: stack.clock, timers: stack.timers, logger: opts.logger, transport: stack.transport });
+    return stack;
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    return this.transport.port;
+  }
+
+  invite(opts: OutgoingInviteOptions): OutgoingInvite {
+    const out = new OutgoingInvite(this, opts);
+    if (this.closed) out.abort();
+    this.outgoing.add(out);
+    out.result.then(() => this.outgoing.delete(out), () => this.outgoing.delete(out));
+    return out;
+  }
+
+  stats(): { serverTransactions: number; clientTransactions: number; dialogs: number } {
+    return { serverTransactions: this.layer.serverCount, clientTransactions: this.layer.clientCount, dialogs: this.dialogs.size };
+  }
+
+  /** Idempotent: ends dialogs locally (no BYE), clears every transaction, timer and socket. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const inv of this.pendingInvites.values()) inv.abort();
+    this.pendingInvites.clear();
+    for (const out of this.outgoing) out.abort();
+    this.outgoing.clear();
+    for (const d of [...this.dialogs.values()]) d.end({ by: 'local', reason: 'SIP stack closed' });
+    this.dialogs.clear();
+    this.layer.closeAll();
+    if (this.clock instanceof SystemClock) this.clock.cancelAll();
+    await this.transport.close();
+  }
+
+  // ---- UaCore -------------------------------------------------------------------------------
+
+  contactUri(transport: TransportName): string {
+    const host = net.isIPv6(this.advertisedHost) ? `[${this.advertisedHost}]` : this.advertisedHost;
+    return `sip:${host}:${this.transport.port}${transport === 'tcp' ? ';transport=tcp' : ''}`;
+  }
+
+  addVia(req: SipRequest, transport: TransportName): string {
+    const branch = newBranch();
+    // RFC 3581 3: ask for rport so responses reach us through NAT.
+    req.headers.prepend('Via', formatVia({ protocol: 'SIP/2.0', transport: transport.toUpperCase(),
+      host: this.advertisedHost, port: this.transport.port, params: new Map([['branch', branch], ['rport', null]]) }));
+    return branch;
+  }
+
+  sendRequest(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): void {
+    if (this.closed) {
+      user.onTransportError(new Error('SIP stack closed'));
+      return;
+    }
+    this.layer.sendRequest(req, dest, user);
+  }
+
+  sendDirect(msg: SipMessage, dest: Endpoint & { connectionId?: number }): void {
+    if (this.closed) return;
+    this.transport.send(msg, dest).catch((err: Error) =>
+      this.logger.warn('sip send failed', { callId: msg.callId, address: dest.address, port: dest.port, err: err.message }));
+  }
+
+  resolveTarget(uri: string, transport: TransportName): Promise<Endpoint> {
+    return resolveUri(uri, transport);
+  }
+
+  decorate(msg: SipMessage): void {
+    if (msg.isRequest) {
+      if (!msg.headers.has('user-agent')) msg.headers.append('User-Agent', this.userAgent);
+      if (msg.method === 'INVITE' && !msg.headers.has('allow')) msg.headers.append('Allow', ALLOWED_METHODS.join(', '));
+    } else if (!msg.headers.has('server')) {
+      msg.headers.append('Server', this.userAgent);
+    }
+  }
+
+  rememberDialog(dialog: { id: string }): void {
+    this.dialogs.set(dialog.id, dialog as Dialog);
+  }
+
+  forgetDialog(dialog: { id: string }): void {
+    if (this.dialogs.get(dialog.id) === dialog) this.dialogs.delete(dialog.id);
+  }
+
+  // ---- inbound ------------------------------------------------------------------------------
+
+  private onParsed(outcome: ParseOutcome, src: Source): void {
+    if (this.closed) return;
+    try {
+      if (outcome.kind === 'drop') {
+        this.logger.warn('sip message dropped', { transport: src.transport, address: src.address, port: src.port, reason: outcome.error.message });
+      } else if (outcome.kind === 'reject') {
+        this.rejectMalformed(outcome.request, outcome.error.status, outcome.error.message, src);
+      } else if (outcome.message.isRequest) {
+        this.onRequest(outcome.message, src);
+      } else {
+        this.onResponse(outcome.message, src);
+      }
+    } catch (err) {
+      // Last line of defence: bad input must never escape to the socket handler.
+      this.logger.error('sip message handling failed', { address: src.address, port: src.port, err: (err as Error).message });
+    }
+  }
+
+  /** RFC 3261 8.2 / 21.4.1: a 400 naming the problem, sent statelessly; ACK is never answered. */
+  private rejectMalformed(req: SipRequest, status: number, reason: string, src: Source): void {
+    this.logger.warn('sip malformed request rejected', { address: src.address, port: src.port, method: req.method, status, reason });
+    if (req.method === 'ACK') return;
+    stampTopVia(req, src);
+    const res = createResponse(req, status, reason, newTag());
+    this.decorate(res);
+    this.sendDirect(res, responseDestination(req, src));
+  }
+
+  private onRequest(req: SipRequest, src: Source): void {
+    stampTopVia(req, src);
+    const existing = this.layer.matchRequest(req);
+    if (existing) return existing.receive(req);
+    if (req.method === 'ACK') return this.onStrayAck(req);
+    const tx = this.layer.createServer(req, src);
+    // RFC 3261 16.3 step 2 applied at the edge: Max-Forwards 0 is refused (OPTIONS is answered, 11).
+    if (parseUnsigned(req.headers.get('max-forwards') ?? '70') === 0 && req.method !== 'OPTIONS') {
+      return this.respond(tx, req, 483);
+    }
+    if (this.rejectsExtensions(req, tx)) return;
+    const toTag = req.to.params.get('tag');
+    if (req.method === 'CANCEL') return this.onCancel(req, tx);
+    if (req.method === 'OPTIONS') return this.respondOptions(req, tx);
+    if (!ALLOWED_METHODS.includes(req.method)) {
+      return this.respond(tx, req, 405, undefined, { Allow: ALLOWED_METHODS.join(', ') }); // RFC 3261 8.2.1
+    }
+    if (toTag !== undefined) return this.onInDialogRequest(req, tx);
+    if (req.method === 'INVITE') return this.onNewInvite(req, tx, src);
+    this.respond(tx, req, 481); // BYE / INFO outside any dialog (RFC 3261 12.2.2, 15.1.2)
+  }
+
+  /** RFC 3261 8.2.2.3: Require with an option we do not support → 420 with Unsupported. */
+  private rejectsExtensions(req: SipRequest, tx: ServerTransaction): boolean {
+    if (req.method === 'CANCEL') return false;
+    const unsupported = req.headers.getAll('require').filter((o) => !SUPPORTED_EXTENSIONS.includes(o.toLowerCase()));
+    if (unsupported.length === 0) return false;
+    this.respond(tx, req, 420, undefined, { Unsupported: unsupported.join(', ') });
+    return true;
+  }
+
+  private respond(tx: ServerTransaction, req: SipRequest, status: number, reason?: string,
+    headers?: Record<string, string>): void {
+    const res = createResponse(req, status, reason, newTag());
+    for (const [k, v] of Object.entries(headers ?? {})) res.headers.append(k, v);
+    this.decorate(res);
+    tx.respond(res);
+  }
+
+  /** RFC 3261 11.2: capabilities. */
+  private respondOptions(req: SipRequest, tx: ServerTransaction): void {
+    this.respond(tx, req, 200, undefined, {
+      Allow: ALLOWED_METHODS.join(', '), Accept: 'application/sdp', 'Accept-Language': 'en',
+      Supported: SUPPORTED_EXTENSIONS.join(', '),
+    });
+  }
+
+  private onInDialogRequest(req: SipRequest, tx: ServerTransaction): void {
+    const dialog = this.findDialog(req);
+    if (!dialog) return this.respond(tx, req, 481); // RFC 3261 12.2.2
+    dialog.receiveRequest(req, tx);
+  }
+
+  private findDialog(req: SipRequest): Dialog | undefined {
+    const local = req.to.params.get('tag') ?? '';
+    const remote = req.from.params.get('tag') ?? '';
+    return this.dialogs.get(dialogId(req.callId, local, remote));
+  }
+
+  /** ACK for a 2xx has its own branch and goes to the dialog (RFC 3261 13.3.1.4, 17.2.3). */
+  private onStrayAck(ack: SipRequest): void {
+    const dialog = this.findDialog(ack);
+    if (dialog) dialog.receiveAck(ack);
+    else this.logger.debug('sip ACK matches no dialog, dropped', { callId: ack.callId });
+  }
+
+  private onNewInvite(req: SipRequest, tx: ServerTransaction, src: Source): void {
+    const ct = req.headers.get('content-type')?.toLowerCase();
+    if (req.body.length > 0 && ct !== undefined && !ct.startsWith('application/sdp')) {
+      return this.respond(tx, req, 415, undefined, { Accept: 'application/sdp' }); // RFC 3261 21.4.13
+    }
+    // RFC 3261 17.2.1: 100 Trying at once, so retransmissions are answered by the transaction.
+    tx.respond(createResponse(req, 100));
+    if (this.listenerCount('invite') === 0) return this.respond(tx, req, 480);
+    const key = tx.key;
+    const invite = new IncomingInvite(this, req, tx, src, () => this.pendingInvites.delete(key));
+    this.pendingInvites.set(key, invite);
+    tx.user = { onTransportError: () => this.pendingInvites.delete(key) };
+    this.emit('invite', invite);
+  }
+
+  /** RFC 3261 9.2: 200 to the CANCEL and 487 to the INVITE; 481 when nothing matches. */
+  private onCancel(cancel: SipRequest, tx: ServerTransaction): void {
+    const inviteTx = this.layer.matchCancelled(cancel);
+    if (!inviteTx) return this.respond(tx, cancel, 481);
+    const invite = this.pendingInvites.get(inviteTx.key);
+    const res = createResponse(cancel, 200, undefined, invite?.localTag ?? newTag());
+    this.decorate(res);
+    tx.respond(res);
+    invite?.cancelled();
+  }
+
+  private onResponse(res: SipResponse, src: Source): void {
+    const tx = this.layer.matchResponse(res);
+    if (tx) return tx.receive(res);
+    // RFC 3261 13.2.2.4: a 2xx retransmitted after the transaction ended is re-ACKed by its dialog.
+    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) {
+      for (const out of this.outgoing) if (out.callId === res.callId) return out.onResponse(res);
+    }
+    this.logger.debug('sip response matches no transaction, dropped', { callId: res.callId, status: res.status, address: src.address });
+  }
+}
