@@ -2,6 +2,7 @@
 import { readFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startBaresip, type Baresip } from './baresip.ts';
 import { ManagedProcess, freeSipPort } from './processes.ts';
@@ -127,6 +128,28 @@ describe('baresip driver: against SIPp', () => {
       expect(closed.param).toMatch(/reset by user/i);
       const status = await sipp.exited;
       expect(status.code, sipp.tail()).toBe(0); // 0 = all calls successful
+    } finally {
+      await sipp.kill();
+    }
+  });
+
+  it('answers an in-dialog INFO picture_fast_update (application/media_control+xml) with 200 and logs it', async () => {
+    const scenario = fileURLToPath(new URL('../fixtures/sipp/uac-info-fast-update.xml', import.meta.url));
+    const room = await terminal({ user: 'room', video: true, codecs: ['PCMU/8000/1'], verbose: true });
+    const fromLine = room.outputLineCount;
+    const port = await freeSipPort(0);
+    const sipp = new ManagedProcess(
+      'sipp',
+      [`127.0.0.1:${room.sipPort}`, '-sf', scenario, '-s', 'room', '-i', '127.0.0.1', '-p', String(port),
+        '-mp', String(await freeSipPort(2)), '-m', '1', '-nostdin', '-timeout', '30s', '-timeout_error'],
+      { name: 'sipp uac INFO', cwd: scratch },
+    );
+    try {
+      // The scenario only passes if baresip answered INVITE, INFO and BYE with 200.
+      const status = await sipp.exited;
+      expect(status.code, sipp.tail()).toBe(0);
+      await room.waitForOutput(/call: receive media control: fast_update=1/, 5000, fromLine);
+      expect((await room.waitFor('CALL_CLOSED')).peeruri).toMatch(/^sip:sipp@127\.0\.0\.1:/);
     } finally {
       await sipp.kill();
     }

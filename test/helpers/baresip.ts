@@ -31,16 +31,20 @@
 //   "source: ... frames=N", "n_keyframes=, n_picup=". H.264 via avcodec (libx264 encoder),
 //   packetization-mode=0 offered, rtcp-fb "* nack pli".
 // - snapshot module: command `snapshot_recv /path.png` saves the next received decoded frame
-//   and logs "png: wrote /path.png".
-// - SIP INFO: baresip *handles* an incoming INFO with Content-Type application/media_control+xml
-//   containing "picture_fast_update" (logs "call: receive media control: fast_update=1" and
-//   forces a keyframe), but this version has no code to *send* media_control INFO: it asks
-//   for pictures with RTCP PLI/FIR only. Use `sipTrace: true` (-s) to see every SIP message.
+//   and logs "png: wrote /path.png" (sometimes before the file is flushed: wait for IEND).
+// - SIP INFO: baresip answers an in-dialog INFO with Content-Type application/media_control+xml
+//   containing "picture_fast_update" with 200 OK and requests a keyframe from its encoder; the
+//   log line "call: receive media control: fast_update=1" appears only with -v (`verbose`).
+//   Proven by test/fixtures/sipp/uac-info-fast-update.xml. This version has no code to *send*
+//   media_control INFO (no such XML in the binary): it asks for pictures with RTCP PLI/FIR
+//   only (offers rtcp-fb "* nack pli"). `sipTrace: true` (-s) prints every SIP message.
+// - The 200 OK to an INVITE carries the reason phrase "Answering"; Allow lists INVITE, ACK, BYE,
+//   CANCEL, OPTIONS, NOTIFY, SUBSCRIBE, INFO, MESSAGE, REFER.
 // - menu prints a status line every ~100 ms during calls unless `statmode_default off`.
 // - answermode=auto on the account answers incoming calls at once; if the audio source fails
 //   to start, the 200 OK is never sent.
 
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -65,6 +69,8 @@ export interface BaresipOptions {
   answerMode?: 'auto' | 'manual';
   /** Start baresip with -s: every SIP message appears in the output. Default false. */
   sipTrace?: boolean;
+  /** Start baresip with -v: debug-level log lines (e.g. "receive media control"). Default false. */
+  verbose?: boolean;
   /** Extra config lines, key → value, appended last. */
   extraConfig?: Record<string, string>;
   /** Extra account parameters, appended to the accounts line (`;key=value`). */
@@ -191,7 +197,7 @@ export class Baresip {
     writeFileSync(join(this.dir, 'config'), this.configText());
     writeFileSync(join(this.dir, 'accounts'), this.accountLine() + '\n');
     writeFileSync(join(this.dir, 'contacts'), '');
-    const args = ['-f', this.dir, ...(this.options.sipTrace ? ['-s'] : [])];
+    const args = ['-f', this.dir, ...(this.options.sipTrace ? ['-s'] : []), ...(this.options.verbose ? ['-v'] : [])];
     const proc = new ManagedProcess('baresip', args, { name: `baresip ${this.options.user}:${this.sipPort}` });
     this.process = proc;
     proc.on('line', (line) => this.events.emit('line', line));
@@ -341,11 +347,17 @@ export class Baresip {
     return stats;
   }
 
-  /** Saves the next received, decoded video frame as PNG and resolves once it is written. */
-  async snapshotReceived(pngPath: string): Promise<void> {
+  /** Saves the next received, decoded video frame as PNG and resolves once it is complete. */
+  async snapshotReceived(pngPath: string, timeoutMs = this.options.timeoutMs): Promise<void> {
+    const end = Date.now() + timeoutMs;
     const from = this.outputLineCount;
     await this.command('snapshot_recv', pngPath);
-    await this.waitForOutput(new RegExp(`png: wrote ${escapeRegExp(pngPath)}`), this.options.timeoutMs, from);
+    await this.waitForOutput(new RegExp(`png: wrote ${escapeRegExp(pngPath)}`), timeoutMs, from);
+    // baresip logs "png: wrote" before it closes the file: wait for the final IEND chunk.
+    while (!endsWithIend(pngPath)) {
+      if (Date.now() > end) throw new BaresipError(`snapshot ${pngPath} incomplete after ${timeoutMs} ms\n${this.tail()}`);
+      await new Promise((r) => setTimeout(r, 20)); // poll interval, not a synchronisation
+    }
   }
 
   /**
@@ -544,6 +556,17 @@ export class Baresip {
     const files = this.dumps(kind);
     if (files.length === 0) throw new BaresipError(`no ${kind} recording in ${this.recordDir} (was a call made?)\n${this.tail()}`);
     return join(this.recordDir, files[files.length - 1]!);
+  }
+}
+
+const PNG_IEND_TRAILER = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+function endsWithIend(path: string): boolean {
+  try {
+    const bytes = readFileSync(path);
+    return bytes.length > PNG_IEND_TRAILER.length && bytes.subarray(-PNG_IEND_TRAILER.length).equals(PNG_IEND_TRAILER);
+  } catch {
+    return false;
   }
 }
 
