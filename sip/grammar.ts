@@ -189,20 +189,21 @@ export function parseVia(value: string): Via {
       i++;
     }
   }
-  if (parts[0].toUpperCase() !== 'SIP' || parts[1] !== '2.0' || parts[2] === '') {
+  // The version is kept as written so a request with a foreign version can still get its 505.
+  if (parts[0].toUpperCase() !== 'SIP' || parts[1] === '' || parts[2] === '') {
     throw new ParseError('bad Via sent-protocol');
   }
   const rest = value.slice(i);
   const semi = rest.indexOf(';');
   const { host, port } = parseHostPort(semi < 0 ? rest : rest.slice(0, semi));
-  return { protocol: 'SIP/2.0', transport: parts[2].toUpperCase(), host, port,
+  return { protocol: `SIP/${parts[1]}`, transport: parts[2].toUpperCase(), host, port,
     params: parseParams(semi < 0 ? '' : rest.slice(semi)) };
 }
 
 export function formatVia(via: Via): string {
   const host = via.host.includes(':') ? `[${via.host}]` : via.host;
   const port = via.port === undefined ? '' : `:${via.port}`;
-  return `SIP/2.0/${via.transport} ${host}${port}${formatParams(via.params)}`;
+  return `${via.protocol}/${via.transport} ${host}${port}${formatParams(via.params)}`;
 }
 
 export interface CSeq {

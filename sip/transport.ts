@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from './logger.ts';
 import type { SipMessage } from './message.ts';
-import { parseMessage, StreamFramer, type ParseOutcome } from './parser.ts';
+import { parseMessage, StreamFramer, type FrameEvent, type ParseOutcome } from './parser.ts';
 
 export type TransportName = 'udp' | 'tcp';
 
@@ -125,15 +125,25 @@ export class NetTransport implements SipTransport {
     const framer = new StreamFramer();
     const src: Source = { transport: 'tcp', address, port, connectionId: id };
     sock.setNoDelay(true);
-    sock.on('data', (chunk: Buffer) => {
-      for (const ev of framer.push(chunk)) {
-        if (ev.kind === 'ping') sock.write('\r\n'); // RFC 5626 3.5.1 pong
-        else if (ev.kind === 'message') this.opts.sink.onParsed(parseMessage(ev.bytes, { stream: true }), src);
-        else {
-          this.opts.logger.warn('sip tcp framing lost, closing connection', { address, port, reason: ev.error.message });
-          sock.destroy();
-        }
+    // Messages that arrive in one chunk are delivered one event-loop turn apart, like datagrams,
+    // so promise continuations of one (e.g. accept() resolving on ACK) run before the next.
+    const queue: FrameEvent[] = [];
+    const drain = (): void => {
+      const ev = queue.shift();
+      if (!ev || this.closed) return;
+      if (ev.kind === 'ping') sock.write('\r\n'); // RFC 5626 3.5.1 pong
+      else if (ev.kind === 'message') this.opts.sink.onParsed(parseMessage(ev.bytes, { stream: true }), src);
+      else {
+        this.opts.logger.warn('sip tcp framing lost, closing connection', { address, port, reason: ev.error.message });
+        sock.destroy();
+        queue.length = 0;
       }
+      if (queue.length > 0) setImmediate(drain);
+    };
+    sock.on('data', (chunk: Buffer) => {
+      const idle = queue.length === 0;
+      queue.push(...framer.push(chunk));
+      if (idle) drain();
     });
     sock.on('error', (err) => this.opts.logger.debug('sip tcp connection error', { address, port, err: err.message }));
     sock.on('close', () => {
