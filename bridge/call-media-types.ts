@@ -1,5 +1,6 @@
 import type { Logger } from '../rtp/logger.ts';
 import type { PortAllocator } from '../rtp/port-allocator.ts';
+import type { MediaTicker } from './media-ticker.ts';
 
 /** Options of CallMedia.create. */
 export interface CallMediaOptions {
@@ -16,6 +17,8 @@ export interface CallMediaOptions {
   keyframeMinIntervalMs?: number;
   /** RTCP sender report interval toward the room, ms. Default 5000 (RFC 3550 6.2). */
   rtcpIntervalMs?: number;
+  /** 20 ms clock of the meeting → room path. Default: the thread's shared ticker. */
+  ticker?: MediaTicker;
 }
 
 export interface DirectionCounters {

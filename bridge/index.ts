@@ -1,6 +1,12 @@
 // bridge/: media between the room (legacy RTP) and the cloud leg. Public surface.
 export type { CloudMediaPort, CloudMediaPortEvents, CloudMediaPortEvent } from './cloud-media-port.ts';
 export type { NegotiatedMedia, NegotiatedAudio, NegotiatedVideo, AudioCodecName } from './negotiated-media.ts';
-export type { Logger } from '../rtp/logger.ts';
 export type { CallMediaOptions, CallMediaStats, CallMediaEvents, DirectionCounters } from './call-media-types.ts';
-export type { PortAllocator } from '../rtp/port-allocator.ts';
+export { CallMedia } from './call-media.ts';
+export { MediaTicker, sharedMediaTicker, type MediaTickerOptions, type TickListener } from './media-ticker.ts';
+export { AudioMixer, type MixerOptions } from './audio/mixer.ts';
+export { Upsampler8to48, Downsampler48to8, floatToInt16, RESAMPLE_FACTOR, RESAMPLER_DELAY_48K } from './audio/resampler.ts';
+export { g711Decode, g711Encode, g711Silence, type G711Law } from './audio/g711.ts';
+export { OpusAudioEncoder, OpusAudioDecoder, OPUS_FRAME_SAMPLES } from './audio/opus-codec.ts';
+export { PortAllocator } from '../rtp/port-allocator.ts';
+export type { Logger } from '../rtp/logger.ts';

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
-import { RtpDecodeError, RtpError } from './errors.ts';
+import { RtpError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { PortAllocator } from './port-allocator.ts';
 import { readRtcpHeader } from './rtcp/rtcp-header.ts';
@@ -196,9 +196,8 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
   private dropMalformed(err: unknown, rinfo: dgram.RemoteInfo, what: string): void {
     this.counters.malformed++;
     const code = err instanceof RtpError ? err.code : 'unknown';
-    if (!(err instanceof RtpDecodeError)) throw err;
     this.logOnce(`${what}:${code}`, 'dropped malformed packet', {
-      what, code, error: err.message, remote: `${rinfo.address}:${rinfo.port}`, localPort: this.rtpPort,
+      what, code, error: err instanceof Error ? err.message : String(err), remote: `${rinfo.address}:${rinfo.port}`, localPort: this.rtpPort,
     });
   }
 

@@ -1,0 +1,60 @@
+import opus from '@discordjs/opus';
+
+/** 20 ms at 48 kHz. */
+export const OPUS_FRAME_SAMPLES = 960;
+/** RFC 6716 3.2.1: at most 120 ms per packet. */
+export const OPUS_MAX_FRAME_SAMPLES = 5760;
+
+// opus_defines.h request codes
+const OPUS_SET_BITRATE_REQUEST = 4002;
+const OPUS_SET_INBAND_FEC_REQUEST = 4012;
+const OPUS_SET_PACKET_LOSS_PERC_REQUEST = 4014;
+const OPUS_SET_SIGNAL_REQUEST = 4024;
+const OPUS_SIGNAL_VOICE = 3001;
+
+export interface OpusEncoderOptions {
+  /** Target bitrate, bit/s. Default 32000. */
+  bitrate?: number;
+  /** Expected loss, percent; drives how much in-band FEC is spent. Default 10. */
+  packetLossPercent?: number;
+}
+
+/**
+ * Mono 48 kHz Opus encoder with in-band FEC on (RFC 6716 2.1.7; RFC 7587 7 useinbandfec).
+ * Mono in an opus/48000/2 stream is legal (RFC 7587 7: stereo is a receiver preference).
+ */
+export class OpusAudioEncoder {
+  private readonly codec = new opus.OpusEncoder(48000, 1);
+  private readonly pcm = new Int16Array(OPUS_FRAME_SAMPLES);
+  private readonly pcmBytes = Buffer.from(this.pcm.buffer, this.pcm.byteOffset, this.pcm.byteLength);
+
+  constructor(opts: OpusEncoderOptions = {}) {
+    this.codec.applyEncoderCTL(OPUS_SET_SIGNAL_REQUEST, OPUS_SIGNAL_VOICE);
+    this.codec.applyEncoderCTL(OPUS_SET_BITRATE_REQUEST, opts.bitrate ?? 32000);
+    this.codec.applyEncoderCTL(OPUS_SET_INBAND_FEC_REQUEST, 1);
+    this.codec.applyEncoderCTL(OPUS_SET_PACKET_LOSS_PERC_REQUEST, opts.packetLossPercent ?? 10);
+  }
+
+  /** Encode one 20 ms frame (960 samples from `src` at `offset`). Returns a new payload buffer. */
+  encode(src: Int16Array, offset = 0): Buffer {
+    this.pcm.set(src.subarray(offset, offset + OPUS_FRAME_SAMPLES));
+    return this.codec.encode(this.pcmBytes);
+  }
+}
+
+/** Mono 48 kHz Opus decoder (stereo packets are downmixed by libopus). */
+export class OpusAudioDecoder {
+  private readonly codec = new opus.OpusEncoder(48000, 1);
+
+  /**
+   * Decode one packet to PCM. Returns an Int16Array view (valid until the next call);
+   * throws on a corrupt packet (the caller counts a decode error).
+   */
+  decode(payload: Buffer): Int16Array {
+    const out = this.codec.decode(payload);
+    if (out.byteOffset % 2 === 0) return new Int16Array(out.buffer, out.byteOffset, out.length >> 1);
+    const copy = new Int16Array(out.length >> 1);
+    Buffer.from(copy.buffer).set(out.subarray(0, copy.byteLength));
+    return copy;
+  }
+}
