@@ -25,7 +25,8 @@
 //   CALL_CLOSED (param = reason, e.g. "Connection reset by user" or a SIP status line),
 //   SHUTDOWN, EXIT. Any menu command works by its long name (dial, accept, hangup, quit,
 //   callstat, video_debug, audio_debug, snapshot_recv <png>, ...).
-// - video: fakevideo is both a source (`video_source fakevideo,nil`, 352x288 at 25 fps) and a
+// - video: fakevideo is both a source (`video_source fakevideo,nil`, video_size/fps apply; its
+//   picture is three vertical bars red | green | blue) and a
 //   display (`video_display fakevideo,nil`) that counts frames. The `video_debug` command
 //   prints "vidisp: fakevideo 352 x 288 frames=N" = decoded frames displayed, plus
 //   "source: ... frames=N", "n_keyframes=, n_picup=". H.264 via avcodec (libx264 encoder),
@@ -44,6 +45,7 @@
 // - answermode=auto on the account answers incoming calls at once; if the audio source fails
 //   to start, the 200 OK is never sent.
 
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
@@ -167,6 +169,8 @@ export class Baresip {
   private readonly pending = new Map<string, { resolve: (data: string) => void; reject: (err: Error) => void; command: string }>();
   /** waitFor() looks at events from this history index on (moved by dial/accept/hangup). */
   private mark = 0;
+  /** History index at the last dial(), -1 before any. */
+  private lastDial = -1;
   /** Per event type: history index after the last event a waitFor() returned. */
   private readonly consumed = new Map<string, number>();
   /** Per event type: call ids whose event of that type a waitFor() returned. */
@@ -220,6 +224,7 @@ export class Baresip {
   /** Places a call. Wait for its progress with waitFor('CALL_ESTABLISHED'). */
   async dial(uri: string): Promise<void> {
     this.mark = this.history.length;
+    this.lastDial = this.history.length;
     await this.command('dial', uri);
   }
 
@@ -229,11 +234,33 @@ export class Baresip {
     await this.command('accept');
   }
 
-  /** Hangs up the current call and waits until baresip reports it closed. */
-  async hangup(): Promise<BaresipEvent> {
+  /**
+   * Hangs up the current call and waits until baresip reports it closed. When no call is
+   * open (the peer already hung up), sends nothing and returns the last CALL_CLOSED, if any.
+   */
+  async hangup(): Promise<BaresipEvent | undefined> {
+    if (!this.callMayBeOpen()) return [...this.history].reverse().find((e) => e.type === 'CALL_CLOSED');
     this.mark = this.history.length;
     await this.command('hangup');
     return this.waitFor('CALL_CLOSED');
+  }
+
+  /** Ids of calls that have events but no CALL_CLOSED yet. */
+  openCalls(): Set<string> {
+    const open = new Set<string>();
+    for (const e of this.history) {
+      if (e.id === undefined || !e.type.startsWith('CALL_')) continue;
+      if (e.type === 'CALL_CLOSED') open.delete(e.id);
+      else open.add(e.id);
+    }
+    return open;
+  }
+
+  /** An open call, or a dial not yet followed by any close (its first events carry no id). */
+  private callMayBeOpen(): boolean {
+    if (this.openCalls().size > 0) return true;
+    if (this.lastDial < 0) return false;
+    return !this.history.slice(this.lastDial).some((e) => e.type === 'CALL_CLOSED');
   }
 
   /**
@@ -557,6 +584,40 @@ export class Baresip {
     if (files.length === 0) throw new BaresipError(`no ${kind} recording in ${this.recordDir} (was a call made?)\n${this.tail()}`);
     return join(this.recordDir, files[files.length - 1]!);
   }
+}
+
+export interface Picture {
+  width: number;
+  height: number;
+  /** Packed RGB, 3 bytes per pixel, row by row. */
+  rgb: Buffer;
+}
+
+/** Decodes a PNG (e.g. from snapshotReceived) to RGB with ffmpeg, an independent decoder. */
+export function readPicture(pngPath: string): Picture {
+  const png = readFileSync(pngPath);
+  if (png.length < 24 || png.toString('ascii', 12, 16) !== 'IHDR') throw new BaresipError(`${pngPath} is not a PNG`);
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  const rgb = execFileSync('ffmpeg', ['-v', 'error', '-i', pngPath, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    maxBuffer: width * height * 3 + 1024,
+  });
+  if (rgb.length !== width * height * 3) throw new BaresipError(`${pngPath}: decoded ${rgb.length} bytes, expected ${width * height * 3}`);
+  return { width, height, rgb };
+}
+
+/**
+ * True when the picture shows fakevideo's test pattern: three vertical bars, red, green, blue,
+ * left to right (checked at the centre of each bar, after any scaling).
+ */
+export function showsFakevideoPattern(p: Picture): boolean {
+  const expected = [0, 1, 2]; // index of the dominant channel per bar: R, G, B
+  return expected.every((channel, bar) => {
+    const x = Math.floor(((bar + 0.5) * p.width) / 3);
+    const y = Math.floor(p.height / 2);
+    const px = p.rgb.subarray((y * p.width + x) * 3, (y * p.width + x) * 3 + 3);
+    return px[channel]! > 150 && [0, 1, 2].every((c) => c === channel || px[c]! < 100);
+  });
 }
 
 const PNG_IEND_TRAILER = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
