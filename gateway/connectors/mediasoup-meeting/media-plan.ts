@@ -90,6 +90,7 @@ export function planMedia(router: RtpCapabilities, wantVideo: boolean): MediaPla
       audio: audioExts.map((e) => new RTCRtpHeaderExtensionParameters(e)),
       video: videoExts.map((e) => new RTCRtpHeaderExtensionParameters(e)),
     },
+
     recvCapabilities: {
       codecs: recvCodecs,
       headerExtensions: [

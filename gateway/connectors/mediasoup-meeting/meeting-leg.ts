@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
+import type { RTCPeerConnection, RTCRtpTransceiver } from 'werift';
 import type { CloudMediaPort, CloudMediaPortEvents, Logger } from '../../../bridge/index.ts';
 import { MeetingConnectorError, MeetingLeftError, MeetingMediaError, MeetingProtocolError } from './errors.ts';
 import { planMedia, type MediaPlan } from './media-plan.ts';
 import { toOutboundPacket } from './outbound-rtp.ts';
+import { createLegPeerConnection, LOOPBACK_ICE, type LegIceOptions } from './peer-connection.ts';
 import { producerRtpParameters } from './producer-parameters.ts';
 import { buildRemoteAnswer, localFingerprints, type SectionPlan } from './remote-sdp.ts';
 import { scanKeyframeRequests } from './rtcp-keyframe-requests.ts';
@@ -43,7 +44,7 @@ export interface JoinMeetingOptions {
    * gather on 127.0.0.1 only; otherwise on the host's non-loopback interfaces. No STUN/TURN:
    * mediasoup is ICE-lite and learns our address from the checks (RFC 8445 7.3.1.3).
    */
-  ice?: { additionalHostAddresses?: string[]; interfaceAddresses?: { udp4?: string; udp6?: string }; useIpv6?: boolean };
+  ice?: LegIceOptions;
 }
 
 export type MeetingLegEvents = CloudMediaPortEvents & {
@@ -364,16 +365,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
   private createPeerConnection(plan: MediaPlan, transport: TransportResponse): RTCPeerConnection {
     const remoteAddresses = transport.iceCandidates.map((c) => c.address ?? c.ip ?? '');
     const loopbackOnly = remoteAddresses.length > 0 && remoteAddresses.every(isLoopback);
-    const ice = this.opts.ice ?? (loopbackOnly ? { additionalHostAddresses: ['127.0.0.1'], interfaceAddresses: { udp4: '127.0.0.1' } } : {});
-    const pc = new RTCPeerConnection({
-      codecs: { audio: [plan.audio], video: plan.video ? [plan.video] : [] },
-      headerExtensions: plan.headerExtensions,
-      iceServers: [], // never werift's default public STUN server
-      bundlePolicy: 'max-bundle', // RFC 8843: one transport, as mediasoup's `both` transport expects
-      iceUseIpv6: ice.useIpv6 ?? false,
-      iceAdditionalHostAddresses: ice.additionalHostAddresses,
-      iceInterfaceAddresses: ice.interfaceAddresses,
-    });
+    const pc = createLegPeerConnection(plan, this.opts.ice ?? (loopbackOnly ? LOOPBACK_ICE : {}));
     this.pc = pc;
     const sub = pc.connectionStateChange.subscribe((state) => {
       if (state === 'failed') this.end('ICE/DTLS failed');
