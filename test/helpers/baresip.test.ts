@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readPicture, showsFakevideoPattern, startBaresip, type Baresip } from './baresip.ts';
-import { ManagedProcess, freeSipPort } from './processes.ts';
+import { ManagedProcess, freeSipPort, withDeadline } from './processes.ts';
 import { dominantFrequency } from './spectrum.ts';
 import { readWav } from './wav.ts';
 
@@ -124,6 +124,22 @@ describe('baresip driver: two terminals on 127.0.0.1', () => {
   });
 });
 
+describe('showsFakevideoPattern', () => {
+  function picture(pixel: (x: number) => [number, number, number]) {
+    const width = 30;
+    const height = 10;
+    const rgb = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) rgb.set(pixel(x), (y * width + x) * 3);
+    return { width, height, rgb };
+  }
+  it('accepts red | green | blue bars and rejects grey or swapped bars', () => {
+    const bars: Array<[number, number, number]> = [[240, 16, 16], [16, 235, 16], [16, 16, 240]];
+    expect(showsFakevideoPattern(picture((x) => bars[Math.floor(x / 10)]!))).toBe(true);
+    expect(showsFakevideoPattern(picture(() => [128, 128, 128]))).toBe(false);
+    expect(showsFakevideoPattern(picture((x) => bars[2 - Math.floor(x / 10)]!))).toBe(false);
+  });
+});
+
 describe('baresip driver: against SIPp', () => {
   it('dials `sipp -sn uas`, is answered and hangs up cleanly (sipp counts 1 successful call)', async () => {
     const port = await freeSipPort(0);
@@ -138,7 +154,7 @@ describe('baresip driver: against SIPp', () => {
       await a.waitFor('CALL_ESTABLISHED');
       const closed = await a.hangup();
       expect(closed?.param).toMatch(/reset by user/i);
-      const status = await sipp.exited;
+      const status = await withDeadline(sipp.exited, 35_000, () => `sipp did not finish\n${sipp.tail()}`);
       expect(status.code, sipp.tail()).toBe(0); // 0 = all calls successful
     } finally {
       await sipp.kill();
@@ -158,7 +174,7 @@ describe('baresip driver: against SIPp', () => {
     );
     try {
       // The scenario only passes if baresip answered INVITE, INFO and BYE with 200.
-      const status = await sipp.exited;
+      const status = await withDeadline(sipp.exited, 35_000, () => `sipp did not finish\n${sipp.tail()}`);
       expect(status.code, sipp.tail()).toBe(0);
       await room.waitForOutput(/call: receive media control: fast_update=1/, 5000, fromLine);
       expect((await room.waitFor('CALL_CLOSED')).peeruri).toMatch(/^sip:sipp@127\.0\.0\.1:/);
