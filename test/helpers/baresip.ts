@@ -109,8 +109,9 @@ export interface VideoStats {
   sentFrames: number;
   /** Decoded picture size, e.g. "352 x 288", or undefined before the first frame. */
   receivedSize: string | undefined;
+  /** `n_keyframes` of video_debug's rx section: keyframes seen by the decoder. */
   keyframes: number;
-  /** Picture update requests received (INFO fast_update, PLI, FIR). */
+  /** `n_picup` of video_debug's rx section (picture-update count; exact meaning unverified). */
   pictureUpdates: number;
 }
 
