@@ -1,6 +1,6 @@
 import type { Logger } from '../rtp/logger.ts';
 import type { PortAllocator } from '../rtp/port-allocator.ts';
-import type { MediaTicker } from './media-ticker.ts';
+import type { TickSource } from './media-ticker.ts';
 
 /** Options of CallMedia.create. */
 export interface CallMediaOptions {
@@ -18,7 +18,7 @@ export interface CallMediaOptions {
   /** RTCP sender report interval toward the room, ms. Default 5000 (RFC 3550 6.2). */
   rtcpIntervalMs?: number;
   /** 20 ms clock of the meeting → room path. Default: the thread's shared ticker. */
-  ticker?: MediaTicker;
+  ticker?: TickSource;
 }
 
 export interface DirectionCounters {

@@ -7,7 +7,7 @@ import type { CallMediaEvents, CallMediaOptions, CallMediaStats } from './call-m
 import type { CloudMediaPort, CloudMediaPortEvents } from './cloud-media-port.ts';
 import { KeyframeLimiter } from './keyframe-limiter.ts';
 import { count, DropLog, newCallMediaStats } from './media-counters.ts';
-import { sharedMediaTicker, type MediaTicker } from './media-ticker.ts';
+import { sharedMediaTicker, type TickSource } from './media-ticker.ts';
 import type { NegotiatedAudio, NegotiatedMedia, NegotiatedVideo } from './negotiated-media.ts';
 import { buildPliCompound, buildSenderReport, randomisedInterval } from './rtcp-sender.ts';
 import type { SendStream } from './send-stream.ts';
@@ -29,7 +29,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private readonly logger: Logger;
   private readonly drops: DropLog;
   private readonly counters: CallMediaStats = newCallMediaStats();
-  private readonly ticker: MediaTicker;
+  private readonly ticker: TickSource;
   private readonly opts: CallMediaOptions;
   private readonly cname = `roomgate-${randomBytes(6).toString('hex')}`;
   private readonly toCloudKeyframes: KeyframeLimiter;

@@ -3,7 +3,7 @@ export type { CloudMediaPort, CloudMediaPortEvents, CloudMediaPortEvent } from '
 export type { NegotiatedMedia, NegotiatedAudio, NegotiatedVideo, AudioCodecName } from './negotiated-media.ts';
 export type { CallMediaOptions, CallMediaStats, CallMediaEvents, DirectionCounters } from './call-media-types.ts';
 export { CallMedia } from './call-media.ts';
-export { MediaTicker, sharedMediaTicker, type MediaTickerOptions, type TickListener } from './media-ticker.ts';
+export { MediaTicker, sharedMediaTicker, type MediaTickerOptions, type TickListener, type TickSource } from './media-ticker.ts';
 export { AudioMixer, type MixerOptions } from './audio/mixer.ts';
 export { Upsampler8to48, Downsampler48to8, floatToInt16, RESAMPLE_FACTOR, RESAMPLER_DELAY_48K } from './audio/resampler.ts';
 export { g711Decode, g711Encode, g711Silence, type G711Law } from './audio/g711.ts';

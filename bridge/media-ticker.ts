@@ -6,13 +6,18 @@
  */
 export type TickListener = (nowMs: number) => void;
 
+/** Anything that calls listeners every 20 ms (tests drive one by hand). */
+export interface TickSource {
+  subscribe(fn: TickListener): () => void;
+}
+
 export interface MediaTickerOptions {
   periodMs?: number;
   maxCatchUpTicks?: number;
   now?: () => number;
 }
 
-export class MediaTicker {
+export class MediaTicker implements TickSource {
   readonly periodMs: number;
   private readonly maxCatchUp: number;
   private readonly now: () => number;
