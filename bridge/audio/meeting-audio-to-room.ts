@@ -7,14 +7,13 @@ import { OPUS_FRAME_SAMPLES, OpusAudioDecoder, OpusAudioEncoder } from './opus-c
 import { Downsampler48to8, floatToInt16 } from './resampler.ts';
 
 const FRAME_8K = 160;
-const POOL_SIZE = 16;
 
 export interface MeetingAudioToRoomOptions {
   codec: AudioCodecName;
   payloadType: number;
   /** Room's packetisation interval, ms (G.711: 10-60 in steps of 10). Opus always 20. */
   ptimeMs: number;
-  /** Sends one RTP packet to the room. The buffer may be reused after 16 further sends. */
+  /** Sends one RTP packet to the room (ownership passes: UDP sends complete asynchronously). */
   send: (rtp: Buffer) => void;
   onDrop: (key: 'malformed' | 'late' | 'decode-error', detail: object) => void;
   sourceTimeoutMs?: number;
@@ -45,8 +44,6 @@ export class MeetingAudioToRoom {
   private readonly fifo8 = new Int16Array(FRAME_8K * 8);
   private fifo8Size = 0;
   private readonly samplesPerPacket: number;
-  private readonly pool: Buffer[] = [];
-  private poolNext = 0;
   private readonly encoder: OpusAudioEncoder | undefined;
   private marker = true;
   /** Sources that contributed to the last mixed frame. */
@@ -65,7 +62,6 @@ export class MeetingAudioToRoom {
       const ptime = Math.min(60, Math.max(10, Math.round((opts.ptimeMs || 20) / 10) * 10));
       this.samplesPerPacket = ptime * 8;
       this.stream = opts.stream ?? new SendStream(8000);
-      for (let i = 0; i < POOL_SIZE; i++) this.pool.push(Buffer.alloc(RTP_HEADER_SIZE + this.samplesPerPacket));
     }
   }
 
@@ -130,8 +126,9 @@ export class MeetingAudioToRoom {
     const spp = this.samplesPerPacket;
     let off = 0;
     while (this.fifo8Size - off >= spp) {
-      const pkt = this.pool[this.poolNext]!;
-      this.poolNext = (this.poolNext + 1) % POOL_SIZE;
+      // Small allocUnsafe buffers are slices of Node's shared pool (cheap); a reused buffer
+      // would be overwritten before libuv has sent it when ticks catch up in a burst.
+      const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + spp);
       g711Encode(this.law, this.fifo8, off, spp, pkt, RTP_HEADER_SIZE);
       this.emit(pkt, spp, spp, nowMs);
       off += spp;
