@@ -1,8 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   CallMedia, OpusAudioDecoder, OpusAudioEncoder, g711Decode, g711Encode, type AudioCodecName, type NegotiatedMedia,
 } from '../../bridge/index.ts';
-import { PortAllocator, RtpPacket, PictureLossIndication, FullIntraRequest, decodeRtcpCompound, type Logger } from '../../rtp/index.ts';
+import {
+  PortAllocator, RtpPacket, PictureLossIndication, FullIntraRequest, ReceiverReport, SenderReport, SourceDescription,
+  decodeRtcpCompound, type Logger,
+} from '../../rtp/index.ts';
 import { dominantFrequency, spectralPeaks } from '../helpers/spectrum.ts';
 import { FakeCloud, FakeTerminal, ManualTicker, sineInt16 } from './fakes.ts';
 
@@ -21,9 +24,9 @@ interface Rig {
 
 let rig: Rig | undefined;
 
-async function makeRig(codec: AudioCodecName, pt: number, ptimeMs = 20): Promise<Rig> {
+async function makeRig(codec: AudioCodecName, pt: number, ptimeMs = 20, rtcpIntervalMs = 5000): Promise<Rig> {
   const ticker = new ManualTicker();
-  const media = await CallMedia.create({ ports, bindAddress: '127.0.0.1', logger: quiet, ticker, keyframeMinIntervalMs: 500 });
+  const media = await CallMedia.create({ ports, bindAddress: '127.0.0.1', logger: quiet, ticker, keyframeMinIntervalMs: 500, rtcpIntervalMs });
   const audio = await FakeTerminal.open();
   const video = await FakeTerminal.open();
   const videoRtcp = await FakeTerminal.open();
@@ -255,9 +258,30 @@ describe('CallMedia video and keyframes', () => {
   });
 });
 
-describe('CallMedia robustness and lifecycle', () => {
-  beforeEach(() => undefined);
+describe('CallMedia RTCP toward the room', () => {
+  it('sends SR + SDES CNAME for the audio it sends (RFC 3550 6.4.1), to the latched RTCP source', async () => {
+    const r = await makeRig('PCMU', 0, 20, 40);
+    const rtcpPeer = await FakeTerminal.open();
+    try {
+      for (let i = 0; i < 5; i++) r.ticker.tick();
+      await r.audio.untilCount(5);
+      // the terminal's first RTCP (an RR) latches where our reports go
+      rtcpPeer.send(new ReceiverReport(0x1234).encode(), r.media.audioPort + 1);
+      await rtcpPeer.untilCount(1);
+      const compound = decodeRtcpCompound(rtcpPeer.received[0]!);
+      const sr = compound[0] as SenderReport;
+      expect(sr).toBeInstanceOf(SenderReport);
+      expect(sr.ssrc).toBe(RtpPacket.decode(r.audio.received[0]!).ssrc);
+      expect(sr.packetCount).toBe(5);
+      expect(sr.octetCount).toBe(5 * 160);
+      expect(compound[1]).toBeInstanceOf(SourceDescription);
+    } finally {
+      rtcpPeer.close();
+    }
+  });
+});
 
+describe('CallMedia robustness and lifecycle', () => {
   it('drops malformed cloud and room input, counts it, and keeps the call alive', async () => {
     const r = await makeRig('PCMU', 0);
     r.cloud.emit('audio', 'x', Buffer.from([1, 2, 3]));
