@@ -29,8 +29,12 @@ LOCK_HASH_FILE="node_modules/.roomgate-lock-hash"
 STEP="start"
 
 log() { echo "[setup] $*"; }
-on_error() { echo "[setup] FAILED during step: $STEP" >&2; }
-trap on_error ERR
+# Name the failing step on any non-zero exit (set -e exits from inside the step functions).
+on_exit() {
+  local rc=$?
+  if [[ $rc -ne 0 ]]; then echo "[setup] FAILED (exit $rc) during step: $STEP" >&2; fi
+}
+trap on_exit EXIT
 
 step_debian_packages() {
   STEP="Debian packages"
@@ -56,11 +60,35 @@ step_debian_packages() {
 
 lock_hash() { sha256sum package-lock.json | cut -d' ' -f1; }
 
+# True when every package in package-lock.json is installed at its locked version, judged by
+# npm's own record of the tree (node_modules/.package-lock.json) and the package directories.
+# Lets setup adopt a tree installed by hand (or by an older setup) without reinstalling it.
+node_modules_match_lock() {
+  [[ -f node_modules/.package-lock.json ]] || return 1
+  node -e "
+    const fs = require('node:fs');
+    const lock = JSON.parse(fs.readFileSync('package-lock.json', 'utf8'));
+    const installed = JSON.parse(fs.readFileSync('node_modules/.package-lock.json', 'utf8'));
+    for (const [path, entry] of Object.entries(lock.packages ?? {})) {
+      if (path === '' || !path.startsWith('node_modules/')) continue;
+      const have = installed.packages?.[path];
+      if (!have) { if (entry.optional) continue; process.exit(1); }
+      if (have.version !== entry.version) process.exit(1);
+      if (!fs.existsSync(path + '/package.json')) process.exit(1);
+    }
+  " >/dev/null 2>&1
+}
+
 step_npm_dependencies() {
   STEP="npm dependencies (npm ci)"
   [[ -f package-lock.json ]] || { echo "[setup] package-lock.json missing" >&2; return 1; }
   if [[ -f "$LOCK_HASH_FILE" && "$(cat "$LOCK_HASH_FILE")" == "$(lock_hash)" ]]; then
     log "npm dependencies: node_modules matches package-lock.json, skipping npm ci"
+    return
+  fi
+  if node_modules_match_lock; then
+    log "npm dependencies: installed tree matches package-lock.json, skipping npm ci"
+    lock_hash > "$LOCK_HASH_FILE"
     return
   fi
   log "npm dependencies: npm ci (native addons build from source; about a minute)"

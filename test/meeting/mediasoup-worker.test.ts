@@ -16,11 +16,14 @@ const OPUS_PT = 100;
 const PACKETS = 20;
 const POLL_DEADLINE_MS = 15_000;
 
-const SUITES: ms.SrtpCryptoSuite[] = [
-  'AES_CM_128_HMAC_SHA1_80',
-  'AES_CM_128_HMAC_SHA1_32',
-  'AEAD_AES_128_GCM',
-  'AEAD_AES_256_GCM',
+const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]); // RFC 6716 3.1 TOC: CELT FB 20 ms, one frame
+
+/** Each suite and the authentication tag it appends to every SRTP packet. */
+const SUITES: Array<[ms.SrtpCryptoSuite, number]> = [
+  ['AES_CM_128_HMAC_SHA1_80', 10], // RFC 3711 / RFC 4568 6.2.1: 80-bit HMAC-SHA1 tag
+  ['AES_CM_128_HMAC_SHA1_32', 4], // RFC 4568 6.2.1: 32-bit tag
+  ['AEAD_AES_128_GCM', 16], // RFC 7714 12: 16-octet AEAD tag
+  ['AEAD_AES_256_GCM', 16],
 ];
 
 let worker: ms.Worker;
@@ -60,8 +63,20 @@ function rtpPacket(seq: number): Buffer {
   packet.writeUInt16BE(seq & 0xffff, 2);
   packet.writeUInt32BE((seq * 960) >>> 0, 4);
   packet.writeUInt32BE(SOURCE_SSRC, 8);
-  packet.set([0xf8, 0xff, 0xfe], 12); // RFC 6716 3.1 TOC: CELT FB 20 ms, one frame
+  packet.set(OPUS_SILENCE, 12);
   return packet;
+}
+
+/** RFC 3550 5.1/5.3.1: length of the header, CSRCs and header extension of an RTP packet. */
+function rtpHeaderLength(packet: Buffer): number {
+  let length = 12 + 4 * (packet[0]! & 0x0f);
+  if (packet[0]! & 0x10) length += 4 + 4 * packet.readUInt16BE(length + 2);
+  return length;
+}
+
+/** RFC 5761 4: RTCP packet types 192-223 share the second octet's range with RTP's M+PT. */
+function isRtp(packet: Buffer): boolean {
+  return packet.length >= 12 && (packet[1]! < 192 || packet[1]! > 223);
 }
 
 async function sendPackets(port: number, count: number): Promise<void> {
@@ -168,6 +183,47 @@ async function buildChain(suite: ms.SrtpCryptoSuite, keyForC: 'right' | 'wrong')
   }
 }
 
+/** B (SRTP) consumes what A receives and sends it to a raw socket; resolves B's first RTP packet. */
+async function firstSrtpPacketFromB(suite: ms.SrtpCryptoSuite): Promise<Buffer> {
+  const listenInfo = { protocol: 'udp', ip: LOOPBACK } as const;
+  const sink = dgram.createSocket('udp4');
+  sink.bind(0, LOOPBACK);
+  await once(sink, 'listening');
+  const a = await router.createPlainTransport({ listenInfo, rtcpMux: true, comedia: true });
+  const b = await router.createPlainTransport({
+    listenInfo,
+    rtcpMux: true,
+    enableSrtp: true,
+    srtpCryptoSuite: suite,
+  });
+  try {
+    const arrived = new Promise<Buffer>((resolve) =>
+      sink.on('message', (msg) => {
+        if (isRtp(msg)) resolve(msg);
+      }),
+    );
+    await b.connect({
+      ip: LOOPBACK,
+      port: sink.address().port,
+      srtpParameters: b.srtpParameters!,
+    });
+    const source = await a.produce({
+      kind: 'audio',
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2 }],
+        encodings: [{ ssrc: SOURCE_SSRC }],
+      },
+    });
+    await b.consume({ producerId: source.id, rtpCapabilities: router.rtpCapabilities });
+    await sendPackets(a.tuple.localPort, 1);
+    return await arrived;
+  } finally {
+    a.close();
+    b.close();
+    sink.close();
+  }
+}
+
 describe('mediasoup worker built offline', () => {
   it('starts, answers getResourceUsage and reports its version', async () => {
     const usage = await worker.getResourceUsage();
@@ -176,7 +232,14 @@ describe('mediasoup worker built offline', () => {
     expect(worker.pid).toBeGreaterThan(0);
   });
 
-  describe.each(SUITES)('SRTP %s between two PlainTransports', (suite) => {
+  describe.each(SUITES)('SRTP %s between two PlainTransports', (suite, tagLength) => {
+    it(`sends the payload encrypted, followed by a ${tagLength}-octet tag`, async () => {
+      const packet = await firstSrtpPacketFromB(suite);
+      const payloadAndTag = packet.subarray(rtpHeaderLength(packet));
+      expect(payloadAndTag.length).toBe(OPUS_SILENCE.length + tagLength);
+      expect(payloadAndTag.subarray(0, OPUS_SILENCE.length).equals(OPUS_SILENCE)).toBe(false);
+    });
+
     it('decrypts every packet with the right key', async () => {
       const chain = await buildChain(suite, 'right');
       try {
