@@ -49,12 +49,12 @@ function designLowPass(): Float64Array {
 const PROTOTYPE = designLowPass();
 
 /** Phase p holds taps h[p + 6k], k = 0..31, scaled by 6 (interpolation gain). */
-const UP_PHASES: Float32Array[] = Array.from({ length: RESAMPLE_FACTOR }, (_, p) => {
-  const ph = new Float32Array(TAPS_PER_PHASE);
+const UP_PHASES: Float64Array[] = Array.from({ length: RESAMPLE_FACTOR }, (_, p) => {
+  const ph = new Float64Array(TAPS_PER_PHASE);
   for (let k = 0; k < TAPS_PER_PHASE; k++) ph[k] = PROTOTYPE[p + RESAMPLE_FACTOR * k]! * RESAMPLE_FACTOR;
   return ph;
 });
-const DOWN_TAPS = Float32Array.from(PROTOTYPE);
+const DOWN_TAPS = PROTOTYPE;
 
 /** Group delay of either direction, in 48 kHz samples. */
 export const RESAMPLER_DELAY_48K = (TAPS - 1) / 2;
@@ -62,17 +62,17 @@ export const RESAMPLER_DELAY_48K = (TAPS - 1) / 2;
 /** 8 kHz → 48 kHz. */
 export class Upsampler8to48 {
   /** Last TAPS_PER_PHASE-1 input samples, then room for the frame being processed. */
-  private buf: Float32Array;
+  private buf: Float64Array;
   private readonly hist = TAPS_PER_PHASE - 1;
 
   constructor(maxInputSamples = 480) {
-    this.buf = new Float32Array(this.hist + maxInputSamples);
+    this.buf = new Float64Array(this.hist + maxInputSamples);
   }
 
   /** Resample `count` samples of `input` into `output` (6 × count samples). */
   process(input: Int16Array | Float32Array, inputOffset: number, count: number, output: Float32Array, outputOffset = 0): number {
     if (this.buf.length < this.hist + count) {
-      const bigger = new Float32Array(this.hist + count);
+      const bigger = new Float64Array(this.hist + count);
       bigger.set(this.buf.subarray(0, this.hist));
       this.buf = bigger;
     }
@@ -101,17 +101,17 @@ export class Upsampler8to48 {
 
 /** 48 kHz → 8 kHz. Input lengths must be multiples of 6. */
 export class Downsampler48to8 {
-  private buf: Float32Array;
+  private buf: Float64Array;
   private readonly hist = TAPS - 1;
 
   constructor(maxInputSamples = 2880) {
-    this.buf = new Float32Array(this.hist + maxInputSamples);
+    this.buf = new Float64Array(this.hist + maxInputSamples);
   }
 
   process(input: Int16Array | Float32Array, inputOffset: number, count: number, output: Float32Array, outputOffset = 0): number {
     if (count % RESAMPLE_FACTOR !== 0) throw new RangeError(`Downsampler48to8: ${count} is not a multiple of 6`);
     if (this.buf.length < this.hist + count) {
-      const bigger = new Float32Array(this.hist + count);
+      const bigger = new Float64Array(this.hist + count);
       bigger.set(this.buf.subarray(0, this.hist));
       this.buf = bigger;
     }
