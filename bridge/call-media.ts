@@ -91,14 +91,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     this.detachCloud();
     const l: CloudListeners = {
-      audio: (sourceId, rtp) => this.guard('cloud-audio', () => {
-        count(this.counters.cloud.audioIn, rtp.length);
-        this.downlink?.onCloudAudio(sourceId, rtp, performance.now());
-      }),
-      video: (rtp) => this.guard('cloud-video', () => {
-        count(this.counters.cloud.videoIn, rtp.length);
-        this.video?.onCloudVideo(rtp);
-      }),
+      audio: this.onCloudAudio,
+      video: this.onCloudVideo,
       'keyframe-request': () => this.guard('cloud-keyframe', () => this.toRoomKeyframes.request()),
     };
     port.on('audio', l.audio);
@@ -170,24 +164,68 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   }
 
   private wireEndpoints(): void {
-    this.audioEp.on('rtp', (buf) => this.guard('room-audio', () => {
-      count(this.counters.room.audioIn, buf.length);
-      this.uplink?.onRoomRtp(buf);
-    }));
+    this.audioEp.on('rtp', this.onRoomAudio);
     this.audioEp.on('rtcp', (buf) => { this.counters.room.rtcpIn.bytes += buf.length; });
     this.audioEp.on('latched', (which, r) => { if (which === 'rtp') this.emit('remote-latched', 'audio', r.address, r.port); });
     const v = this.videoEp;
     if (!v) return;
-    v.on('rtp', (buf) => this.guard('room-video', () => {
-      count(this.counters.room.videoIn, buf.length);
-      this.video?.onRoomRtp(buf);
-    }));
+    v.on('rtp', this.onRoomVideo);
     v.on('rtcp', (buf) => this.guard('room-rtcp', () => {
       this.counters.room.rtcpIn.bytes += buf.length;
       this.video?.onRoomRtcp(buf);
     }));
     v.on('latched', (which, r) => { if (which === 'rtp') this.emit('remote-latched', 'video', r.address, r.port); });
   }
+
+  // Per-packet handlers: bound once, try/catch inline (no closure per packet).
+  private readonly onRoomAudio = (buf: Buffer): void => {
+    if (this.closed) return;
+    try {
+      count(this.counters.room.audioIn, buf.length);
+      this.uplink?.onRoomRtp(buf);
+    } catch (err) {
+      this.failed('room-audio', err);
+    }
+  };
+
+  private readonly onRoomVideo = (buf: Buffer): void => {
+    if (this.closed) return;
+    try {
+      count(this.counters.room.videoIn, buf.length);
+      this.video?.onRoomRtp(buf);
+    } catch (err) {
+      this.failed('room-video', err);
+    }
+  };
+
+  private readonly onCloudAudio = (sourceId: string, rtp: Buffer): void => {
+    if (this.closed) return;
+    try {
+      count(this.counters.cloud.audioIn, rtp.length);
+      this.downlink?.onCloudAudio(sourceId, rtp, performance.now());
+    } catch (err) {
+      this.failed('cloud-audio', err);
+    }
+  };
+
+  private readonly onCloudVideo = (rtp: Buffer): void => {
+    if (this.closed) return;
+    try {
+      count(this.counters.cloud.videoIn, rtp.length);
+      this.video?.onCloudVideo(rtp);
+    } catch (err) {
+      this.failed('cloud-video', err);
+    }
+  };
+
+  private readonly onTick = (now: number): void => {
+    if (this.closed) return;
+    try {
+      this.downlink?.tick(now);
+    } catch (err) {
+      this.failed('tick', err);
+    }
+  };
 
   private applyAudio(address: string, audio: NegotiatedAudio | undefined): void {
     if (!audio || audio.port === 0) {
@@ -225,7 +263,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       },
       onDrop: (key, detail) => this.drop(`cloud-audio:${key}`, detail),
     });
-    this.untick ??= this.ticker.subscribe((now) => this.guard('tick', () => this.downlink?.tick(now)));
+    this.untick ??= this.ticker.subscribe(this.onTick);
   }
 
   private applyVideo(address: string, video: NegotiatedVideo | undefined): void {
@@ -327,8 +365,12 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     try {
       fn();
     } catch (err) {
-      this.counters.decodeErrors++;
-      this.drops.once(`exception:${where}`, 'media handler failed', { where, error: String(err) });
+      this.failed(where, err);
     }
+  }
+
+  private failed(where: string, err: unknown): void {
+    this.counters.decodeErrors++;
+    this.drops.once(`exception:${where}`, 'media handler failed', { where, error: String(err) });
   }
 }

@@ -19,3 +19,20 @@ describe('CloudMediaPort contract', () => {
     expect(got).toEqual(['p1:3']);
   });
 });
+
+// A plain (untyped) EventEmitter subclass satisfies the contract too.
+class UntypedLeg extends EventEmitter implements CloudMediaPort {
+  sendAudio(): void {}
+  sendVideo(): void {}
+  requestKeyframe(): void {}
+}
+
+describe('CloudMediaPort contract (untyped emitter)', () => {
+  it('delivers keyframe-request through an untyped EventEmitter', () => {
+    const leg: CloudMediaPort = new UntypedLeg();
+    let n = 0;
+    leg.on('keyframe-request', () => n++);
+    (leg as UntypedLeg).emit('keyframe-request');
+    expect(n).toBe(1);
+  });
+});
