@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { CallMedia, PortAllocator } from '../bridge/index.ts';
 import type { Dialog, IncomingInvite } from '../sip/index.ts';
-import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import { MeetingConnectorError, type MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
 import { negotiateOffer, OfferRejected, type CodecPolicy } from './sdp/negotiate.ts';
@@ -39,9 +39,16 @@ export interface InboundCallDeps {
   onEnded: (call: InboundCall, end: CallEnd) => void;
 }
 
-/** The meeting could not be joined in time or at all: the caller gets 503 (RFC 3261 21.5.4). */
+/** The meeting could not be joined in time or at all; `status` is what the room is answered. */
 class MeetingUnavailable extends Error {
   override readonly name = 'MeetingUnavailable';
+  constructor(
+    message: string,
+    /** 503 (RFC 3261 21.5.4) unless the connector classified the failure itself. */
+    readonly status = 503,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -105,9 +112,9 @@ export class InboundCall {
       this.leg = await this.joinWithTimeout(negotiation.negotiated.video !== undefined);
       if (this.isOver()) return this.releaseResources();
     } catch (err) {
-      const unavailable = err instanceof MeetingUnavailable;
-      this.log.warn('cannot join meeting', { error: (err as Error).message });
-      this.refuse(unavailable ? 503 : 500, unavailable ? 'Meeting unavailable' : 'Gateway error');
+      const status = err instanceof MeetingUnavailable ? err.status : 500;
+      this.log.warn('cannot join meeting', { error: (err as Error).message, status });
+      this.refuse(status, status === 404 ? 'No such meeting' : status >= 500 ? 'Meeting unavailable' : 'Meeting not reachable');
       return;
     }
     const media = this.media;
@@ -145,8 +152,8 @@ export class InboundCall {
       this.closeWith({ by: why.by === 'remote' ? 'room' : 'gateway', reason: why.reason ?? `dialog ended (${why.by})` });
     });
     dialog.on('info', (req, respond) => {
-      const contentType = req.header('content-type');
-      if (isPictureFastUpdate(contentType, req.bodyText())) {
+      const contentType = req.headers.get('content-type');
+      if (isPictureFastUpdate(contentType, req.bodyText ?? '')) {
         this.media?.onRoomKeyframeRequest();
         respond(200);
         return;
@@ -169,7 +176,9 @@ export class InboundCall {
     } catch (err) {
       // A join that completes after the timeout must not leak its leg.
       void join.then((leg) => leg.leave()).catch(() => undefined);
-      throw err instanceof MeetingUnavailable ? err : new MeetingUnavailable((err as Error).message);
+      if (err instanceof MeetingUnavailable) throw err;
+      const status = err instanceof MeetingConnectorError ? err.sipStatus : 503;
+      throw new MeetingUnavailable((err as Error).message, status);
     } finally {
       clearTimeout(timer);
     }
