@@ -182,7 +182,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.room.audioIn, buf.length);
-      this.uplink?.onRoomRtp(buf);
+      if (this.cloud) this.uplink?.onRoomRtp(buf); // nobody to hear it: skip the Opus encode
     } catch (err) {
       this.failed('room-audio', err);
     }

@@ -93,8 +93,10 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
    * port when `rtcpMux` (RFC 5761). Resets latching: the next valid packet latches again.
    */
   setRemote(address: string, port: number, opts: { rtcpPort?: number; rtcpMux?: boolean } = {}): void {
+    const rtcp = opts.rtcpMux ? port : (opts.rtcpPort ?? port + 1);
+    if (!validPort(port) || !validPort(rtcp)) throw new RangeError(`RtpEndpoint.setRemote: bad port ${port}/${rtcp}`);
     this.rtpTarget = { address, port };
-    this.rtcpTarget = { address, port: opts.rtcpMux ? port : (opts.rtcpPort ?? port + 1) };
+    this.rtcpTarget = { address, port: rtcp };
     this.rtpLatched = false;
     this.rtcpLatched = false;
   }
@@ -206,6 +208,10 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
     this.loggedErrors.add(key);
     this.logger.warn(msg, meta);
   }
+}
+
+function validPort(p: number): boolean {
+  return Number.isInteger(p) && p > 0 && p < 65536;
 }
 
 async function bindPair(address: string, rtpPort: number): Promise<[dgram.Socket, dgram.Socket]> {

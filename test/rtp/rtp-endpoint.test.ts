@@ -96,6 +96,14 @@ describe('RtpEndpoint', () => {
     expect(ep.remoteRtp?.port).toBe(sdpTarget.address().port);
   });
 
+  it('rejects a remote port outside 1-65535 (caller bug, not network input)', async () => {
+    const ep = await RtpEndpoint.open({ ports, bindAddress: '127.0.0.1' });
+    open.push(ep);
+    expect(() => ep.setRemote('127.0.0.1', 0)).toThrow(RangeError);
+    expect(() => ep.setRemote('127.0.0.1', 65535)).toThrow(RangeError); // RTCP would be 65536
+    expect(() => ep.setRemote('127.0.0.1', 65535, { rtcpMux: true })).not.toThrow();
+  });
+
   it('close frees the port pair and is idempotent', async () => {
     const before = ports.inUse;
     const ep = await RtpEndpoint.open({ ports, bindAddress: '127.0.0.1' });
