@@ -11,7 +11,7 @@ export interface CallMediaOptions {
   logger: Logger;
   /** Allocate a video port pair too. Default true. */
   video?: boolean;
-  /** Meeting sources silent for this long are dropped from the mix, ms. Default 200. */
+  /** Meeting sources silent for this long are dropped from the mix, ms. Default 1000. */
   sourceTimeoutMs?: number;
   /** Minimum spacing of keyframe requests in either direction, ms. Default 500. */
   keyframeMinIntervalMs?: number;
