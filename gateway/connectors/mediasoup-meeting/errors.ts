@@ -9,7 +9,7 @@ export type MeetingErrorCode =
   | 'MEETING_REJECTED' // the meeting answered a request with ok:false
   | 'MEETING_MEDIA_FAILED' // SDP bridging, ICE or DTLS failed
   | 'MEETING_PROTOCOL_ERROR' // the meeting sent something the protocol does not allow
-  | 'MEETING_LEFT'; // the leg was left or ended while an operation was in flight
+  | 'MEETING_ENDED'; // the meeting ended the leg (room closed, socket lost) while joining
 
 export class MeetingConnectorError extends Error {
   override readonly name: string = 'MeetingConnectorError';
@@ -75,10 +75,10 @@ export class MeetingProtocolError extends MeetingConnectorError {
   }
 }
 
-/** The leg was left (or ended) while the operation was in flight: 487 Request Terminated. */
-export class MeetingLeftError extends MeetingConnectorError {
-  override readonly name = 'MeetingLeftError';
-  constructor(message = 'meeting leg left') {
-    super('MEETING_LEFT', message, 487);
+/** The meeting ended the leg before the join completed (room closed, worker died): 503. */
+export class MeetingEndedError extends MeetingConnectorError {
+  override readonly name = 'MeetingEndedError';
+  constructor(readonly reason: string) {
+    super('MEETING_ENDED', `meeting ended the leg during join: ${reason}`, 503);
   }
 }

@@ -12,7 +12,7 @@ export {
   MeetingRejectedError,
   MeetingMediaError,
   MeetingProtocolError,
-  MeetingLeftError,
+  MeetingEndedError,
   type MeetingErrorCode,
 } from './errors.ts';
 
@@ -20,7 +20,8 @@ export {
  * Joins `roomId` as a gateway participant and resolves once media can flow (ICE + DTLS connected,
  * producers created, present participants consumed). Rejects with a MeetingConnectorError whose
  * `sipStatus` is what to answer the room: refused connection at once (503), no answer within
- * `connectTimeoutMs` (480), join refused (404), media failure (488).
+ * `connectTimeoutMs` (480), join refused (404), meeting ended or signalling lost during the join
+ * (503), media failure (488).
  */
 export function joinMeeting(opts: JoinMeetingOptions): Promise<MeetingLeg> {
   return MeetingLeg.join(opts);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpTransceiver } from 'werift';
 import type { CloudMediaPort, CloudMediaPortEvents, Logger } from '../../../bridge/index.ts';
-import { MeetingConnectorError, MeetingLeftError, MeetingMediaError, MeetingProtocolError } from './errors.ts';
+import { MeetingConnectorError, MeetingEndedError, MeetingMediaError, MeetingProtocolError } from './errors.ts';
 import { planMedia, type MediaPlan } from './media-plan.ts';
 import { toOutboundPacket } from './outbound-rtp.ts';
 import { createLegPeerConnection, LOOPBACK_ICE, type LegIceOptions } from './peer-connection.ts';
@@ -180,10 +180,13 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     const leg = new MeetingLeg(client, opts, logger);
     try {
       await leg.enqueue(() => leg.setup());
-      if (leg.state === 'ended') throw new MeetingLeftError(`meeting leg ended during join: ${leg.endReason}`);
+      if (leg.state === 'ended') throw new MeetingEndedError(leg.endReason ?? 'unknown');
     } catch (error) {
+      // If the meeting ended us first, that is the cause; the failed request is only its echo.
+      const endedBy = leg.endReason;
       leg.end(`join failed: ${(error as Error).message}`, false);
       await leg.teardownDone;
+      if (endedBy !== undefined && !(error instanceof MeetingEndedError)) throw new MeetingEndedError(endedBy);
       throw error instanceof MeetingConnectorError ? error : new MeetingMediaError(`join failed: ${(error as Error).message}`, { cause: error });
     }
     leg.state = 'connected';
@@ -329,6 +332,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
       transportId: transport.transportId,
       dtlsParameters: { role: 'client', fingerprints: localFingerprints(pc.localDescription!.sdp) },
     });
+    this.logger.debug('meeting transport connected (DTLS role client)', { transportId: transport.transportId });
     const dtls = pc.dtlsTransports[0];
     if (!dtls) throw new MeetingMediaError('werift created no DTLS transport');
     this.disposers.push(
@@ -341,7 +345,9 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     const connected = this.waitConnected(pc, this.opts.mediaTimeoutMs ?? 10_000);
     connected.catch(() => {}); // awaited below; must not go unhandled if the answer fails first
     await this.applyAnswer(pc);
+    this.logger.debug('remote answer applied, waiting for ICE/DTLS');
     await connected;
+    this.logger.debug('ICE/DTLS connected');
 
     await this.produce('audio', this.audioTx);
     if (this.videoTx) await this.produce('video', this.videoTx);
@@ -389,7 +395,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
         if (state === 'connected') done();
         else if (state === 'failed' || state === 'closed') done(new MeetingMediaError(`ICE/DTLS ${state} during join`));
       });
-      this.disposers.push(() => done(new MeetingLeftError()));
+      this.disposers.push(() => done(new MeetingEndedError(this.endReason ?? 'leg closed')));
     });
   }
 
