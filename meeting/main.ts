@@ -1,7 +1,11 @@
 import { createMeetingLogger } from './logger.ts';
 import { startMeetingServer } from './server.ts';
 
-/** Standalone meeting service: `npm run meeting` (env MEETING_HOST, MEETING_PORT, MEETING_ANNOUNCED_ADDRESS, ...). */
+/**
+ * Standalone meeting service: `npm run meeting`. Env: MEETING_HOST (127.0.0.1), MEETING_PORT (4443),
+ * MEETING_ANNOUNCED_ADDRESS, MEETING_RTC_LISTEN_IP (127.0.0.1), MEETING_RTC_MIN_PORT/MAX_PORT,
+ * MEETING_LOG_LEVEL (info), MEETING_WORKER_LOG_LEVEL (warn; debug with DEBUG=mediasoup*).
+ */
 const log = createMeetingLogger();
 const env = process.env;
 const num = (v: string | undefined): number | undefined => (v ? Number(v) : undefined);

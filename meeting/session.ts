@@ -50,6 +50,7 @@ export class SignallingSession {
   }
 
   private async run(req: ValidRequest): Promise<void> {
+    this.log.debug('signalling request', { method: req.method, peerId: this.peer?.id, data: req.data });
     try {
       const data = await this.handle(req);
       this.sendFrame({ id: req.id, ok: true, data });

@@ -30,7 +30,8 @@ export class WorkerHost {
 
   private async start(): Promise<types.Worker> {
     const worker = await mediasoup.createWorker({
-      logLevel: 'warn',
+      logLevel: (process.env.MEETING_WORKER_LOG_LEVEL as 'debug' | 'warn' | 'error' | 'none' | undefined) ?? 'warn',
+      logTags: ['info', 'ice', 'dtls', 'rtp', 'srtp', 'rtcp'],
       ...(process.env.MEDIASOUP_WORKER_BIN ? { workerBin: process.env.MEDIASOUP_WORKER_BIN } : {}),
     });
     worker.on('died', (error) => {

@@ -3,6 +3,8 @@
 export interface LocalMediaOptions {
   /** Replace the microphone by a sine tone at this frequency (Hz), e.g. 880. */
   toneHz?: number;
+  /** Capture the microphone (ignored when toneHz is set). Default true. */
+  audio: boolean;
   /** Capture the camera. Default true. */
   video: boolean;
 }
@@ -14,7 +16,7 @@ export interface LocalMedia {
 }
 
 export async function openLocalMedia(opts: LocalMediaOptions): Promise<LocalMedia> {
-  const wantMic = opts.toneHz === undefined;
+  const wantMic = opts.toneHz === undefined && opts.audio;
   const stream =
     wantMic || opts.video
       ? await navigator.mediaDevices.getUserMedia({

@@ -5,7 +5,8 @@ import { TileGrid } from './tiles.ts';
 
 /**
  * The meeting page: `/?room=<id>&name=<display name>` joins at once; without them a small form
- * asks. Test flags: `&tone=<Hz>` sends a sine tone instead of the microphone, `&video=0` no camera.
+ * asks. Test flags: `&tone=<Hz>` sends a sine tone instead of the microphone, `&audio=0` no
+ * microphone, `&video=0` no camera.
  */
 const params = new URLSearchParams(location.search);
 const room = params.get('room')?.trim();
@@ -39,6 +40,7 @@ async function start(roomId: string, displayName: string): Promise<void> {
     const tone = params.get('tone');
     const media = await openLocalMedia({
       ...(tone ? { toneHz: Number(tone) } : {}),
+      audio: params.get('audio') !== '0',
       video: params.get('video') !== '0',
     });
     tiles.addSelf(displayName, media.video);

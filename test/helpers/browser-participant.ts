@@ -33,6 +33,8 @@ export interface ParticipantOptions {
   name: string;
   /** Send a sine tone at this frequency (Hz) instead of the fake microphone. */
   tone?: number;
+  /** Send the fake microphone (ignored with tone). Default true. */
+  audio?: boolean;
   /** Send the fake camera. Default true. */
   video?: boolean;
 }
@@ -68,6 +70,7 @@ export async function openParticipant(opts: ParticipantOptions): Promise<Partici
     url.searchParams.set('room', opts.room);
     url.searchParams.set('name', opts.name);
     if (opts.tone !== undefined) url.searchParams.set('tone', String(opts.tone));
+    if (opts.audio === false) url.searchParams.set('audio', '0');
     if (opts.video === false) url.searchParams.set('video', '0');
     await page.goto(url.toString());
     await page.waitForFunction(() => window.roomgateTest !== undefined);
