@@ -20,6 +20,7 @@ else void start(room, name);
 function showJoinForm(room?: string, name?: string): void {
   $<HTMLFormElement>('join-form').hidden = false;
   $<HTMLElement>('meeting').hidden = true;
+  $<HTMLElement>('leave').hidden = true;
   if (room) $<HTMLInputElement>('room-input').value = room;
   if (name) $<HTMLInputElement>('name-input').value = name;
 }
