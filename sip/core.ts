@@ -2,7 +2,7 @@
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import type { SipMessage, SipRequest } from './message.ts';
-import type { ClientTransactionUser, TimerValues } from './transaction/types.ts';
+import type { ClientTransaction, ClientTransactionUser, TimerValues } from './transaction/types.ts';
 import type { Endpoint, TransportName } from './transport.ts';
 
 export interface UaCore {
@@ -17,7 +17,7 @@ export interface UaCore {
   /** Adds a top Via with a fresh branch for `transport`, returning the branch. */
   addVia(req: SipRequest, transport: TransportName): string;
   /** Sends `req` in a new client transaction (Via must already be set). */
-  sendRequest(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): void;
+  sendRequest(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction | undefined;
   /** Sends outside any transaction: ACK for 2xx, 2xx retransmissions (RFC 3261 13.2.2.4, 13.3.1.4). */
   sendDirect(msg: SipMessage, dest: Endpoint & { connectionId?: number }): void;
   resolveTarget(uri: string, transport: TransportName): Promise<Endpoint>;

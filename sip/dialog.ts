@@ -1,5 +1,6 @@
 /** A confirmed INVITE dialog, UAS or UAC side (RFC 3261 12, 13.3.1.4, 14, 15; RFC 6086). */
 import { AckWaiter } from './ack-waiter.ts';
+import type { TimerHandle } from './clock.ts';
 import { dialogId, type UaCore } from './core.ts';
 import { SipFailure } from './errors.ts';
 import { formatNameAddr, parseNameAddr, parseSipUri } from './grammar.ts';
@@ -151,11 +152,24 @@ export class Dialog extends typedEmitter<DialogEvents>() {
     return res;
   }
 
+  /**
+   * Guards a request handed to the application: if it is not answered within 64·T1 (when the
+   * peer's Timer F or B has given up anyway) the stack answers 500 so no transaction is left behind.
+   */
+  private guard(onExpiry: () => void): TimerHandle {
+    return this.core.clock.setTimer(64 * this.core.timers.t1, () => {
+      this.core.logger.warn('sip in-dialog request not answered by the application', { callId: this.callId });
+      onExpiry();
+    });
+  }
+
   private receiveInfo(req: SipRequest, tx: ServerTransaction): void {
     let answered = false;
+    const timer = this.guard(() => respond(500));
     const respond = (status: number): void => {
       if (answered) return;
       answered = true;
+      timer.cancel();
       this.respond(tx, req, status);
     };
     // RFC 6086 4.2.2: legacy INFO without Info-Package is accepted with 200 by default.
@@ -173,9 +187,11 @@ export class Dialog extends typedEmitter<DialogEvents>() {
     if (contact) this.state.remoteTarget = parseNameAddr(contact).uri; // RFC 3261 12.2.2
     const offer = req.bodyText;
     let answered = false;
+    const timer = this.guard(() => respond(500));
     const respond = (status: number, sdp?: string): void => {
       if (answered) return;
       answered = true;
+      timer.cancel();
       if (status >= 300 || status < 200) { this.respond(tx, req, status); return; }
       if (offer !== undefined) this.state.remoteSdp = offer;
       if (sdp !== undefined) this.state.localSdp = sdp;

@@ -3,7 +3,8 @@ import { AckWaiter } from './ack-waiter.ts';
 import type { UaCore } from './core.ts';
 import { Dialog, withTag } from './dialog.ts';
 import { SipFailure } from './errors.ts';
-import { parseNameAddr } from './grammar.ts';
+import { parseNameAddr, parseUnsigned } from './grammar.ts';
+import type { TimerHandle } from './clock.ts';
 import { newTag } from './ids.ts';
 import { createResponse, type SipRequest, type SipResponse } from './message.ts';
 import type { ServerTransaction } from './transaction/types.ts';
@@ -28,6 +29,7 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
   /** Our To tag, used in every response and as the dialog's local tag (RFC 3261 8.2.6.2). */
   readonly localTag = newTag();
   private state: State = 'proceeding';
+  private expiry?: TimerHandle;
   private failAccept?: (err: Error) => void;
 
   constructor(private readonly core: UaCore, readonly request: SipRequest,
@@ -42,6 +44,22 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
     this.requestUri = request.uri;
     const ct = request.headers.get('content-type')?.toLowerCase() ?? '';
     this.offerSdp = ct.startsWith('application/sdp') ? request.bodyText : undefined;
+    // RFC 3261 13.3.1: when the INVITE's Expires passes unanswered, the UAS answers 487.
+    const expires = parseUnsigned(request.headers.get('expires') ?? '');
+    if (expires !== undefined) {
+      this.expiry = core.clock.setTimer(expires * 1000, () => {
+        if (this.state !== 'proceeding') return;
+        this.state = 'cancelled';
+        this.tx.respond(this.response(487, 'Request Terminated (Expires)'));
+        this.settle();
+        this.emit('cancel');
+      });
+    }
+  }
+
+  private settle(): void {
+    this.expiry?.cancel();
+    this.onSettled();
   }
 
   get pending(): boolean {
@@ -78,7 +96,7 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
     const dialog = this.createDialog(opts.sdp);
     this.core.rememberDialog(dialog);
     this.tx.respond(res);
-    this.onSettled();
+    this.settle();
     return new Promise<Dialog>((resolve, reject) => {
       const waiter = new AckWaiter(this.core.clock, this.core.timers, () => this.tx.respond(res), () => {
         // RFC 3261 13.3.1.4: no ACK within 64*T1 → confirm then end the dialog with BYE.
@@ -130,7 +148,7 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
     if (status < 300 || status > 699) throw new RangeError(`reject status must be 300-699, got ${status}`);
     this.state = 'rejected';
     this.tx.respond(this.response(status, reason, headers));
-    this.onSettled();
+    this.settle();
   }
 
   /** RFC 3261 9.2: CANCEL matched this INVITE; 487 if still pending. Returns whether it took effect. */
@@ -138,13 +156,14 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
     if (this.state !== 'proceeding') return false;
     this.state = 'cancelled';
     this.tx.respond(this.response(487));
-    this.onSettled();
+    this.settle();
     this.emit('cancel');
     return true;
   }
 
   /** Stack shutdown: a pending accept() rejects. */
   abort(): void {
+    this.expiry?.cancel();
     this.failAccept?.(new SipFailure(503, 'SIP stack closed'));
     this.failAccept = undefined;
   }

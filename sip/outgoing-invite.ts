@@ -5,7 +5,8 @@ import { SipFailure } from './errors.ts';
 import { formatNameAddr, parseNameAddr } from './grammar.ts';
 import { newCallId, newTag } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
-import type { ClientTransactionUser } from './transaction/types.ts';
+import type { TimerHandle } from './clock.ts';
+import type { ClientTransaction, ClientTransactionUser } from './transaction/types.ts';
 import type { Endpoint } from './transport.ts';
 import { typedEmitter } from './typed-emitter.ts';
 
@@ -32,6 +33,8 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
   private resolveResult!: (d: AnsweredDialog) => void;
   private rejectResult!: (e: SipFailure) => void;
   private invite?: SipRequest;
+  private inviteTx?: ClientTransaction;
+  private cancelGuard?: TimerHandle;
   private dest?: Endpoint;
   private settled = false;
   private cancelWanted = false;
@@ -57,7 +60,7 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
     if (this.cancelWanted) return this.fail(new SipFailure(487, 'Request Terminated'));
     this.dest = dest;
     this.invite = this.buildInvite(dest);
-    this.core.sendRequest(this.invite, dest, this);
+    this.inviteTx = this.core.sendRequest(this.invite, dest, this);
   }
 
   /** RFC 3261 8.1.1: the mandatory header set of a new request. */
@@ -114,6 +117,7 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
         this.fail(new SipFailure(487, 'Request Terminated'));
       } else {
         this.settled = true;
+        this.cancelGuard?.cancel();
         this.resolveResult(dialog);
       }
     }, (err: Error) => {
@@ -152,6 +156,7 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
   }
 
   private fail(err: SipFailure): void {
+    this.cancelGuard?.cancel();
     if (this.settled) return;
     this.settled = true;
     this.rejectResult(err);
@@ -178,6 +183,12 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
     c.headers.append('Call-ID', inv.callId);
     c.headers.append('CSeq', `${inv.cseq.seq} CANCEL`);
     this.core.decorate(c);
+    // RFC 3261 9.1: no final response within 64·T1 of the CANCEL → the INVITE transaction is
+    // considered destroyed.
+    this.cancelGuard = this.core.clock.setTimer(64 * this.core.timers.t1, () => {
+      this.inviteTx?.terminate();
+      this.fail(new SipFailure(487, 'Request Terminated (no final response after CANCEL)'));
+    });
     this.core.sendRequest(c, this.dest, {
       onResponse: () => undefined, // the INVITE's 487 settles the result
       onTimeout: () => this.core.logger.warn('sip CANCEL timed out', { callId: this.callId }),
@@ -187,6 +198,7 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
 
   /** Stack shutdown. */
   abort(): void {
+    this.inviteTx?.terminate();
     this.fail(new SipFailure(503, 'SIP stack closed'));
   }
 }

@@ -24,11 +24,12 @@ export function stampTopVia(req: SipRequest, src: Source): void {
 /** RFC 3261 18.2.2 with RFC 3581 4: the destination of a response to `req` received from `src`. */
 export function responseDestination(req: SipRequest, src: Source): Endpoint & { connectionId?: number } {
   const via = parseVia(req.headers.getAll('via')[0] ?? '');
-  if (src.transport === 'tcp') {
-    // Reliable: the connection the request arrived on; if it is gone, the sent-by port.
-    return { ...src, connectionId: src.connectionId };
-  }
   const address = via.params.get('received') ?? via.host;
+  if (src.transport === 'tcp') {
+    // Reliable: the connection the request arrived on; if it is gone, a new one to the
+    // received address and the sent-by port.
+    return { transport: 'tcp', address, port: via.port ?? 5060, connectionId: src.connectionId };
+  }
   const rport = via.params.get('rport');
   const port = rport ? Number(rport) : (via.port ?? 5060);
   // DEVIATION(RFC 3261 18.2.2 maddr): multicast maddr responses are not supported.

@@ -12,7 +12,7 @@ import { OutgoingInvite, type OutgoingInviteOptions } from './outgoing-invite.ts
 import type { ParseOutcome } from './parser.ts';
 import { resolveUri, responseDestination, stampTopVia } from './routing.ts';
 import { TransactionLayer } from './transaction/layer.ts';
-import { DEFAULT_TIMERS, type ClientTransactionUser, type ServerTransaction, type TimerValues } from './transaction/types.ts';
+import { DEFAULT_TIMERS, type ClientTransaction, type ClientTransactionUser, type ServerTransaction, type TimerValues } from './transaction/types.ts';
 import { NetTransport, type Endpoint, type SipTransport, type Source, type TransportName } from './transport.ts';
 import { typedEmitter } from './typed-emitter.ts';
 
@@ -121,12 +121,12 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     return branch;
   }
 
-  sendRequest(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): void {
+  sendRequest(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction | undefined {
     if (this.closed) {
       user.onTransportError(new Error('SIP stack closed'));
-      return;
+      return undefined;
     }
-    this.layer.sendRequest(req, dest, user);
+    return this.layer.sendRequest(req, dest, user);
   }
 
   sendDirect(msg: SipMessage, dest: Endpoint & { connectionId?: number }): void {
@@ -280,11 +280,9 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
 
   private onResponse(res: SipResponse, src: Source): void {
     const tx = this.layer.matchResponse(res);
+    // RFC 6026 7.2: 2xx retransmissions reach the UAC through the transaction's Accepted state
+    // (Timer M = 64·T1, as long as the UAS retransmits), so a response matching nothing is stray.
     if (tx) return tx.receive(res);
-    // RFC 3261 13.2.2.4: a 2xx retransmitted after the transaction ended is re-ACKed by its dialog.
-    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) {
-      for (const out of this.outgoing) if (out.callId === res.callId) return out.onResponse(res);
-    }
     this.logger.debug('sip response matches no transaction, dropped', { callId: res.callId, status: res.status, address: src.address });
   }
 }

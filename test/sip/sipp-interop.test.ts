@@ -80,7 +80,7 @@ describe('SIPp uac → SipStack UAS', () => {
     const seen = answeringUas(stack);
     const { done } = runSipp(['-sf', scenario('uac-lossy.xml'), `127.0.0.1:${stack.port}`, '-m', '20', '-r', '20', '-lost', '10']);
     const r = await done;
-    expect(r.code, r.output.slice(-2500)).toBe(0);
+    expect(r.code, r.output.slice(-6000)).toBe(0);
     expect(r.successful).toBe(20);
     expect(seen.confirmed).toBe(20);
     await vi.waitFor(() => expect(seen.endedByRemote).toBe(20));
@@ -121,7 +121,7 @@ describe('SipStack UAC → SIPp uas', () => {
     const { done } = runSipp(['-sf', scenario('uas-lossy.xml'), '-p', String(port), '-m', '20', '-lost', '10']);
     for (let i = 0; i < 20; i++) await callSipp(stack, port, 'udp', true);
     const r = await done;
-    expect(r.code, r.output.slice(-2500)).toBe(0);
+    expect(r.code, r.output.slice(-6000)).toBe(0);
     expect(r.successful).toBe(20);
     await expectDrained(stack);
   });

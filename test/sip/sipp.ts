@@ -2,12 +2,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const children = new Set<ChildProcess>();
 
 export interface SippResult {
   code: number | null;
+  /** Screen output, followed by SIPp's error trace (unexpected messages, timeouts) if any. */
   output: string;
   successful: number;
   failed: number;
@@ -21,8 +24,10 @@ function lastCounter(output: string, name: string): number {
 
 /** Starts sipp bound to 127.0.0.1 with a global timeout so it always exits. */
 export function runSipp(args: string[]): { done: Promise<SippResult>; child: ChildProcess } {
-  const child = spawn('sipp', ['-i', '127.0.0.1', '-nostdin', '-timeout', '60s', '-timeout_error', ...args],
-    { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = mkdtempSync(join(tmpdir(), 'roomgate-sipp-'));
+  const errorFile = join(dir, 'errors.log');
+  const child = spawn('sipp', ['-i', '127.0.0.1', '-nostdin', '-timeout', '60s', '-timeout_error',
+    '-trace_err', '-error_file', errorFile, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
   child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
@@ -30,6 +35,7 @@ export function runSipp(args: string[]): { done: Promise<SippResult>; child: Chi
   const done = new Promise<SippResult>((resolve) => {
     child.on('exit', (code) => {
       children.delete(child);
+      try { output += `\n--- sipp errors ---\n${readFileSync(errorFile, 'utf8').slice(0, 6000)}`; } catch { /* none */ }
       resolve({ code, output, successful: lastCounter(output, 'Successful call'), failed: lastCounter(output, 'Failed call') });
     });
   });
