@@ -20,6 +20,7 @@ export interface Harness {
   config: GatewayConfig;
   sipPort: number;
   logs: LogEntry[];
+  meetingLogs: LogEntry[];
   /** `sip:<room>@127.0.0.1:<port>` */
   dialUri(room: string): string;
   close(): Promise<void>;
@@ -37,7 +38,8 @@ export function capturingLogger(logs: LogEntry[]): winston.Logger {
 }
 
 export async function startHarness(opts: { mediaPorts: { min: number; max: number }; yaml?: string }): Promise<Harness> {
-  const meeting = await startMeetingServer({ host: '127.0.0.1', port: 0 });
+  const meetingLogs: LogEntry[] = [];
+  const meeting = await startMeetingServer({ host: '127.0.0.1', port: 0, logger: capturingLogger(meetingLogs) });
   const sipPort = await freeSipPort(0);
   const config = parseConfig(
     [
@@ -56,6 +58,7 @@ export async function startHarness(opts: { mediaPorts: { min: number; max: numbe
     config,
     sipPort,
     logs,
+    meetingLogs,
     dialUri: (room) => `sip:${room}@127.0.0.1:${sipPort}`,
     async close() {
       await gateway.close();
