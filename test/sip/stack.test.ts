@@ -117,6 +117,34 @@ describe('SipStack edge cases (raw UDP peer)', () => {
   });
 });
 
+describe('SipStack route set (RFC 3261 12.1.1, 12.2.1.1)', () => {
+  it('copies Record-Route into the 2xx and routes the UAS BYE through it to the remote target', async () => {
+    const { s } = await stack();
+    const p = await peer();
+    const dialog = new Promise<Dialog>((resolve) => s.on('invite', (inv) => { inv.accept({ sdp: SDP_B }).then(resolve); }));
+    const rr = `<sip:p1@127.0.0.1:${p.port};lr>, <sip:p2@127.0.0.1:9;lr>`;
+    p.send(rawRequest({ method: 'INVITE', port: s.port, peerPort: p.port, callId: 'rr1', body: SDP_A, extra: `Record-Route: ${rr}` }), s.port);
+    const ok = (await p.next(status(200))) as SipResponse;
+    expect(ok.headers.getAll('record-route')).toEqual([`<sip:p1@127.0.0.1:${p.port};lr>`, '<sip:p2@127.0.0.1:9;lr>']);
+    expect(ok.headers.get('contact')).toBe(`<sip:127.0.0.1:${s.port}>`);
+    const toTag = ok.to.params.get('tag')!;
+    p.send(rawRequest({ method: 'ACK', port: s.port, peerPort: p.port, callId: 'rr1', toTag, branch: 'z9hG4bKack1' }), s.port);
+    const d = await dialog;
+    const byeDone = d.bye();
+    const bye = (await p.next(method('BYE'))) as SipRequest;
+    expect(bye.uri).toBe(`sip:peer@127.0.0.1:${p.port}`);
+    expect(bye.headers.getAll('route')).toEqual([`<sip:p1@127.0.0.1:${p.port};lr>`, '<sip:p2@127.0.0.1:9;lr>']);
+    expect(bye.from.params.get('tag')).toBe(toTag);
+    const res = [
+      'SIP/2.0 200 OK', ...bye.headers.getAll('via').map((v) => `Via: ${v}`), `From: ${bye.headers.get('from')}`,
+      `To: ${bye.headers.get('to')}`, `Call-ID: ${bye.callId}`, `CSeq: ${bye.headers.get('cseq')}`, 'Content-Length: 0', '', '',
+    ].join('\r\n');
+    p.send(res, s.port);
+    await byeDone;
+    expect(s.stats().dialogs).toBe(0);
+  });
+});
+
 describe('SipStack to SipStack', () => {
   async function pair(transport: 'udp' | 'tcp' = 'udp') {
     const a = (await stack()).s;
