@@ -21,6 +21,10 @@ export interface CallSummary {
   state: CallState;
   startedAt: number;
   answeredAt?: number;
+  /** Keyframe requests bridged, per direction. */
+  keyframes: { fromRoom: number; toRoom: number };
+  media?: ReturnType<CallMedia['stats']>;
+  meeting?: ReturnType<MeetingLeg['stats']>;
 }
 
 type CallState = 'joining' | 'active' | 'ended';
@@ -64,6 +68,8 @@ export class InboundCall {
   private leg?: MeetingLeg;
   private dialog?: Dialog;
   private cancelled = false;
+  private keyframesFromRoom = 0;
+  private keyframesToRoom = 0;
   private readonly log: Logger;
 
   constructor(private readonly deps: InboundCallDeps) {
@@ -79,6 +85,9 @@ export class InboundCall {
       state: this.state,
       startedAt: this.startedAt,
       ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
+      keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
+      ...(this.media ? { media: this.media.stats() } : {}),
+      ...(this.leg ? { meeting: this.leg.stats() } : {}),
     };
   }
 
@@ -154,6 +163,8 @@ export class InboundCall {
     dialog.on('info', (req, respond) => {
       const contentType = req.headers.get('content-type');
       if (isPictureFastUpdate(contentType, req.bodyText ?? '')) {
+        this.keyframesFromRoom++;
+        this.log.debug('picture fast update from the room');
         this.media?.onRoomKeyframeRequest();
         respond(200);
         return;
@@ -186,6 +197,7 @@ export class InboundCall {
 
   private sendPictureFastUpdate(): void {
     if (this.state !== 'active' || !this.dialog) return;
+    this.keyframesToRoom++;
     this.dialog.info(MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody()).then(
       (status) => {
         if (status >= 300) this.log.debug('picture_fast_update INFO refused', { status });

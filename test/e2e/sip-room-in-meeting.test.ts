@@ -1,7 +1,10 @@
 // Issue #2 acceptance: a SIP room terminal (baresip) in a cloud meeting with a browser participant
 // (headless Chromium), audio and video both ways, through the real gateway and meeting service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { startBaresip, type Baresip } from '../helpers/baresip.ts';
+import { freeSipPort } from '../helpers/processes.ts';
+import { killAllSipp, runSipp } from '../sip/sipp.ts';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
 import { dominantFrequency } from '../helpers/spectrum.ts';
 import { startHarness, type Harness } from './harness.ts';
@@ -31,6 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  killAllSipp();
   for (const t of terminals) await t.stop().catch(() => undefined);
   await alice?.close();
   await h?.close();
@@ -81,7 +85,7 @@ describe('H.264 video both ways', () => {
   let room: Baresip;
 
   it('Chromium decodes the room\'s H.264 and the room decodes Chromium\'s camera', async () => {
-    room = await terminal({ tone: 440, codecs: ['PCMU/8000/1'], video: true, videoCodecs: ['H264'], user: 'room-video' });
+    room = await terminal({ tone: 440, codecs: ['PCMU/8000/1'], video: true, videoCodecs: ['H264'], user: 'room-video', verbose: true });
     await room.dial(h.dialUri(ROOM));
     await room.waitFor('CALL_ESTABLISHED');
     await alice.waitForPeer('room-video');
@@ -90,11 +94,45 @@ describe('H.264 video both ways', () => {
     expect(stats.decodedFrames).toBeGreaterThanOrEqual(30);
   });
 
+  it('a browser consumer\'s keyframe request reaches the room as SIP INFO picture_fast_update', async () => {
+    const from = room.outputLineCount;
+    // A new participant's consumer of the room's video makes the SFU ask the producer (the
+    // gateway leg) for a keyframe: RTCP PLI/FIR → gateway → INFO (RFC 5168) → baresip.
+    const bob = await openParticipant({ meetingUrl: h.meeting.url, room: ROOM, name: 'Bob', video: false });
+    try {
+      await bob.waitForPeer('room-video');
+      await room.waitForOutput(/receive media control: fast_update=1/, 20_000, from);
+      const call = h.gateway.activeCalls()[0]!;
+      expect(call.keyframes.toRoom).toBeGreaterThanOrEqual(1);
+    } finally {
+      await bob.close();
+    }
+  });
+
   it('when the meeting ends, the gateway sends BYE and releases everything', async () => {
     const res = await fetch(new URL(`/api/rooms/${ROOM}/close`, h.meeting.url), { method: 'POST' });
     expect(res.status).toBe(200);
     const closed = await room.waitFor('CALL_CLOSED');
     expect(closed.type).toBe('CALL_CLOSED');
     await expectNothingLeftBehind(0);
+  });
+});
+
+describe('keyframe request from the room', () => {
+  it('SIP INFO picture_fast_update from the room becomes an RTCP keyframe request toward the browser\'s video', async () => {
+    alice = await openParticipant({ meetingUrl: h.meeting.url, room: ROOM, name: 'Alice', tone: 880 });
+    const scenario = fileURLToPath(new URL('./scenarios/uac-info-fast-update.xml', import.meta.url));
+    const localPort = await freeSipPort(0);
+    const sipp = runSipp(['-sf', scenario, '-s', ROOM, `127.0.0.1:${h.sipPort}`, '-p', String(localPort), '-m', '1']);
+    await expect
+      .poll(() => h.logs.some((l) => l.message === 'picture fast update from the room'), { timeout: 20_000 })
+      .toBe(true);
+    const call = h.gateway.activeCalls()[0]!;
+    expect(call.keyframes.fromRoom).toBe(1);
+    // SIPp sends no RTCP of its own, so every keyframe request the leg sent came from the INFO.
+    expect(call.meeting?.keyframeRequestsSent).toBeGreaterThanOrEqual(1);
+    const result = await sipp.done;
+    expect(result.code, result.output).toBe(0);
+    await expectNothingLeftBehind(1);
   });
 });
