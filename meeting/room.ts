@@ -15,6 +15,10 @@ export interface RtcListenConfig {
   portRange?: { min: number; max: number };
 }
 
+/** Per-peer limits, so one socket cannot exhaust the worker's ports or CPU. */
+const MAX_TRANSPORTS_PER_PEER = 4;
+const MAX_PRODUCERS_PER_PEER = 8;
+
 export interface RoomEvents {
   /** The room closed (last peer left, admin close or worker death). Emitted once. */
   closed: [reason: string];
@@ -79,6 +83,7 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   async createTransport(peer: MeetingPeer, direction: 'send' | 'recv' | 'both'): Promise<Record<string, unknown>> {
+    if (peer.transports.size >= MAX_TRANSPORTS_PER_PEER) throw new Error('too many transports');
     const { listenIp, announcedAddress, portRange } = this.rtc;
     const listen = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({
       protocol,
@@ -121,6 +126,7 @@ export class Room extends EventEmitter<RoomEvents> {
     appData: Record<string, unknown> = {},
   ): Promise<string> {
     const transport = peer.transport(transportId);
+    if (peer.producers.size >= MAX_PRODUCERS_PER_PEER) throw new Error('too many producers');
     const producer = await transport.produce({ kind, rtpParameters, appData: { ...appData, peerId: peer.id } });
     peer.producers.set(producer.id, producer);
     producer.observer.on('close', () => {

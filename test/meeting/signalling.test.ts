@@ -46,8 +46,14 @@ describe('meeting signalling (PROTOCOL.md)', () => {
     expect(again).toMatchObject({ ok: false, error: 'already joined' });
     const bogus = await s.request('connectWebRtcTransport', { transportId: 'nope', dtlsParameters: {} });
     expect(bogus).toMatchObject({ ok: false, error: expect.stringContaining('no such transport') });
-    const badProduce = await s.request('consume', { transportId: 'x', producerId: 'y' });
-    expect(badProduce.ok).toBe(false);
+    const badConsume = await s.request('consume', { transportId: 'x', producerId: 'y' });
+    expect(badConsume.ok).toBe(false);
+    for (let i = 0; i < 4; i++) expect((await s.request('createWebRtcTransport', { direction: 'both' })).ok).toBe(true);
+    const fifth = await s.request('createWebRtcTransport', { direction: 'both' });
+    expect(fifth).toMatchObject({ ok: false, error: 'too many transports' });
+    const room = (await s.request('getRoom')).data;
+    expect(room).toMatchObject({ roomId: 'sig1' });
+    expect(server.stats().transports).toBe(4);
     await s.close();
     // and the server still accepts new sockets
     const t = await TestSocket.open(server.wsUrl);

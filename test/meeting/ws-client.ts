@@ -30,9 +30,9 @@ export class TestSocket {
     });
   }
 
-  /** Resolves with the first frame (already received or future) that matches. */
-  next(match: (f: Frame) => boolean): Promise<Frame> {
-    const seen = this.frames.find(match);
+  /** Resolves with the first frame (received from index `from` on, or future) that matches. */
+  next(match: (f: Frame) => boolean, from = 0): Promise<Frame> {
+    const seen = this.frames.slice(from).find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve) => this.waiters.push({ match, resolve }));
   }
@@ -49,8 +49,9 @@ export class TestSocket {
   /** Send a request and resolve with its response frame (ok or not). */
   request(method: string, data: unknown = {}): Promise<Frame> {
     const id = this.nextId++;
+    const from = this.frames.length; // ignore older answers that reused this id
     this.ws.send(JSON.stringify({ id, method, data }));
-    return this.next((f) => f.id === id && f.notification === undefined);
+    return this.next((f) => f.id === id && f.notification === undefined, from);
   }
 
   closed(): Promise<void> {
