@@ -200,23 +200,39 @@ describe('SipStack to SipStack', () => {
     expect(err.status).toBe(487);
   });
 
-  it('re-INVITE without a listener is answered 200 with the current local SDP', async () => {
+  /** Sends a re-INVITE through `from`'s dialog, ACKs its 2xx (RFC 3261 13.2.2.4), returns the final response. */
+  async function reinvite(stackOf: SipStack, from: Dialog, sdp: string): Promise<SipResponse> {
+    const req = from.createRequest('INVITE');
+    req.setBody('application/sdp', sdp);
+    const dest = await from.nextHop();
+    const final = await new Promise<SipResponse>((resolve) => {
+      stackOf.sendRequest(req, dest, {
+        onResponse: (r) => { if (r.status >= 200) resolve(r); }, onTimeout: () => undefined, onTransportError: () => undefined,
+      });
+    });
+    if (final.status < 300) stackOf.sendDirect(from.createRequest('ACK', req.cseq.seq), dest);
+    return final;
+  }
+
+  it('re-INVITE: emitted to a listener; without one answered 200 with the current local SDP', async () => {
     const { a, b, uri } = await pair();
     const uasDialog = answerAll(b);
     const uac = await a.invite({ requestUri: uri, fromUri: 'sip:gw@127.0.0.1', sdp: SDP_A }).result;
     const uas = await uasDialog;
-    // Drive a re-INVITE from the UAS side through its dialog, as a peer would.
-    const reinvite = uas.createRequest('INVITE');
-    reinvite.setBody('application/sdp', SDP_B);
+    // UAS → UAC: the UAC's dialog has a listener that answers with a new SDP.
     let offered: string | undefined;
-    uac.on('reinvite', (offer, respond) => { offered = offer; respond(200, SDP_A); });
-    const final = await new Promise<SipResponse>(async (resolve) => {
-      const dest = await uas.nextHop();
-      b.sendRequest(reinvite, dest, { onResponse: (r) => { if (r.status >= 200) resolve(r); }, onTimeout: () => undefined, onTransportError: () => undefined });
-    });
-    expect(final.status).toBe(200);
-    expect(final.bodyText).toBe(SDP_A);
-    expect(offered).toBe(SDP_B);
+    uac.on('reinvite', (offer, respond) => { offered = offer; respond(200, SDP_A.replace('40000', '40010')); });
+    const toUac = await reinvite(b, uas, SDP_B.replace('40002', '40012'));
+    expect(toUac.status).toBe(200);
+    expect(offered).toContain('40012');
+    expect(toUac.bodyText).toContain('40010');
+    expect(uac.remoteSdp).toContain('40012');
+    // UAC → UAS: no listener, so the stack answers with the UAS's current local SDP.
+    const toUas = await reinvite(a, uac, SDP_A);
+    expect(toUas.status).toBe(200);
+    expect(toUas.bodyText).toBe(SDP_B);
+    await uac.bye();
+    await vi.waitFor(() => { expect(a.stats().dialogs + b.stats().dialogs).toBe(0); });
   });
 
   it('Timer B: an INVITE to a silent UDP port fails with 408', async () => {
