@@ -29,6 +29,8 @@ export class MeetingClient {
   private recvTransport?: types.Transport;
   private sendTransport?: types.Transport;
   private ended = false;
+  /** Why the meeting ended for this page (server's roomClosed reason, or the socket closing). */
+  endReason?: string;
 
   constructor(
     private readonly tiles: TileGrid,
@@ -36,10 +38,19 @@ export class MeetingClient {
   ) {}
 
   async join(wsUrl: string, roomId: string, displayName: string, media: LocalMedia): Promise<void> {
+    try {
+      await this.joinSteps(wsUrl, roomId, displayName, media);
+    } catch (err) {
+      const why = this.endReason ? `meeting ended while joining (${this.endReason}): ` : '';
+      throw new Error(`${why}${(err as Error).message}`);
+    }
+  }
+
+  private async joinSteps(wsUrl: string, roomId: string, displayName: string, media: LocalMedia): Promise<void> {
     this.signalling = await SignallingClient.connect(
       wsUrl,
       (name, data) => this.onNotification(name, data),
-      () => this.end('Disconnected from the meeting'),
+      () => this.end('Disconnected from the meeting', 'signalling closed'),
     );
     const joined = await this.signalling.request('join', { roomId, displayName, kind: 'browser' });
     this.device = await Device.factory();
@@ -160,16 +171,17 @@ export class MeetingClient {
       case 'activeSpeaker':
         return this.tiles.setActiveSpeaker(data.peerId);
       case 'roomClosed':
-        return this.end('The meeting has ended');
+        return this.end('The meeting has ended', String(data.reason ?? 'room closed'));
     }
   }
 
-  private end(reason: string): void {
+  private end(message: string, reason: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.endReason = reason;
     for (const id of [...this.peers.keys()]) this.removePeer(id);
     this.sendTransport?.close();
     this.recvTransport?.close();
-    this.events.ended(reason);
+    this.events.ended(message);
   }
 }
