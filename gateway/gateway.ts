@@ -114,7 +114,13 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const call of [...this.calls.values()]) call.closeWith({ by: 'gateway', reason: 'gateway shutting down' });
+    const calls = [...this.calls.values()];
+    for (const call of calls) call.closeWith({ by: 'gateway', reason: 'gateway shutting down' });
+    // Give each room its BYE (RFC 3261 15) before the transports close; bounded by Timer F.
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, 64 * this.config.sip.timers.t1Ms)));
+    await Promise.race([Promise.all(calls.map((c) => c.byeSent)), limit]);
+    clearTimeout(timer);
     await this.sip.close();
   }
 }

@@ -69,6 +69,8 @@ export class InboundCall {
   private dialog?: Dialog;
   private cancelled = false;
   private keyframesFromRoom = 0;
+  /** Settles when our BYE got its final response (or failed); lets shutdown wait for it. */
+  byeSent: Promise<void> = Promise.resolve();
   private keyframesToRoom = 0;
   private readonly log: Logger;
 
@@ -226,7 +228,7 @@ export class InboundCall {
     const wasActive = this.state === 'active';
     this.state = 'ended';
     if (wasActive && end.by !== 'room' && this.dialog) {
-      void this.dialog.bye().catch((err: Error) => this.log.debug('BYE failed', { error: err.message }));
+      this.byeSent = this.dialog.bye().catch((err: Error) => this.log.debug('BYE failed', { error: err.message }));
     }
     this.releaseResources();
     const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
