@@ -228,7 +228,7 @@ export class InboundCall {
     const wasActive = this.state === 'active';
     this.state = 'ended';
     if (wasActive && end.by !== 'room' && this.dialog) {
-      this.byeSent = this.dialog.bye().catch((err: Error) => this.log.debug('BYE failed', { error: err.message }));
+      this.byeSent = this.dialog.bye().catch((err: Error) => void this.log.debug('BYE failed', { error: err.message }));
     }
     this.releaseResources();
     const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
