@@ -81,6 +81,10 @@ describe('two participants with media in room t1', () => {
     expect(hz).toBeLessThan(885);
   });
 
+  it('highlights Bob (a steady tone) as the active speaker', async () => {
+    await alice.page.waitForSelector('.tile.speaking[data-peer-name="Bob"]');
+  });
+
   it("Bob decodes Alice's camera as H.264", async () => {
     await bob.page.waitForFunction(async () => {
       const s = await window.roomgateTest!.stats();
