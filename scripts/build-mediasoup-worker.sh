@@ -76,7 +76,7 @@ if [[ "$FORCE" != 1 ]] && [[ -f "$CACHED" ]]; then
   log "cached build $CACHED does not start; rebuilding"
 fi
 
-for tool in meson ninja pkg-config flatc g++; do
+for tool in meson ninja pkg-config flatc g++ patch; do
   command -v "$tool" >/dev/null || die "'$tool' not found (run scripts/setup.sh, which installs the Debian packages)"
 done
 
@@ -95,6 +95,20 @@ mkdir -p "$SRC/subprojects"
 
 # 2. Local subprojects (Debian libraries) in place of every wrap.
 cp -a "$SHIM_DIR/subprojects/." "$SRC/subprojects/"
+
+# 2b. Source patches of the worker, in name order (scripts/mediasoup-shim/patches/*.patch).
+# DEVIATION: 0001-dtls-bio-callback-return-value.patch. The worker's BIO callback on its
+# outgoing DTLS memory BIO (onSslBioOut) returns 1 after every operation except a bare
+# BIO_CB_RETURN, so BIO_ctrl(BIO_CTRL_GET_KTLS_SEND) answers "yes" for that BIO. mediasoup's own
+# static OpenSSL (wrapdb 3.0.8) is built without kTLS and never asks; Debian's libssl is built
+# with kTLS, asks in ssl3_setup_write_buffer(), then leaves the record write buffer NULL and the
+# worker SIGSEGVs writing the ServerHello of the first WebRtcTransport DTLS handshake. The patch
+# returns the operation's own result for every BIO_CB_RETURN call, as OpenSSL documents.
+for patch_file in "$SHIM_DIR"/patches/*.patch; do
+  [[ -e "$patch_file" ]] || continue
+  log "applying $(basename "$patch_file")"
+  patch -d "$SRC" -p1 --forward --batch < "$patch_file" || die "patch $patch_file does not apply"
+done
 
 # 3. Debian 12 ships meson 1.0.1, which builds this tree fine.
 sed -i -E "s/meson_version: *'>= *1\.[0-9]+\.[0-9]+'/meson_version: '>= 1.0.0'/" "$SRC/meson.build"
