@@ -192,6 +192,17 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     if (existing) return existing.receive(req);
     if (req.method === 'ACK') return this.onStrayAck(req);
     const tx = this.layer.createServer(req, src);
+    try {
+      this.dispatch(req, tx, src);
+    } catch (err) {
+      // An exception (ours or an application listener's) must not leave the transaction pending.
+      this.logger.error('sip request handling failed', { callId: req.callId, method: req.method, err: (err as Error).message });
+      this.pendingInvites.delete(tx.key);
+      this.respond(tx, req, 500);
+    }
+  }
+
+  private dispatch(req: SipRequest, tx: ServerTransaction, src: Source): void {
     // RFC 3261 16.3 step 2 applied at the edge: Max-Forwards 0 is refused (OPTIONS is answered, 11).
     if (parseUnsigned(req.headers.get('max-forwards') ?? '70') === 0 && req.method !== 'OPTIONS') {
       return this.respond(tx, req, 483);

@@ -84,6 +84,17 @@ describe('SipStack edge cases (raw UDP peer)', () => {
     expect(p.all().filter((m) => !m.isRequest && m.status === 400)).toHaveLength(0);
   });
 
+  it('answers 500 when the application listener throws, leaving no transaction pending', async () => {
+    const { s, logger } = await stack();
+    const p = await peer();
+    s.on('invite', () => { throw new Error('gateway bug'); });
+    p.send(rawRequest({ method: 'INVITE', port: s.port, peerPort: p.port, callId: 'boom', body: SDP_A }), s.port);
+    await p.next(status(500));
+    expect(logger.lines.some((l) => l.level === 'error' && (l.meta as { err?: string }).err === 'gateway bug')).toBe(true);
+    p.send(rawRequest({ method: 'ACK', port: s.port, peerPort: p.port, callId: 'boom', branch: 'z9hG4bKboomINVITE' }), s.port); // RFC 3261 17.1.1.3: same branch
+    await vi.waitFor(() => expect(s.stats()).toEqual(drained), { timeout: 5000, interval: 50 });
+  });
+
   it('absorbs a retransmitted INVITE: one invite event, last provisional repeated', async () => {
     const { s } = await stack();
     const p = await peer();
