@@ -120,6 +120,8 @@ describe('H.264 video both ways', () => {
 
 describe('keyframe request from the room', () => {
   it('SIP INFO picture_fast_update from the room becomes an RTCP keyframe request toward the browser\'s video', async () => {
+    // The meeting was ended above: Alice rejoins a new meeting in the same room.
+    await alice.close();
     alice = await openParticipant({ meetingUrl: h.meeting.url, room: ROOM, name: 'Alice', tone: 880 });
     const scenario = fileURLToPath(new URL('./scenarios/uac-info-fast-update.xml', import.meta.url));
     const localPort = await freeSipPort(0);
