@@ -224,14 +224,18 @@ export function parseCSeq(value: string): CSeq {
   return { seq, method };
 }
 
-const TOKEN_EXTRA = "-.!%*_+`'~";
+/** RFC 3261 25.1 token characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
+const TOKEN_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  TOKEN_CHAR[c] = /[A-Za-z0-9]/.test(ch) || "-.!%*_+`'~".includes(ch) ? 1 : 0;
+}
 
-/** RFC 3261 25.1 token. */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;
-  for (const c of s) {
-    const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || TOKEN_EXTRA.includes(c);
-    if (!ok) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHAR[c] === 0) return false;
   }
   return true;
 }
