@@ -1,20 +1,8 @@
 import sdpTransform from 'sdp-transform';
+import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
 
-/** What was agreed with the room, in the shape the media bridge takes (bridge NegotiatedMedia). */
-export interface NegotiatedMedia {
-  address: string;
-  audio?: {
-    port: number;
-    payloadType: number;
-    codec: AudioCodecName;
-    clockRate: number;
-    channels: number;
-    ptimeMs: number;
-    telephoneEventPt?: number;
-  };
-  video?: { port: number; payloadType: number; codec: 'H264'; fmtp?: string };
-}
+export type { NegotiatedMedia };
 
 /** The offer cannot be answered; `status` and `warning` go into the SIP response. */
 export class OfferRejected extends Error {
