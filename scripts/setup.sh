@@ -17,7 +17,7 @@ cd "$ROOT"
 # worker and its libraries) and the real peers and tools the tests drive. Add new ones here.
 DEBIAN_PACKAGES=(
   # native builds
-  g++ make python3 pkg-config meson ninja-build
+  g++ make patch python3 pkg-config meson ninja-build
   # mediasoup worker libraries (see scripts/build-mediasoup-worker.sh)
   libssl-dev libuv1-dev libsrtp2-dev libabsl-dev flatbuffers-compiler libflatbuffers-dev
   libusrsctp-dev nlohmann-json3-dev
