@@ -1,0 +1,87 @@
+/**
+ * SIP parse+serialize throughput on one core (issue #3 acceptance 6, goal >= 200k msg/s).
+ * One iteration = parseMessage() of the wire bytes (with the checks the stack relies on: start
+ * line, Via, CSeq, From/To, Content-Length framing) + encode() of the parsed message to bytes.
+ * Run: npx tsx bench/sip-parse.ts   (prints one line per message kind)
+ */
+import { parseMessage } from '../sip/index.ts';
+
+const SDP = [
+  'v=0', 'o=room 2890844526 2890844526 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0',
+  'm=audio 49170 RTP/AVP 0 8 9 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:9 G722/8000',
+  'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', 'a=ptime:20', 'a=sendrecv',
+  'm=video 49172 RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 profile-level-id=42e01f;packetization-mode=1',
+  'a=rtcp-fb:96 nack pli', 'a=rtcp-fb:96 ccm fir', 'a=sendrecv', '',
+].join('\r\n');
+
+/** A typical INVITE from a room terminal through one proxy (two Vias, Record-Route, SDP). */
+const INVITE = [
+  'INVITE sip:1001@192.0.2.1:5060 SIP/2.0',
+  'Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-proxy-a1b2c3;rport',
+  'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-room-776asdhds;received=192.0.2.10;rport=5060',
+  'Record-Route: <sip:192.0.2.20;lr>',
+  'Max-Forwards: 69',
+  'From: "Board Room" <sip:boardroom@example.com>;tag=1928301774',
+  'To: <sip:1001@example.com>',
+  'Call-ID: a84b4c76e66710@192.0.2.10',
+  'CSeq: 314159 INVITE',
+  'Contact: <sip:boardroom@192.0.2.10:5060;transport=udp>',
+  'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE',
+  'Supported: timer, replaces',
+  'Session-Expires: 1800',
+  'User-Agent: Poly RealPresence Group 500/6.2.2',
+  'Content-Type: application/sdp',
+  `Content-Length: ${Buffer.byteLength(SDP)}`,
+  '',
+  SDP,
+].join('\r\n');
+
+/** A typical 200 OK to a BYE / re-INVITE without a body. */
+const OK = [
+  'SIP/2.0 200 OK',
+  'Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-proxy-a1b2c3;rport=5060;received=192.0.2.20',
+  'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-room-776asdhds;received=192.0.2.10;rport=5060',
+  'Record-Route: <sip:192.0.2.20;lr>',
+  'From: "Board Room" <sip:boardroom@example.com>;tag=1928301774',
+  'To: <sip:1001@example.com>;tag=a6c85cf',
+  'Call-ID: a84b4c76e66710@192.0.2.10',
+  'CSeq: 314160 BYE',
+  'Contact: <sip:1001@192.0.2.1:5060>',
+  'Server: roomgate',
+  'Content-Length: 0',
+  '',
+  '',
+].join('\r\n');
+
+const WARMUP_MS = 1000;
+const MEASURE_MS = 3000;
+
+/** Runs parse+encode in batches until `ms` elapsed; returns messages per second. */
+function run(wire: Buffer, ms: number): { rate: number; sink: number } {
+  let sink = 0;
+  let count = 0;
+  const start = process.hrtime.bigint();
+  const limit = BigInt(ms) * 1_000_000n;
+  let elapsed = 0n;
+  while (elapsed < limit) {
+    for (let i = 0; i < 1000; i++) {
+      const o = parseMessage(wire);
+      if (o.kind !== 'message') throw new Error(`bench message did not parse: ${o.kind} ${o.error.message}`);
+      sink += o.message.encode().length;
+    }
+    count += 1000;
+    elapsed = process.hrtime.bigint() - start;
+  }
+  return { rate: (count * 1e9) / Number(elapsed), sink };
+}
+
+function measure(label: string, text: string): void {
+  const wire = Buffer.from(text);
+  run(wire, WARMUP_MS);
+  const { rate, sink } = run(wire, MEASURE_MS);
+  if (sink === 0) throw new Error('nothing encoded');
+  console.log(`sip parse+serialize ${label}: ${Math.round(rate).toLocaleString('en-US')} msg/s (1 core)`);
+}
+
+measure('INVITE', INVITE);
+measure('200 OK', OK);
