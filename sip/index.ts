@@ -1,5 +1,5 @@
 /** Public surface of the SIP layer (docs/INTERFACES.md). */
-export { SipStack, type SipStackOptions, type SipStackEvents } from './stack.ts';
+export { SipStack, type SipStackOptions, type SipStackEvents, type RequestAuthorizer } from './stack.ts';
 export { IncomingInvite, type IncomingInviteEvents } from './incoming-invite.ts';
 export { OutgoingInvite, type OutgoingInviteOptions, type OutgoingInviteEvents, type AnsweredDialog } from './outgoing-invite.ts';
 export { Dialog, type DialogEvents, type TerminatedBy } from './dialog.ts';
@@ -10,3 +10,5 @@ export { SystemClock, ManualClock, type Clock, type TimerHandle } from './clock.
 export type { Logger } from './logger.ts';
 export type { TransportName, Source, Endpoint } from './transport.ts';
 export * as grammar from './grammar.ts';
+export * from './auth/index.ts';
+export * from './registrar/index.ts';

@@ -15,6 +15,7 @@ import { TransactionLayer } from './transaction/layer.ts';
 import { DEFAULT_TIMERS, type ClientTransaction, type ClientTransactionUser, type ServerTransaction, type TimerValues } from './transaction/types.ts';
 import { NetTransport, type Endpoint, type SipTransport, type Source, type TransportName } from './transport.ts';
 import { typedEmitter } from './typed-emitter.ts';
+import type { RegisterHandler, SipReply } from './registrar/types.ts';
 
 export interface SipStackOptions {
   /** Local address to bind, e.g. '127.0.0.1' or '0.0.0.0'. Required. */
@@ -34,6 +35,13 @@ export interface SipStackOptions {
   clock?: Clock;
 }
 
+/**
+ * Decides whether an out-of-dialog request (not ACK/CANCEL/REGISTER) may proceed; a refusal names
+ * the response (e.g. a DigestAuthenticator's 401/407 challenge, RFC 3261 22.1).
+ */
+export type RequestAuthorizer = (req: SipRequest, src: Source) =>
+  { allow: true } | { allow: false; status: number; reason?: string; headers?: { name: string; value: string }[]; why?: string };
+
 export interface SipStackEvents {
   invite: (invite: IncomingInvite) => void;
 }
@@ -52,6 +60,8 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   private readonly pendingInvites = new Map<string, IncomingInvite>();
   private readonly outgoing = new Set<OutgoingInvite>();
   private closed = false;
+  private authorizer?: RequestAuthorizer;
+  private registrar?: RegisterHandler;
 
   private constructor(private readonly opts: SipStackOptions) {
     super();
@@ -77,6 +87,16 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   /** The port actually bound (useful with port 0). */
   get port(): number {
     return this.transport.port;
+  }
+
+  /** Checks every new out-of-dialog request but ACK, CANCEL and REGISTER; undefined: none. */
+  setRequestAuthorizer(fn: RequestAuthorizer | undefined): void {
+    this.authorizer = fn;
+  }
+
+  /** Out-of-dialog REGISTER goes to `handler` (e.g. a Registrar); without one it gets 405. */
+  setRegistrar(handler: RegisterHandler | undefined): void {
+    this.registrar = handler;
   }
 
   invite(opts: OutgoingInviteOptions): OutgoingInvite {
@@ -210,10 +230,14 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     if (this.rejectsExtensions(req, tx)) return;
     const toTag = req.to.params.get('tag');
     if (req.method === 'CANCEL') return this.onCancel(req, tx);
+    if (req.method === 'REGISTER' && toTag === undefined && this.registrar) {
+      return this.reply(tx, req, this.registrar.handleRegister(req, src));
+    }
     if (req.method === 'OPTIONS') return this.respondOptions(req, tx);
     if (!ALLOWED_METHODS.includes(req.method)) {
       return this.respond(tx, req, 405, undefined, { Allow: ALLOWED_METHODS.join(', ') }); // RFC 3261 8.2.1
     }
+    if (toTag === undefined && this.refusedByAuthorizer(req, tx, src)) return;
     if (toTag !== undefined) return this.onInDialogRequest(req, tx);
     if (req.method === 'INVITE') return this.onNewInvite(req, tx, src);
     this.respond(tx, req, 481); // BYE / INFO outside any dialog (RFC 3261 12.2.2, 15.1.2)
@@ -226,6 +250,24 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     if (unsupported.length === 0) return false;
     this.respond(tx, req, 420, undefined, { Unsupported: unsupported.join(', ') });
     return true;
+  }
+
+  /** RFC 3261 22.1: a refused request is answered (typically 401/407 with challenges). */
+  private refusedByAuthorizer(req: SipRequest, tx: ServerTransaction, src: Source): boolean {
+    const decision = this.authorizer?.(req, src);
+    if (!decision || decision.allow) return false;
+    this.logger.debug('sip request not authorized', { callId: req.callId, method: req.method, address: src.address,
+      status: decision.status, why: decision.why });
+    this.reply(tx, req, decision);
+    return true;
+  }
+
+  /** Sends a response built from a reply description (headers may repeat, e.g. WWW-Authenticate). */
+  private reply(tx: ServerTransaction, req: SipRequest, r: SipReply): void {
+    const res = createResponse(req, r.status, r.reason, newTag());
+    for (const h of r.headers ?? []) res.headers.append(h.name, h.value);
+    this.decorate(res);
+    tx.respond(res);
   }
 
   private respond(tx: ServerTransaction, req: SipRequest, status: number, reason?: string,
