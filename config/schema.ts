@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cidr, regexSource, trunkSchema } from './trunk-schema.ts';
 
 /**
  * The gateway's configuration. Every field states its unit and default; `config/default.yaml`
@@ -32,6 +33,11 @@ export const sipSchema = z
     timers: sipTimers.default({ t1Ms: 500, t2Ms: 4000, t4Ms: 5000 }),
     /** User-Agent / Server header value. Default "roomgate". */
     userAgent: z.string().default('roomgate'),
+    /**
+     * Sources (CIDR) allowed to send requests, besides each trunk's `inbound.sources`. When this
+     * or any trunk has a source list, other sources get 403. Default [] (no global list).
+     */
+    allowedSources: z.array(cidr).default([]),
   })
   .strict();
 
@@ -71,14 +77,28 @@ export const meetingSchema = z
   })
   .strict();
 
+const dialTargetSchema = z.union([
+  /** Join this meeting room; `$1`, `$<name>` refer to the match groups. */
+  z.object({ room: z.string().min(1) }).strict(),
+  /** Dial out through this trunk, or these trunks in failover order. */
+  z.object({ trunk: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) }).strict(),
+]);
+
 export const dialRuleSchema = z
   .object({
-    /** Regular expression matched against the user part of the Request-URI. */
-    match: z.string().refine(isValidRegExp, { message: 'not a valid regular expression' }),
-    /** Meeting room to join; `$1`, `$<name>` refer to the match groups. */
-    room: z.string().min(1),
+    /** Regular expression matched against the dialled user part. Required. */
+    match: regexSource,
+    /** Replacement for the dialled user part (`$1`, `$<name>`). Default: unchanged. */
+    rewrite: z.string().min(1).optional(),
+    /** Where the call goes. Required unless the issue-#2 short form `room:` is given. */
+    target: dialTargetSchema.optional(),
+    /** Issue-#2 short form of `target: { room: ... }`. */
+    room: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => (r.target === undefined) !== (r.room === undefined), {
+    message: 'a rule needs exactly one of "target" or "room"',
+  });
 
 export const adminSchema = z
   .object({
@@ -86,6 +106,13 @@ export const adminSchema = z
     bind: host.default('127.0.0.1'),
     /** Port of the admin API; 0 disables it. Default 8088. */
     port: port.default(8088),
+    /** Bearer token the admin API requires (except GET /api/health). Default: read `tokenFile`. */
+    token: z.string().min(16, 'must be at least 16 characters').optional(),
+    /**
+     * File holding the token when `token` is not set; created with a random token and mode 0600
+     * at first start. Relative paths are relative to the config file. Default admin-token.
+     */
+    tokenFile: z.string().min(1).default('admin-token'),
   })
   .strict();
 
@@ -96,24 +123,38 @@ export const configSchema = z
     codecs: codecsSchema.default(codecsSchema.parse({})),
     meeting: meetingSchema.default(meetingSchema.parse({})),
     /** Ordered dial plan; the first matching rule wins. Default: `sip:<room>@gateway` joins `<room>`. */
-    dialPlan: z.array(dialRuleSchema).default([{ match: '^([A-Za-z0-9_.~-]+)$', room: '$1' }]),
+    dialPlan: z.array(dialRuleSchema).default([{ match: '^([A-Za-z0-9_.~-]+)$', target: { room: '$1' } }]),
+    /** SIP trunks (inbound match, outbound peer, limits). Default []. */
+    trunks: z.array(trunkSchema).default([]),
     admin: adminSchema.default(adminSchema.parse({})),
     logging: z
       .object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') })
       .strict()
       .default({ level: 'info' }),
   })
-  .strict();
+  .strict()
+  .superRefine(checkTrunkReferences);
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 export type DialRule = z.infer<typeof dialRuleSchema>;
 export type AudioCodecName = z.infer<typeof audioCodec>;
 
-function isValidRegExp(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
+/** Trunk names are unique and every dial plan trunk target names a trunk that can dial out. */
+function checkTrunkReferences(
+  config: { trunks: { name: string; outbound?: unknown }[]; dialPlan: { target?: { trunk?: string | string[] } | { room: string } }[] },
+  ctx: z.RefinementCtx,
+): void {
+  const names = new Map<string, boolean>();
+  config.trunks.forEach((t, i) => {
+    if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['trunks', i, 'name'], message: `duplicate trunk name "${t.name}"` });
+    names.set(t.name, t.outbound !== undefined);
+  });
+  config.dialPlan.forEach((rule, i) => {
+    const target = rule.target;
+    if (!target || !('trunk' in target) || target.trunk === undefined) return;
+    for (const name of [target.trunk].flat()) {
+      if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['dialPlan', i, 'target', 'trunk'], message: `no trunk named "${name}"` });
+      else if (!names.get(name)) ctx.addIssue({ code: 'custom', path: ['dialPlan', i, 'target', 'trunk'], message: `trunk "${name}" has no outbound section` });
+    }
+  });
 }

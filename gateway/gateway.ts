@@ -4,8 +4,24 @@ import { SipStack, type IncomingInvite } from '../sip/index.ts';
 import { resolveAdvertisedAddress } from './addresses.ts';
 import { joinMeeting } from './connectors/mediasoup-meeting/index.ts';
 import { DialPlan, userPartOf } from './dial-plan.ts';
+import { planDialOut, type DialRequest } from './dial-out-plan.ts';
 import { InboundCall, type CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
+import { OutboundCall, type DialOutcome } from './outbound-call.ts';
+import { TrunkKeepalive } from './trunks/keepalive.ts';
+import { TrunkSet, type TrunkState } from './trunks/trunk-set.ts';
+
+/** A trunk as GET /api/trunks shows it. */
+export interface TrunkSummary {
+  name: string;
+  outbound?: { host: string; port: number; transport: string };
+  state: TrunkState['reachability'];
+  activeCalls: number;
+  maxConcurrentCalls: number;
+  consecutiveFailures: number;
+  lastProbeAt?: number;
+  lastProbeStatus?: number;
+}
 
 export interface GatewayStats {
   activeCalls: number;
@@ -19,9 +35,11 @@ export interface GatewayStats {
  * each to its meeting. Owns the SIP stack, the RTP port pool and the live calls.
  */
 export class Gateway {
-  private readonly calls = new Map<string, InboundCall>();
+  private readonly calls = new Map<string, InboundCall | OutboundCall>();
   private callsTotal = 0;
   private dialPlan: DialPlan;
+  private readonly trunks: TrunkSet;
+  private readonly keepalive: TrunkKeepalive;
   private closed = false;
 
   private constructor(
@@ -31,6 +49,9 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     this.dialPlan = new DialPlan(config.dialPlan);
+    this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
+    this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }));
+    this.keepalive.watch(this.trunks.all());
     sip.on('invite', (invite) => this.onInvite(invite));
   }
 
@@ -69,10 +90,87 @@ export class Gateway {
     return [...this.calls.values()].map((c) => c.summary());
   }
 
-  /** Replaces the dial plan and codec policy for new calls; live calls keep what they agreed. */
+  trunkSummaries(): TrunkSummary[] {
+    return this.trunks.all().map((t) => ({
+      name: t.config.name,
+      ...(t.config.outbound ? { outbound: { host: t.config.outbound.host, port: t.config.outbound.port, transport: t.config.outbound.transport } } : {}),
+      state: t.reachability,
+      activeCalls: t.activeCalls,
+      maxConcurrentCalls: t.config.maxConcurrentCalls,
+      consecutiveFailures: t.consecutiveFailures,
+      ...(t.lastProbeAt ? { lastProbeAt: t.lastProbeAt, lastProbeStatus: t.lastProbeStatus } : {}),
+    }));
+  }
+
+  /**
+   * Replaces dial plan, trunks, source allow-lists, codec policy and meeting settings for new
+   * calls; live calls keep what they agreed. Settings that need a restart (SIP/media binding,
+   * admin API) are kept and logged.
+   */
   applyConfig(config: GatewayConfig): void {
+    const needsRestart = (['sip', 'media', 'admin'] as const).filter((k) => {
+      const { allowedSources: _a, ...before } = { allowedSources: [], ...this.config[k] } as Record<string, unknown>;
+      const { allowedSources: _b, ...after } = { allowedSources: [], ...config[k] } as Record<string, unknown>;
+      return JSON.stringify(before) !== JSON.stringify(after);
+    });
+    if (needsRestart.length > 0) this.logger.warn('configuration changes that need a restart were not applied', { sections: needsRestart });
     this.dialPlan = new DialPlan(config.dialPlan);
-    this.config = { ...this.config, dialPlan: config.dialPlan, codecs: config.codecs, meeting: config.meeting };
+    this.trunks.reconfigure(config.trunks, config.sip.allowedSources);
+    this.keepalive.watch(this.trunks.all());
+    this.config = {
+      ...this.config,
+      sip: { ...this.config.sip, allowedSources: config.sip.allowedSources },
+      dialPlan: config.dialPlan,
+      trunks: config.trunks,
+      codecs: config.codecs,
+      meeting: config.meeting,
+    };
+  }
+
+  /** Places a call from meeting `request.meeting` to a room through a configured trunk (dial-out). */
+  async dialOut(request: DialRequest): Promise<DialOutcome> {
+    const plan = planDialOut(request, this.dialPlan, this.trunks);
+    if (!plan.ok) {
+      this.logger.info('dial-out refused', { to: request.to, trunk: request.trunk, reason: plan.reason });
+      return { status: 'failed', callId: '', sipStatus: plan.status, reason: plan.reason, attempts: [] };
+    }
+    if (this.closed) return { status: 'failed', callId: '', sipStatus: 503, reason: 'shutting down', attempts: [] };
+    const mediaBind = this.config.media.bind;
+    const call = new OutboundCall({
+      roomId: request.meeting,
+      to: request.to,
+      number: plan.number,
+      trunks: plan.trunks,
+      acquire: (t) => this.trunks.tryAcquire(t),
+      release: (t) => this.trunks.release(t),
+      invite: (opts) => this.sip.invite(opts),
+      advertisedSipHost: this.sip.advertisedHost,
+      mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
+      ports: this.ports,
+      createMedia: (opts) => CallMedia.create(opts),
+      joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
+      joinTimeoutMs: this.config.meeting.joinTimeoutMs,
+      logger: this.logger,
+      onEnded: (ended) => this.calls.delete(ended.callId),
+    });
+    this.calls.set(call.callId, call);
+    this.callsTotal++;
+    this.logger.info('dial-out', { callId: call.callId, roomId: request.meeting, to: request.to, trunks: plan.trunks.map((t) => t.config.name) });
+    try {
+      return await call.run();
+    } catch (err) {
+      this.logger.error('dial-out failed', { callId: call.callId, error: (err as Error).message, stack: (err as Error).stack });
+      call.closeWith({ by: 'gateway', reason: `internal error: ${(err as Error).message}`, status: 500 });
+      return { status: 'failed', callId: call.callId, sipStatus: 500, reason: 'internal error', attempts: [] };
+    }
+  }
+
+  /** Ends a live call by its id (admin API DELETE); false when there is no such call. */
+  hangUp(callId: string): boolean {
+    const call = this.calls.get(callId);
+    if (!call) return false;
+    call.closeWith({ by: 'gateway', reason: 'hung up by the operator' });
+    return true;
   }
 
   private onInvite(invite: IncomingInvite): void {
@@ -81,11 +179,27 @@ export class Gateway {
       invite.reject(503, 'Shutting down', { 'Retry-After': '30' });
       return;
     }
+    const admission = this.trunks.admissionFor(invite.source.address);
+    if (!admission.allowed) {
+      // RFC 3261 21.4.4: the source is known and refused; one log line per refused request.
+      log.warn('request from a source outside the allow-lists refused', { source: invite.source, reason: admission.reason });
+      invite.reject(403, 'Forbidden');
+      return;
+    }
+    // TODO(issue #3, sip/auth): challenge callers of trunks with inbound.realm/users (DigestAuthenticator).
     const dialled = userPartOf(invite.requestUri);
     const target = dialled === undefined ? undefined : this.dialPlan.resolve(dialled);
-    if (!target) {
-      log.info('no dial plan rule for the dialled number', { requestUri: invite.requestUri });
+    if (!target || target.kind !== 'room') {
+      // Trunk targets are dial-out routes: the gateway never relays SIP to SIP (no open relay).
+      log.info('no dial plan rule for the dialled number', { requestUri: invite.requestUri, target: target?.kind });
       invite.reject(404, 'No such meeting');
+      return;
+    }
+    const trunk = admission.trunk;
+    if (trunk && !this.trunks.tryAcquire(trunk)) {
+      // RFC 3261 21.5.4: 503 with Retry-After when the trunk's concurrent call limit is reached.
+      log.warn('trunk call limit reached', { trunk: trunk.config.name, limit: trunk.config.maxConcurrentCalls });
+      invite.reject(503, 'Trunk call limit reached', { 'Retry-After': '30' });
       return;
     }
     const mediaBind = this.config.media.bind;
@@ -99,7 +213,11 @@ export class Gateway {
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
-      onEnded: (ended) => this.calls.delete(ended.callId),
+      ...(trunk ? { trunk: trunk.config.name } : {}),
+      onEnded: (ended) => {
+        this.calls.delete(ended.callId);
+        if (trunk) this.trunks.release(trunk);
+      },
     });
     this.calls.set(call.callId, call);
     this.callsTotal++;
@@ -114,6 +232,7 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.keepalive.stop();
     const calls = [...this.calls.values()];
     for (const call of calls) call.closeWith({ by: 'gateway', reason: 'gateway shutting down' });
     // Give each room its BYE (RFC 3261 15) before the transports close; bounded by Timer F.

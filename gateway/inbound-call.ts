@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { CallMedia, PortAllocator } from '../bridge/index.ts';
 import type { Dialog, IncomingInvite } from '../sip/index.ts';
-import { MeetingConnectorError, type MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
 import { negotiateOffer, OfferRejected, type CodecPolicy } from './sdp/negotiate.ts';
@@ -23,11 +24,15 @@ export interface CallSummary {
   answeredAt?: number;
   /** Keyframe requests bridged, per direction. */
   keyframes: { fromRoom: number; toRoom: number };
+  /** Calls placed by the gateway (dial-out) say so; inbound calls leave it out. */
+  direction?: 'inbound' | 'outbound';
+  /** The trunk the call runs through, when it belongs to one. */
+  trunk?: string;
   media?: ReturnType<CallMedia['stats']>;
   meeting?: ReturnType<MeetingLeg['stats']>;
 }
 
-type CallState = 'joining' | 'active' | 'ended';
+export type CallState = 'joining' | 'active' | 'ended';
 
 /** What an inbound call needs from the gateway around it. */
 export interface InboundCallDeps {
@@ -40,19 +45,9 @@ export interface InboundCallDeps {
   joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
   joinTimeoutMs: number;
   logger: Logger;
+  /** The trunk the call came in through (source allow-list match), for summaries. */
+  trunk?: string;
   onEnded: (call: InboundCall, end: CallEnd) => void;
-}
-
-/** The meeting could not be joined in time or at all; `status` is what the room is answered. */
-class MeetingUnavailable extends Error {
-  override readonly name = 'MeetingUnavailable';
-  constructor(
-    message: string,
-    /** 503 (RFC 3261 21.5.4) unless the connector classified the failure itself. */
-    readonly status = 503,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -84,6 +79,7 @@ export class InboundCall {
       callId: this.callId,
       roomId: this.deps.roomId,
       caller: this.deps.invite.fromUri,
+      ...(this.deps.trunk ? { trunk: this.deps.trunk } : {}),
       state: this.state,
       startedAt: this.startedAt,
       ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
@@ -176,25 +172,10 @@ export class InboundCall {
     });
   }
 
-  private async joinWithTimeout(video: boolean): Promise<MeetingLeg> {
+  private joinWithTimeout(video: boolean): Promise<MeetingLeg> {
     const { invite, roomId } = this.deps;
     const displayName = invite.fromDisplayName || userOf(invite.fromUri) || 'Room';
-    let timer: NodeJS.Timeout | undefined;
-    const join = this.deps.joinMeeting({ roomId, displayName, video, logger: this.log });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new MeetingUnavailable(`join timed out after ${this.deps.joinTimeoutMs} ms`)), this.deps.joinTimeoutMs);
-    });
-    try {
-      return await Promise.race([join, timeout]);
-    } catch (err) {
-      // A join that completes after the timeout must not leak its leg.
-      void join.then((leg) => leg.leave()).catch(() => undefined);
-      if (err instanceof MeetingUnavailable) throw err;
-      const status = err instanceof MeetingConnectorError ? err.sipStatus : 503;
-      throw new MeetingUnavailable((err as Error).message, status);
-    } finally {
-      clearTimeout(timer);
-    }
+    return joinWithTimeout(this.deps.joinMeeting({ roomId, displayName, video, logger: this.log }), this.deps.joinTimeoutMs);
   }
 
   private sendPictureFastUpdate(): void {

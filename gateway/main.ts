@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, type GatewayConfig } from '../config/index.ts';
 import { startAdminApi } from './admin-api.ts';
+import { adminTokenPath, resolveAdminToken } from './admin-token.ts';
+import { watchConfigFile } from './config-watcher.ts';
 import { Gateway } from './gateway.ts';
 import { rootLogger } from './logger.ts';
 
@@ -20,24 +22,28 @@ async function main(): Promise<void> {
   }
   rootLogger.level = process.env.ROOMGATE_LOG_LEVEL ?? config.logging.level;
   const gateway = await Gateway.start(config, rootLogger);
-  const admin = config.admin.port > 0 ? await startAdminApi(gateway, { ...config.admin, logger: rootLogger }) : undefined;
+  let admin: Awaited<ReturnType<typeof startAdminApi>> | undefined;
+  if (config.admin.port > 0) {
+    const token = resolveAdminToken(config.admin, configPath);
+    if (!config.admin.token) rootLogger.info('admin API token', { file: adminTokenPath(config.admin, configPath) });
+    admin = await startAdminApi(gateway, { bind: config.admin.bind, port: config.admin.port, token, logger: rootLogger });
+  }
 
   // A new config applies to new calls; an invalid one is refused and the old one stays.
-  process.on('SIGHUP', () => {
-    try {
-      const next = loadConfigFile(configPath);
-      gateway.applyConfig(next);
-      rootLogger.info('configuration reloaded', { file: configPath });
-    } catch (err) {
-      rootLogger.error('configuration reload refused; keeping the previous one', { error: (err as Error).message });
-    }
+  const reloader = watchConfigFile(configPath, {
+    apply: (next) => gateway.applyConfig(next),
+    onReloaded: (trigger) => rootLogger.info('configuration reloaded', { file: configPath, trigger }),
+    onError: (err, trigger) =>
+      rootLogger.error('configuration reload refused; keeping the previous one', { file: configPath, trigger, error: err.message }),
   });
+  process.on('SIGHUP', () => reloader.reload('SIGHUP'));
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     rootLogger.info('stopping', { signal });
+    reloader.close();
     await gateway.close();
     await admin?.close();
     process.exit(0);

@@ -1,6 +1,7 @@
 import sdpTransform from 'sdp-transform';
 import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
+import { canonicalAudio, chooseH264, firstSupportedAudio, offeredFormats, type MediaSection, type OfferedFormat } from './formats.ts';
 
 export type { NegotiatedMedia };
 
@@ -36,22 +37,6 @@ export interface LocalMedia {
 export interface Negotiation {
   negotiated: NegotiatedMedia;
   answer: (local: LocalMedia) => string;
-}
-
-type MediaSection = sdpTransform.MediaDescription;
-
-// RFC 3551 6: static payload types we understand without an rtpmap.
-const STATIC_PT: Record<number, { codec: string; rate: number; channels: number }> = {
-  0: { codec: 'PCMU', rate: 8000, channels: 1 },
-  8: { codec: 'PCMA', rate: 8000, channels: 1 },
-};
-
-interface OfferedFormat {
-  pt: number;
-  codec: string;
-  rate: number;
-  channels: number;
-  fmtp?: string;
 }
 
 /** RFC 3264 6: builds an answer to `offerSdp` that keeps every m-line, accepting what we support. */
@@ -117,47 +102,6 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy): Negotiati
   }
 
   return { negotiated, answer: (local) => buildAnswer(offer, accepted, local) };
-}
-
-function offeredFormats(section: MediaSection): OfferedFormat[] {
-  const pts = String(section.payloads ?? '')
-    .split(/\s+/)
-    .filter((p) => /^\d+$/.test(p))
-    .map(Number);
-  return pts.flatMap((pt) => {
-    const rtp = section.rtp?.find((r) => r.payload === pt);
-    const fmtp = section.fmtp?.find((f) => f.payload === pt)?.config;
-    if (rtp) {
-      return [{ pt, codec: rtp.codec, rate: rtp.rate ?? 8000, channels: Number(rtp.encoding ?? 1), ...(fmtp ? { fmtp } : {}) }];
-    }
-    const known = STATIC_PT[pt];
-    return known ? [{ pt, codec: known.codec, rate: known.rate, channels: known.channels }] : [];
-  });
-}
-
-function canonicalAudio(codec: string): AudioCodecName | undefined {
-  const upper = codec.toUpperCase();
-  if (upper === 'PCMU') return 'PCMU';
-  if (upper === 'PCMA') return 'PCMA';
-  if (upper === 'OPUS') return 'opus';
-  return undefined;
-}
-
-/** RFC 3264 6.1: the answerer should honour the offerer's order; we take the first we support. */
-function firstSupportedAudio(formats: OfferedFormat[], supported: readonly AudioCodecName[]): OfferedFormat | undefined {
-  return formats.find((f) => {
-    const name = canonicalAudio(f.codec);
-    if (!name || !supported.includes(name)) return false;
-    if (name === 'opus') return f.rate === 48000; // RFC 7587 7: opus/48000/2 always
-    return f.rate === 8000;
-  });
-}
-
-/** RFC 6184 8.1: prefer packetization-mode 1 (what browsers send), else mode 0. */
-function chooseH264(formats: OfferedFormat[]): OfferedFormat | undefined {
-  const h264 = formats.filter((f) => f.codec.toUpperCase() === 'H264' && f.rate === 90000);
-  const mode = (f: OfferedFormat) => /packetization-mode=(\d)/.exec(f.fmtp ?? '')?.[1] ?? '0';
-  return h264.find((f) => mode(f) === '1') ?? h264.find((f) => mode(f) === '0');
 }
 
 function buildAnswer(

@@ -17,7 +17,7 @@ describe('config loading', () => {
     const config = parseConfig(readFileSync('config/default.yaml', 'utf8'));
     expect(config.sip.port).toBe(5060);
     expect(config.codecs.audio).toEqual(['opus', 'PCMU', 'PCMA']);
-    expect(config.dialPlan[0]!.room).toBe('$1');
+    expect(config.dialPlan[0]!.target).toEqual({ room: '$1' });
   });
 
   it('accepts an empty file (every field has a default)', () => {

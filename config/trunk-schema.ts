@@ -1,0 +1,103 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * Trunks: the SIP peers the gateway trusts inbound and dials out through (issue #3). Every field
+ * states its unit and default; see config/default.yaml for an annotated example.
+ */
+
+const port = z.number().int().min(1).max(65535);
+
+/** An IPv4 or IPv6 prefix in CIDR notation ("10.0.0.0/8", "2001:db8::/32") or a bare address. */
+export const cidr = z.string().refine(isValidCidr, { message: 'not a valid CIDR prefix (e.g. 10.0.0.0/8 or 2001:db8::/32)' });
+
+export function isValidCidr(text: string): boolean {
+  const [address, bits, extra] = text.split('/');
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+export function isValidRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const regexSource = z.string().refine(isValidRegExp, { message: 'not a valid regular expression' });
+
+const inboundSchema = z
+  .object({
+    /** Source addresses (CIDR) whose requests belong to this trunk. Default [] (match by auth only). */
+    sources: z.array(cidr).default([]),
+    /** Digest realm this trunk's callers authenticate in (RFC 7616). Optional. */
+    realm: z.string().min(1).optional(),
+    /** Users allowed to authenticate in `realm`, with their passwords. Default [] (no auth). */
+    users: z.array(z.object({ username: z.string().min(1), password: z.string().min(1) }).strict()).default([]),
+  })
+  .strict();
+
+const keepaliveSchema = z
+  .object({
+    /** Seconds between out-of-dialog OPTIONS probes (RFC 3261 11); 0 disables. Default 0. */
+    intervalS: z.number().min(0).default(0),
+    /** Consecutive failed probes (timeout or 5xx) before the trunk is marked down. Default 3. */
+    failureThreshold: z.number().int().positive().default(3),
+  })
+  .strict();
+
+const outboundSchema = z
+  .object({
+    /** Host name or address of the trunk's SIP peer. Required. */
+    host: z.string().min(1),
+    /** SIP port of the peer. Default 5060. */
+    port: port.default(5060),
+    /** Transport toward the peer. Default udp. (tls needs the TLS transport of issue #3's sip/ part.) */
+    transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+    /** Digest credentials answered to 401/407 challenges (RFC 3261 22.2). Optional. */
+    credentials: z
+      .object({ username: z.string().min(1), password: z.string().min(1), realm: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    /** Codecs offered through this trunk, in preference order. Default audio [PCMU, PCMA, opus], video [H264]. */
+    codecs: z
+      .object({
+        audio: z.array(z.enum(['opus', 'PCMU', 'PCMA'])).min(1).default(['PCMU', 'PCMA', 'opus']),
+        video: z.array(z.enum(['H264'])).default(['H264']),
+      })
+      .strict()
+      .default({ audio: ['PCMU', 'PCMA', 'opus'], video: ['H264'] }),
+    /** SRTP policy (validated only; SRTP media is issue #4). Default off. */
+    srtp: z.enum(['off', 'optional', 'required']).default('off'),
+    /** OPTIONS keepalive with up/down state. Default disabled. */
+    keepalive: keepaliveSchema.default({ intervalS: 0, failureThreshold: 3 }),
+    /** User part of the From URI of our INVITEs. Default "roomgate". */
+    fromUser: z.string().min(1).default('roomgate'),
+  })
+  .strict();
+
+export const trunkSchema = z
+  .object({
+    /** Unique name, used by dial plan rules, the admin API and logs. Required. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only'),
+    /** How inbound requests are recognised as this trunk's. Optional (outbound-only trunk). */
+    inbound: inboundSchema.optional(),
+    /** Where and how to dial out. Optional (inbound-only trunk). */
+    outbound: outboundSchema.optional(),
+    /** Concurrent calls (both directions) allowed; 0 = unlimited. Default 0. */
+    maxConcurrentCalls: z.number().int().min(0).default(0),
+    /**
+     * Regular expressions the dialled user part must match to dial out through this trunk
+     * (no open relay). Default [] = no dial-out through this trunk.
+     */
+    permittedNumbers: z.array(regexSource).default([]),
+  })
+  .strict();
+
+export type TrunkConfig = z.infer<typeof trunkSchema>;

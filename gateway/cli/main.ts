@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../../config/index.ts';
+import { resolveAdminToken } from '../admin-token.ts';
+import type { DialOutcome } from '../outbound-call.ts';
+import { AdminClient } from './admin-client.ts';
+
+const USAGE = `usage:
+  roomgate dial --meeting ROOM --to sip:user@host [--trunk NAME]
+  roomgate hangup CALL_ID
+  roomgate calls
+options (all commands):
+  -c, --config FILE   gateway config to read admin bind/port/token from (default config/default.yaml)
+  --admin URL         admin API base URL (default http://<admin.bind>:<admin.port>)
+  --token TOKEN       admin token (default admin.token or the admin.tokenFile; env ROOMGATE_ADMIN_TOKEN)
+exit status: 0 on success, 1 when the call or request failed, 2 on a usage or config error`;
+
+class UsageError extends Error {}
+
+/** `roomgate` operator commands over the local admin API. Returns the exit status. */
+export async function runCli(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c', default: 'config/default.yaml' },
+      admin: { type: 'string' },
+      token: { type: 'string' },
+      meeting: { type: 'string' },
+      to: { type: 'string' },
+      trunk: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) throw new UsageError(USAGE);
+  const client = adminClient(values);
+  switch (command) {
+    case 'dial':
+      return dial(client, values, out);
+    case 'hangup': {
+      if (args.length !== 1) throw new UsageError(USAGE);
+      const res = await client.request('DELETE', `/api/calls/${encodeURIComponent(args[0]!)}`);
+      out(res.status === 204 ? `hung up ${args[0]}` : `hangup failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.status === 204 ? 0 : 1;
+    }
+    case 'calls': {
+      const res = await client.request('GET', '/api/calls');
+      out(JSON.stringify(res.body, null, 2));
+      return res.status === 200 ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+function adminClient(values: { config?: string; admin?: string; token?: string }): AdminClient {
+  const needConfig = !values.admin || !(values.token ?? process.env.ROOMGATE_ADMIN_TOKEN);
+  const config = needConfig ? loadConfigFile(values.config!) : undefined;
+  const host = config?.admin.bind === '0.0.0.0' ? '127.0.0.1' : config?.admin.bind;
+  const base = values.admin ?? `http://${host?.includes(':') ? `[${host}]` : host}:${config!.admin.port}`;
+  const token = values.token ?? process.env.ROOMGATE_ADMIN_TOKEN ?? resolveAdminToken(config!.admin, values.config!, false);
+  return new AdminClient(base, token);
+}
+
+async function dial(client: AdminClient, values: { meeting?: string; to?: string; trunk?: string }, out: (line: string) => void): Promise<number> {
+  if (!values.meeting || !values.to) throw new UsageError(`dial needs --meeting and --to\n${USAGE}`);
+  const res = await client.request('POST', '/api/calls', { meeting: values.meeting, to: values.to, ...(values.trunk ? { trunk: values.trunk } : {}) });
+  const outcome = res.body as Partial<DialOutcome> | undefined;
+  if (!outcome || typeof outcome !== 'object' || !('status' in outcome)) {
+    out(`dial failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    return 1;
+  }
+  for (const a of outcome.attempts ?? []) out(`  attempt via ${a.trunk}: ${a.status} ${a.reason}`);
+  if (outcome.status === 'answered') {
+    out(`answered via trunk ${outcome.trunk}; call ${outcome.callId}`);
+    return 0;
+  }
+  out(`failed: ${outcome.sipStatus} ${outcome.reason}`);
+  return 1;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  runCli(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`roomgate: ${err.message}\n`);
+      process.exit(err instanceof UsageError || err.name === 'ConfigError' ? 2 : 1);
+    },
+  );
+}

@@ -1,0 +1,298 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { CallMedia, NegotiatedMedia, PortAllocator } from '../bridge/index.ts';
+import { SipFailure, type AnsweredDialog, type Dialog, type OutgoingInvite, type OutgoingInviteOptions } from '../sip/index.ts';
+import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import type { CallEnd, CallState, CallSummary } from './inbound-call.ts';
+import type { Logger } from './logger.ts';
+import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
+import { joinWithTimeout } from './meeting-join.ts';
+import { AnswerRejected, buildOffer, parseAnswer } from './sdp/offer.ts';
+import type { TrunkState } from './trunks/trunk-set.ts';
+
+/** One INVITE attempt through one trunk, as reported in the outcome. */
+export interface DialAttempt {
+  trunk: string;
+  /** SIP final status (or the status the gateway mapped a local failure to). */
+  status: number;
+  reason: string;
+  sipCallId?: string;
+}
+
+/** What `POST /api/calls` and `roomgate dial` report. */
+export interface DialOutcome {
+  status: 'answered' | 'failed';
+  callId: string;
+  /** The trunk that answered (answered calls only). */
+  trunk?: string;
+  /** Final SIP status of the last attempt (200 when answered). */
+  sipStatus: number;
+  reason: string;
+  attempts: DialAttempt[];
+}
+
+/** What an outbound call needs from the gateway around it. */
+export interface OutboundCallDeps {
+  roomId: string;
+  /** The callee as requested, e.g. sip:room1@10.1.1.5 (To header). */
+  to: string;
+  /** The dialled user part after the dial plan's rewrite (Request-URI user). */
+  number: string;
+  /** Trunks to try, in failover order. */
+  trunks: TrunkState[];
+  acquire: (trunk: TrunkState) => boolean;
+  release: (trunk: TrunkState) => void;
+  invite: (opts: OutgoingInviteOptions) => OutgoingInvite;
+  advertisedSipHost: string;
+  mediaAddress: { bind: string; advertised: string };
+  ports: PortAllocator;
+  createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video: boolean }) => Promise<CallMedia>;
+  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
+  joinTimeoutMs: number;
+  logger: Logger;
+  onEnded: (call: OutboundCall, end: CallEnd) => void;
+}
+
+/** RFC 3261 8.1.3.1 / 21.5: outcomes after which the next trunk is worth trying. */
+function failsOver(status: number): boolean {
+  return status >= 500 || status === 408;
+}
+
+/**
+ * A call the gateway places toward a room through a trunk (dial-out): the call lifecycle tier,
+ * mirroring InboundCall. Joins the meeting, then INVITEs through each trunk in turn until one
+ * answers; every end goes through `closeWith`.
+ */
+export class OutboundCall {
+  readonly callId = randomUUID();
+  private state: CallState = 'joining';
+  private readonly startedAt = Date.now();
+  private answeredAt?: number;
+  private media?: CallMedia;
+  private leg?: MeetingLeg;
+  private dialog?: Dialog;
+  private pending?: OutgoingInvite;
+  private heldTrunk?: TrunkState;
+  private answeredTrunk?: string;
+  private keyframesFromRoom = 0;
+  private keyframesToRoom = 0;
+  private readonly attempts: DialAttempt[] = [];
+  private endedWith?: CallEnd;
+  private readonly log: Logger;
+  /** Settles when our BYE got its final response (or failed); lets shutdown wait for it. */
+  byeSent: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: OutboundCallDeps) {
+    this.log = deps.logger.child({ callId: this.callId, roomId: deps.roomId, direction: 'outbound' });
+  }
+
+  summary(): CallSummary {
+    return {
+      callId: this.callId,
+      roomId: this.deps.roomId,
+      caller: this.deps.to,
+      direction: 'outbound',
+      ...(this.answeredTrunk ?? this.heldTrunk ? { trunk: this.answeredTrunk ?? this.heldTrunk!.config.name } : {}),
+      state: this.state,
+      startedAt: this.startedAt,
+      ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
+      keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
+      ...(this.media ? { media: this.media.stats() } : {}),
+      ...(this.leg ? { meeting: this.leg.stats() } : {}),
+    };
+  }
+
+  /** Places the call; resolves with the outcome once answered or finally failed. */
+  async run(): Promise<DialOutcome> {
+    const video = this.deps.trunks.some((t) => t.config.outbound!.codecs.video.includes('H264'));
+    try {
+      this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log, video });
+      if (this.isOver()) return this.outcome();
+      const displayName = this.deps.number;
+      this.leg = await joinWithTimeout(this.deps.joinMeeting({ roomId: this.deps.roomId, displayName, video, logger: this.log }), this.deps.joinTimeoutMs);
+      if (this.isOver()) return this.outcome();
+    } catch (err) {
+      this.log.warn('dial-out: cannot join meeting', { error: (err as Error).message });
+      this.closeWith({ by: 'gateway', reason: `meeting unavailable: ${(err as Error).message}`, status: 503 });
+      return this.outcome();
+    }
+    this.leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
+    this.media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
+    for (const trunk of this.deps.trunks) {
+      if (this.isOver()) break;
+      const answered = await this.attempt(trunk);
+      if (answered) return this.outcome();
+      const last = this.attempts[this.attempts.length - 1];
+      if (last && !failsOver(last.status)) break;
+    }
+    const last = this.attempts[this.attempts.length - 1];
+    this.closeWith({ by: 'gateway', reason: last ? `${last.status} ${last.reason}` : 'no trunk to try', status: last?.status ?? 503 });
+    return this.outcome();
+  }
+
+  /** One INVITE through `trunk`; true when answered (the call is then active). */
+  private async attempt(trunk: TrunkState): Promise<boolean> {
+    const name = trunk.config.name;
+    if (trunk.reachability === 'down') return this.record({ trunk: name, status: 503, reason: 'trunk down (OPTIONS keepalive)' });
+    if (!this.deps.acquire(trunk)) return this.record({ trunk: name, status: 503, reason: 'trunk at its concurrent call limit' });
+    this.heldTrunk = trunk;
+    const policy = trunk.config.outbound!.codecs;
+    const invite = this.deps.invite(this.inviteOptions(trunk));
+    this.pending = invite;
+    this.log.info('dial-out: INVITE', { trunk: name, sipCallId: invite.callId, requestUri: this.requestUri(trunk) });
+    invite.on('provisional', (status, sdp) => {
+      // RFC 3261 13.2.1 / RFC 3960: early media (183 with SDP) is played as soon as it arrives.
+      if (sdp && !this.isOver()) this.applyRemote(sdp, policy, 'early media');
+      this.log.debug('dial-out: provisional response', { trunk: name, status, earlyMedia: !!sdp });
+    });
+    let dialog: AnsweredDialog;
+    try {
+      dialog = await invite.result;
+    } catch (err) {
+      this.pending = undefined;
+      this.releaseTrunk();
+      const failure = err instanceof SipFailure ? err : new SipFailure(500, (err as Error).message);
+      // TODO(issue #3, sip/auth): answer 401/407 with the trunk's credentials via DigestClient once it lands.
+      return this.record({ trunk: name, status: failure.status, reason: failure.reason, sipCallId: invite.callId });
+    }
+    this.pending = undefined;
+    return this.answered(trunk, dialog, invite.callId);
+  }
+
+  private answered(trunk: TrunkState, dialog: AnsweredDialog, sipCallId: string): boolean {
+    this.dialog = dialog;
+    if (this.isOver()) {
+      void dialog.bye().catch(() => undefined);
+      return false;
+    }
+    const sdp = dialog.answerSdp ?? dialog.remoteSdp;
+    if (!sdp || !this.applyRemote(sdp, trunk.config.outbound!.codecs, 'answer')) {
+      // RFC 3261 13.2.1: an unusable answer: the UAC ACKs and immediately ends the session.
+      this.record({ trunk: trunk.config.name, status: 488, reason: 'unusable SDP answer', sipCallId });
+      this.state = 'active';
+      this.closeWith({ by: 'gateway', reason: 'unusable SDP answer', status: 488 });
+      return false;
+    }
+    this.media!.attachCloud(this.leg!);
+    this.state = 'active';
+    this.answeredAt = Date.now();
+    this.answeredTrunk = trunk.config.name;
+    this.record({ trunk: trunk.config.name, status: 200, reason: 'OK', sipCallId });
+    this.log.info('dial-out: call answered', { trunk: trunk.config.name, sipCallId, to: this.deps.to });
+    this.wireDialog(dialog);
+    return true;
+  }
+
+  /** Sets the room side of the media from an SDP answer (early or final); false if unusable. */
+  private applyRemote(sdp: string, policy: { audio: readonly ('opus' | 'PCMU' | 'PCMA')[]; video: readonly 'H264'[] }, what: string): boolean {
+    let negotiated: NegotiatedMedia;
+    try {
+      negotiated = parseAnswer(sdp, policy);
+    } catch (err) {
+      if (!(err instanceof AnswerRejected)) throw err;
+      this.log.warn('dial-out: SDP answer rejected', { what, error: err.message });
+      return false;
+    }
+    this.media?.setRemote(negotiated);
+    if (what === 'early media' && this.leg) this.media?.attachCloud(this.leg);
+    return true;
+  }
+
+  private inviteOptions(trunk: TrunkState): OutgoingInviteOptions {
+    const out = trunk.config.outbound!;
+    const sdp = buildOffer(out.codecs, {
+      address: this.deps.mediaAddress.advertised,
+      audioPort: this.media!.audioPort,
+      videoPort: this.media!.videoPort,
+      sessionId: String(randomInt(1, 2 ** 47)),
+      sessionVersion: 1,
+    });
+    return {
+      requestUri: this.requestUri(trunk),
+      toUri: this.deps.to,
+      fromUri: `sip:${out.fromUser}@${this.deps.advertisedSipHost}`,
+      fromDisplayName: `roomgate ${this.deps.roomId}`,
+      sdp,
+    };
+  }
+
+  /**
+   * DEVIATION(RFC 3261 8.1.2): the stack sends to the Request-URI's host (no outbound proxy Route
+   * yet), so the trunk's address goes in the Request-URI and the requested callee in To.
+   */
+  private requestUri(trunk: TrunkState): string {
+    const out = trunk.config.outbound!;
+    const user = encodeURIComponent(this.deps.number).replace(/%2B/g, '+');
+    return `sip:${user}@${out.host}:${out.port}${out.transport === 'udp' ? '' : `;transport=${out.transport}`}`;
+  }
+
+  private wireDialog(dialog: Dialog): void {
+    dialog.on('terminated', (why) => {
+      this.closeWith({ by: why.by === 'remote' ? 'room' : 'gateway', reason: why.reason ?? `dialog ended (${why.by})` });
+    });
+    dialog.on('info', (req, respond) => {
+      if (isPictureFastUpdate(req.headers.get('content-type'), req.bodyText ?? '')) {
+        this.keyframesFromRoom++;
+        this.media?.onRoomKeyframeRequest();
+        respond(200);
+        return;
+      }
+      respond(415); // RFC 6086 4.2.2
+    });
+  }
+
+  private sendPictureFastUpdate(): void {
+    if (this.state !== 'active' || !this.dialog) return;
+    this.keyframesToRoom++;
+    this.dialog.info(MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody()).catch((err: Error) =>
+      this.log.debug('picture_fast_update INFO failed', { error: err.message }),
+    );
+  }
+
+  private record(attempt: DialAttempt): false {
+    this.attempts.push(attempt);
+    if (attempt.status !== 200) this.log.info('dial-out: attempt failed', { ...attempt });
+    return false;
+  }
+
+  private outcome(): DialOutcome {
+    const last = this.attempts[this.attempts.length - 1];
+    if (this.answeredTrunk && this.state === 'active') {
+      return { status: 'answered', callId: this.callId, trunk: this.answeredTrunk, sipStatus: 200, reason: 'answered', attempts: this.attempts };
+    }
+    const end = this.endedWith;
+    return {
+      status: 'failed',
+      callId: this.callId,
+      sipStatus: end?.status ?? last?.status ?? 500,
+      reason: end?.reason ?? (last ? `${last.status} ${last.reason}` : 'failed'),
+      attempts: this.attempts,
+    };
+  }
+
+  private isOver(): boolean {
+    return this.state === 'ended';
+  }
+
+  private releaseTrunk(): void {
+    if (this.heldTrunk) this.deps.release(this.heldTrunk);
+    this.heldTrunk = undefined;
+  }
+
+  /** The single end of every outbound call: idempotent; cancels, BYEs and frees everything. */
+  closeWith(end: CallEnd): void {
+    if (this.state === 'ended') return;
+    const wasActive = this.state === 'active';
+    this.state = 'ended';
+    this.endedWith = end;
+    this.pending?.cancel(); // RFC 3261 9.1
+    if (wasActive && end.by !== 'room' && this.dialog) {
+      this.byeSent = this.dialog.bye().catch((err: Error) => void this.log.debug('BYE failed', { error: err.message }));
+    }
+    this.releaseTrunk();
+    this.media?.close();
+    if (this.leg) void this.leg.leave().catch(() => undefined);
+    const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
+    this.log.info('call ended', { by: end.by, reason: end.reason, status: end.status, durationMs, trunk: this.answeredTrunk });
+    this.deps.onEnded(this, end);
+  }
+}

@@ -1,0 +1,68 @@
+import type sdpTransform from 'sdp-transform';
+import type { AudioCodecName } from '../../config/index.ts';
+
+/** Payload formats of SDP m-lines, shared by the answerer (negotiate.ts) and the offerer (offer.ts). */
+
+export type MediaSection = sdpTransform.MediaDescription;
+
+/** One payload format listed on an m-line, with its rtpmap/fmtp resolved. */
+export interface OfferedFormat {
+  pt: number;
+  codec: string;
+  rate: number;
+  channels: number;
+  fmtp?: string;
+}
+
+// RFC 3551 6: static payload types we understand without an rtpmap.
+const STATIC_PT: Record<number, { codec: string; rate: number; channels: number }> = {
+  0: { codec: 'PCMU', rate: 8000, channels: 1 },
+  8: { codec: 'PCMA', rate: 8000, channels: 1 },
+};
+
+/** The formats of an m-line in the order listed (RFC 4566 5.14), unknown dynamic types skipped. */
+export function offeredFormats(section: MediaSection): OfferedFormat[] {
+  const pts = String(section.payloads ?? '')
+    .split(/\s+/)
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number);
+  return pts.flatMap((pt) => {
+    const rtp = section.rtp?.find((r) => r.payload === pt);
+    const fmtp = section.fmtp?.find((f) => f.payload === pt)?.config;
+    if (rtp) {
+      return [{ pt, codec: rtp.codec, rate: rtp.rate ?? 8000, channels: Number(rtp.encoding ?? 1), ...(fmtp ? { fmtp } : {}) }];
+    }
+    const known = STATIC_PT[pt];
+    return known ? [{ pt, codec: known.codec, rate: known.rate, channels: known.channels }] : [];
+  });
+}
+
+export function canonicalAudio(codec: string): AudioCodecName | undefined {
+  const upper = codec.toUpperCase();
+  if (upper === 'PCMU') return 'PCMU';
+  if (upper === 'PCMA') return 'PCMA';
+  if (upper === 'OPUS') return 'opus';
+  return undefined;
+}
+
+/** RFC 3264 6.1: the answerer should honour the offerer's order; we take the first we support. */
+export function firstSupportedAudio(formats: OfferedFormat[], supported: readonly AudioCodecName[]): OfferedFormat | undefined {
+  return formats.find((f) => {
+    const name = canonicalAudio(f.codec);
+    if (!name || !supported.includes(name)) return false;
+    if (name === 'opus') return f.rate === 48000; // RFC 7587 7: opus/48000/2 always
+    return f.rate === 8000;
+  });
+}
+
+/** RFC 6184 8.1: prefer packetization-mode 1 (what browsers send), else mode 0. */
+export function chooseH264(formats: OfferedFormat[]): OfferedFormat | undefined {
+  const h264 = formats.filter((f) => f.codec.toUpperCase() === 'H264' && f.rate === 90000);
+  const mode = (f: OfferedFormat) => /packetization-mode=(\d)/.exec(f.fmtp ?? '')?.[1] ?? '0';
+  return h264.find((f) => mode(f) === '1') ?? h264.find((f) => mode(f) === '0');
+}
+
+/** RFC 3264 5/6: RTP/AVP or RTP/AVPF (SRTP profiles come with issue #4). */
+export function isPlainRtp(section: MediaSection): boolean {
+  return /^RTP\/AVPF?$/i.test(section.protocol);
+}

@@ -1,0 +1,93 @@
+import sdpTransform from 'sdp-transform';
+import type { NegotiatedMedia } from '../../bridge/index.ts';
+import type { AudioCodecName } from '../../config/index.ts';
+import { canonicalAudio, chooseH264, firstSupportedAudio, isPlainRtp, offeredFormats } from './formats.ts';
+import type { CodecPolicy, LocalMedia } from './negotiate.ts';
+
+/** The SDP answer to our offer cannot be used; the call attempt ends with 488 semantics. */
+export class AnswerRejected extends Error {
+  override readonly name = 'AnswerRejected';
+}
+
+// Payload types we offer (RFC 3551 6 static ones; dynamic ones in 96-127, RFC 3551 3).
+const AUDIO_FORMATS: Record<AudioCodecName, { pt: number; rtpmap: string; fmtp?: string }> = {
+  PCMU: { pt: 0, rtpmap: 'PCMU/8000' },
+  PCMA: { pt: 8, rtpmap: 'PCMA/8000' },
+  opus: { pt: 111, rtpmap: 'opus/48000/2', fmtp: 'minptime=10;useinbandfec=1' },
+};
+const TELEPHONE_EVENT_PT = 101;
+// RFC 6184 8.1: mode 1 first (what the meeting's browsers send), mode 0 for older terminals.
+const H264_FORMATS = [
+  { pt: 96, fmtp: 'profile-level-id=42e01f;packetization-mode=1' },
+  { pt: 97, fmtp: 'profile-level-id=42e01f;packetization-mode=0' },
+];
+
+/** RFC 3264 5: our offer toward a trunk: the trunk's audio codecs (+ telephone-event) and H.264. */
+export function buildOffer(policy: CodecPolicy, local: LocalMedia): string {
+  const lines = [
+    'v=0',
+    `o=roomgate ${local.sessionId} ${local.sessionVersion} IN IP4 ${local.address}`,
+    's=roomgate',
+    `c=IN IP4 ${local.address}`,
+    't=0 0',
+  ];
+  const audio = policy.audio.map((c) => AUDIO_FORMATS[c]);
+  lines.push(`m=audio ${local.audioPort} RTP/AVP ${[...audio.map((f) => f.pt), TELEPHONE_EVENT_PT].join(' ')}`);
+  for (const f of audio) {
+    lines.push(`a=rtpmap:${f.pt} ${f.rtpmap}`);
+    if (f.fmtp) lines.push(`a=fmtp:${f.pt} ${f.fmtp}`);
+  }
+  lines.push(`a=rtpmap:${TELEPHONE_EVENT_PT} telephone-event/8000`, `a=fmtp:${TELEPHONE_EVENT_PT} 0-15`, 'a=ptime:20', 'a=sendrecv');
+  if (policy.video.includes('H264')) {
+    lines.push(`m=video ${local.videoPort} RTP/AVPF ${H264_FORMATS.map((f) => f.pt).join(' ')}`);
+    for (const f of H264_FORMATS) {
+      lines.push(`a=rtpmap:${f.pt} H264/90000`, `a=fmtp:${f.pt} ${f.fmtp}`);
+      lines.push(`a=rtcp-fb:${f.pt} nack`, `a=rtcp-fb:${f.pt} nack pli`, `a=rtcp-fb:${f.pt} ccm fir`);
+    }
+    lines.push('a=sendrecv');
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * RFC 3264 6/7: reads the answer to an offer made by `buildOffer` with `policy`. The answerer
+ * picks from what we offered, so the first listed format we know is the one to send.
+ */
+export function parseAnswer(answerSdp: string, policy: CodecPolicy): NegotiatedMedia {
+  let answer: sdpTransform.SessionDescription;
+  try {
+    answer = sdpTransform.parse(answerSdp);
+  } catch (err) {
+    throw new AnswerRejected(`unparsable SDP answer: ${(err as Error).message}`);
+  }
+  const sessionAddress = answer.connection?.ip;
+  const negotiated: NegotiatedMedia = { address: '' };
+  for (const section of answer.media ?? []) {
+    if (section.port === 0 || !isPlainRtp(section)) continue; // RFC 3264 6: a rejected stream
+    const formats = offeredFormats(section);
+    const address = section.connection?.ip ?? sessionAddress ?? '';
+    if (section.type === 'audio' && !negotiated.audio) {
+      const choice = firstSupportedAudio(formats, policy.audio);
+      if (!choice) continue;
+      const te = formats.find((f) => f.codec.toLowerCase() === 'telephone-event' && f.rate === choice.rate);
+      negotiated.audio = {
+        port: section.port,
+        payloadType: choice.pt,
+        codec: canonicalAudio(choice.codec)!,
+        clockRate: choice.rate,
+        channels: choice.channels,
+        ptimeMs: section.ptime ?? 20,
+        ...(te ? { telephoneEventPt: te.pt } : {}),
+      };
+      negotiated.address ||= address;
+    } else if (section.type === 'video' && !negotiated.video && policy.video.includes('H264')) {
+      const h264 = chooseH264(formats);
+      if (!h264) continue;
+      negotiated.video = { port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}) };
+      negotiated.address ||= address;
+    }
+  }
+  if (!negotiated.audio) throw new AnswerRejected('the answer accepts none of the offered audio codecs');
+  if (!negotiated.address || negotiated.address === '0.0.0.0') throw new AnswerRejected('the answer has no usable connection address');
+  return negotiated;
+}
