@@ -3,7 +3,12 @@ import net from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { formatVia, parseSipUri, parseVia } from './grammar.ts';
 import type { SipRequest } from './message.ts';
-import type { Endpoint, Source, TransportName } from './transport.ts';
+import { isReliable, type Endpoint, type Source, type TransportName } from './transport.ts';
+
+/** RFC 3261 19.1.2: 5061 for TLS (and sips:), 5060 otherwise. */
+export function defaultPort(transport: TransportName): number {
+  return transport === 'tls' ? 5061 : 5060;
+}
 
 /**
  * RFC 3261 18.2.1: add `received` when the sent-by host differs from the source address;
@@ -25,10 +30,10 @@ export function stampTopVia(req: SipRequest, src: Source): void {
 export function responseDestination(req: SipRequest, src: Source): Endpoint & { connectionId?: number } {
   const via = parseVia(req.headers.getAll('via')[0] ?? '');
   const address = via.params.get('received') ?? via.host;
-  if (src.transport === 'tcp') {
+  if (isReliable(src.transport)) {
     // Reliable: the connection the request arrived on; if it is gone, a new one to the
-    // received address and the sent-by port.
-    return { transport: 'tcp', address, port: via.port ?? 5060, connectionId: src.connectionId };
+    // received address and the sent-by port (a WebSocket peer cannot be dialled: RFC 7118 5).
+    return { transport: src.transport, address, port: via.port ?? defaultPort(src.transport), connectionId: src.connectionId };
   }
   const rport = via.params.get('rport');
   const port = rport ? Number(rport) : (via.port ?? 5060);
@@ -36,12 +41,41 @@ export function responseDestination(req: SipRequest, src: Source): Endpoint & { 
   return { transport: 'udp', address, port };
 }
 
-/** RFC 3263 simplified: IP literal or name resolved by the OS; port 5060; transport param or UDP. */
+const URI_TRANSPORTS: Record<string, TransportName> = { udp: 'udp', tcp: 'tcp', tls: 'tls', ws: 'ws' };
+
+/**
+ * RFC 3263 simplified: IP literal or name resolved by the OS; the transport param, else TLS for
+ * a sips: URI (RFC 3261 19.1.2 / 26.2.2), else `fallback`; default port per transport.
+ */
 export async function resolveUri(uri: string, fallback: TransportName = 'udp'): Promise<Endpoint> {
   const parsed = parseSipUri(uri);
-  const tp = parsed.params.get('transport')?.toLowerCase();
-  const transport: TransportName = tp === 'tcp' ? 'tcp' : tp === 'udp' ? 'udp' : fallback;
+  const tp = URI_TRANSPORTS[parsed.params.get('transport')?.toLowerCase() ?? ''];
+  // DEVIATION(RFC 5630 3.1.3): sips: with transport=tcp would mean TLS; we take the param as given.
+  const transport: TransportName = tp ?? (parsed.scheme === 'sips' ? 'tls' : fallback);
   const host = parsed.params.get('maddr') ?? parsed.host;
   const address = net.isIP(host) ? host : (await lookup(host)).address;
-  return { transport, address, port: parsed.port ?? 5060 };
+  return { transport, address, port: parsed.port ?? defaultPort(transport) };
+}
+
+/** RFC 3261 18.1.1: requests larger than this go over TCP when the path MTU is unknown. */
+export const UNKNOWN_MTU_LIMIT_BYTES = 1300;
+
+/**
+ * RFC 3261 18.1.1: a request within 200 bytes of the path MTU (larger than 1300 bytes when the
+ * MTU is unknown, `mtu` undefined) MUST use a congestion-controlled transport; the top Via
+ * then names TCP. Returns the destination to use; rewrites the Via in place when it switches.
+ */
+export function moveLargeRequestToTcp(req: SipRequest, dest: Endpoint, mtu: number | undefined): Endpoint {
+  if (dest.transport !== 'udp') return dest;
+  const limit = mtu === undefined ? UNKNOWN_MTU_LIMIT_BYTES : mtu - 200;
+  if (req.encode().length <= limit) return dest;
+  const top = req.headers.getAll('via')[0];
+  if (top !== undefined) {
+    const via = parseVia(top);
+    via.transport = 'TCP';
+    req.headers.shift('via');
+    req.headers.prepend('Via', formatVia(via));
+  }
+  // DEVIATION(RFC 3261 18.1.1): no fallback to UDP when the TCP connection is refused.
+  return { ...dest, transport: 'tcp' };
 }

@@ -10,10 +10,11 @@ import type { Logger } from './logger.ts';
 import { createResponse, type SipMessage, type SipRequest, type SipResponse } from './message.ts';
 import { OutgoingInvite, type OutgoingInviteOptions } from './outgoing-invite.ts';
 import type { ParseOutcome } from './parser.ts';
-import { resolveUri, responseDestination, stampTopVia } from './routing.ts';
+import { moveLargeRequestToTcp, resolveUri, responseDestination, stampTopVia } from './routing.ts';
 import { TransactionLayer } from './transaction/layer.ts';
 import { DEFAULT_TIMERS, type ClientTransaction, type ClientTransactionUser, type ServerTransaction, type TimerValues } from './transaction/types.ts';
-import { NetTransport, type Endpoint, type SipTransport, type Source, type TransportName } from './transport.ts';
+import { NetTransport, type Endpoint, type RateLimitOptions, type SipTransport, type Source, type TlsTransportOptions,
+  type TransportName, type TransportStats, type WsTransportOptions } from './transport.ts';
 import { typedEmitter } from './typed-emitter.ts';
 import type { RegisterHandler, SipReply } from './registrar/types.ts';
 
@@ -24,8 +25,23 @@ export interface SipStackOptions {
   port?: number;
   /** Host written in Via/Contact. Default: bindAddress. */
   advertisedAddress?: string;
-  /** Default ['udp', 'tcp']. */
+  /** Which of 'udp' and 'tcp' to open. Default ['udp', 'tcp']. TLS and WS open when configured below. */
   transports?: TransportName[];
+  /** SIP over TLS: port (default 5061), certFile, keyFile, caFile?, verifyPeer? (default true). Off by default. */
+  tls?: TlsTransportOptions;
+  /** SIP over WebSocket (RFC 7118, ws://): port (default 8080), path (default '/'). Off by default. */
+  ws?: WsTransportOptions;
+  /**
+   * Per-source-IP token bucket applied before parsing: perSourcePerSecond (messages/s, default
+   * 1000), burst (messages, default 2000), logIntervalMs (default 10000). `false` disables it.
+   */
+  rateLimit?: RateLimitOptions | false;
+  /** Close TCP/TLS/WS connections idle (no bytes either way) this many ms; 0 = never. Default 300000. */
+  idleTimeoutMs?: number;
+  /** Concurrent inbound connections per source address, per transport (TCP, TLS, WS). Default 256. */
+  maxConnectionsPerSource?: number;
+  /** Path MTU in bytes for RFC 3261 18.1.1 (requests over MTU-200 go over TCP); default unknown → 1300-byte limit. */
+  pathMtu?: number;
   /** Timer bases in ms: T1 500, T2 4000, T4 5000 (RFC 3261 17.1.1.1); td = Timer D, default 32000. */
   timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number; tdMs?: number };
   /** User-Agent / Server header value. Default 'roomgate'. */
@@ -60,6 +76,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   private readonly pendingInvites = new Map<string, IncomingInvite>();
   private readonly outgoing = new Set<OutgoingInvite>();
   private closed = false;
+  private requestsMovedToTcp = 0;
   private authorizer?: RequestAuthorizer;
   private registrar?: RegisterHandler;
 
@@ -78,6 +95,8 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     const stack = new SipStack(opts);
     stack.transport = await NetTransport.start({
       bindAddress: opts.bindAddress, port: opts.port ?? 5060, transports: opts.transports ?? ['udp', 'tcp'],
+      tls: opts.tls, ws: opts.ws, rateLimit: opts.rateLimit ?? {}, idleTimeoutMs: opts.idleTimeoutMs ?? 300_000,
+      maxConnectionsPerSource: opts.maxConnectionsPerSource ?? 256, now: () => stack.clock.now(),
       logger: opts.logger, sink: { onParsed: (o, src) => stack.onParsed(o, src) },
     });
     stack.layer = new TransactionLayer({ clock: stack.clock, timers: stack.timers, logger: opts.logger, transport: stack.transport });
@@ -87,6 +106,11 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   /** The port actually bound (useful with port 0). */
   get port(): number {
     return this.transport.port;
+  }
+
+  /** The local port of one transport (TLS and WS listen on their own). */
+  portFor(transport: TransportName): number {
+    return this.transport.portFor(transport);
   }
 
   /** Checks every new out-of-dialog request but ACK, CANCEL and REGISTER; undefined: none. */
@@ -111,6 +135,15 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     return { serverTransactions: this.layer.serverCount, clientTransactions: this.layer.clientCount, dialogs: this.dialogs.size };
   }
 
+  /**
+   * Transport counters, apart from stats() so its shape (compared whole in tests) stays fixed:
+   * rate-limited drops and sources, refused connections, open connections per transport, and
+   * requests moved from UDP to TCP for size (RFC 3261 18.1.1).
+   */
+  transportStats(): TransportStats & { requestsMovedToTcp: number } {
+    return { ...this.transport.stats(), requestsMovedToTcp: this.requestsMovedToTcp };
+  }
+
   /** Idempotent: ends dialogs locally (no BYE), clears every transaction, timer and socket. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -130,14 +163,14 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
 
   contactUri(transport: TransportName): string {
     const host = net.isIPv6(this.advertisedHost) ? `[${this.advertisedHost}]` : this.advertisedHost;
-    return `sip:${host}:${this.transport.port}${transport === 'tcp' ? ';transport=tcp' : ''}`;
+    return `sip:${host}:${this.transport.portFor(transport)}${transport === 'udp' ? '' : `;transport=${transport}`}`;
   }
 
   addVia(req: SipRequest, transport: TransportName): string {
     const branch = newBranch();
     // RFC 3581 3: ask for rport so responses reach us through NAT.
     req.headers.prepend('Via', formatVia({ protocol: 'SIP/2.0', transport: transport.toUpperCase(),
-      host: this.advertisedHost, port: this.transport.port, params: new Map([['branch', branch], ['rport', null]]) }));
+      host: this.advertisedHost, port: this.transport.portFor(transport), params: new Map([['branch', branch], ['rport', null]]) }));
     return branch;
   }
 
@@ -146,7 +179,12 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
       user.onTransportError(new Error('SIP stack closed'));
       return undefined;
     }
-    return this.layer.sendRequest(req, dest, user);
+    const chosen = this.transport.transports.includes('tcp') ? moveLargeRequestToTcp(req, dest, this.opts.pathMtu) : dest;
+    if (chosen !== dest) {
+      this.requestsMovedToTcp++;
+      this.logger.debug('sip request too large for UDP, sent over TCP (RFC 3261 18.1.1)', { callId: req.callId, method: req.method });
+    }
+    return this.layer.sendRequest(req, chosen, user);
   }
 
   sendDirect(msg: SipMessage, dest: Endpoint & { connectionId?: number }): void {

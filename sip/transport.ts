@@ -1,15 +1,25 @@
 /**
- * UDP and TCP transports on one port (RFC 3261 18). Stream framing by Content-Length, connection
- * reuse for responses (18.2.2), CRLF keepalives (RFC 5626 3.5.1). Delivers parsed messages and
- * parse failures to one sink; knows nothing of transactions.
+ * SIP transports (RFC 3261 18): UDP and TCP on one port, TLS (RFC 3261 26.2) and WebSocket
+ * (RFC 7118) on their own ports. Per-source rate limiting happens here, before parsing.
+ * Delivers parsed messages and parse failures to one sink; knows nothing of transactions.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { Logger } from './logger.ts';
 import type { SipMessage } from './message.ts';
-import { parseMessage, StreamFramer, type FrameEvent, type ParseOutcome } from './parser.ts';
+import { parseMessage, type ParseOutcome } from './parser.ts';
+import { SourceRateLimiter, type RateLimitOptions } from './rate-limit/source-rate-limiter.ts';
+import { plainAddress, StreamConnections } from './transport/stream-connections.ts';
+import { createTlsServer, DEFAULT_TLS_PORT, dialTls, loadTlsMaterial, type TlsMaterial, type TlsTransportOptions } from './transport/tls.ts';
+import { DEFAULT_WS, WsListener, type WsTransportOptions } from './transport/ws.ts';
 
-export type TransportName = 'udp' | 'tcp';
+export type TransportName = 'udp' | 'tcp' | 'tls' | 'ws';
+
+/** RFC 3261 17.1.1.2: everything but UDP is reliable (no retransmission timers A/E/G). */
+export function isReliable(t: TransportName): boolean {
+  return t !== 'udp';
+}
 
 export interface Endpoint {
   transport: TransportName;
@@ -17,7 +27,7 @@ export interface Endpoint {
   port: number;
 }
 
-/** Where a message came from; `connectionId` names the TCP connection it arrived on. */
+/** Where a message came from; `connectionId` names the TCP/TLS/WS connection it arrived on. */
 export interface Source extends Endpoint {
   connectionId?: number;
 }
@@ -26,45 +36,86 @@ export interface TransportSink {
   onParsed(outcome: ParseOutcome, src: Source): void;
 }
 
+export interface TransportStats {
+  /** Messages dropped unparsed by the per-source rate limiter. */
+  rateLimitedDropped: number;
+  /** Distinct source addresses that have been rate limited. */
+  rateLimitedSources: number;
+  /** Inbound connections refused by the per-source connection cap. */
+  connectionsRefused: number;
+  /** Connections open now, per transport. */
+  connections: { tcp: number; tls: number; ws: number };
+}
+
 export interface SipTransport {
   readonly port: number;
   readonly transports: readonly TransportName[];
+  /** The local port of `transport` (UDP and TCP share one). */
+  portFor(transport: TransportName): number;
   /** Sends; rejects on transport failure (connection refused, socket closed). */
   send(msg: SipMessage, dest: Endpoint & { connectionId?: number }): Promise<void>;
+  stats(): TransportStats;
   close(): Promise<void>;
 }
 
+export type { RateLimitOptions, TlsTransportOptions, WsTransportOptions };
+
 export interface NetTransportOptions {
   bindAddress: string;
+  /** UDP and TCP port; 0 lets the OS choose. */
   port: number;
+  /** Which of UDP and TCP to open; TLS and WS open when their options are given. */
   transports: readonly TransportName[];
+  tls?: TlsTransportOptions;
+  ws?: WsTransportOptions;
+  /** Per-source token bucket before parsing; false disables it. */
+  rateLimit: RateLimitOptions | false;
+  /** Idle stream/WS connections are closed after this many ms; 0 disables. */
+  idleTimeoutMs: number;
+  /** Concurrent inbound TCP, TLS and WS connections allowed from one source address (each). */
+  maxConnectionsPerSource: number;
+  /** Time source in ms for the rate limiter (injected, STYLE 6). */
+  now: () => number;
   logger: Logger;
   sink: TransportSink;
 }
 
-function endpointKey(address: string, port: number): string {
-  return `${address}|${port}`;
-}
-
-/** Strips the IPv4-mapped prefix node reports on dual-stack sockets. */
-function plainAddress(a: string | undefined): string {
-  if (!a) return '';
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
+/** Largest WebSocket frame accepted, bytes (a SIP message; generous for big SDP). */
+const MAX_WS_MESSAGE_BYTES = 256 * 1024;
 
 export class NetTransport implements SipTransport {
   private udp?: dgram.Socket;
-  private tcp?: net.Server;
-  private readonly connections = new Map<number, net.Socket>();
-  private readonly byRemote = new Map<string, number>();
+  private tcpServer?: net.Server;
+  private tlsServer?: tls.Server;
+  private tlsMaterial?: TlsMaterial;
+  private ws?: WsListener;
+  private readonly tcp: StreamConnections;
+  private readonly tlsConns: StreamConnections;
+  private readonly limiter?: SourceRateLimiter;
   private nextConnectionId = 1;
   private closed = false;
   port = 0;
+  private tlsPort = 0;
 
-  private constructor(private readonly opts: NetTransportOptions) {}
+  private constructor(private readonly opts: NetTransportOptions) {
+    const admit = (t: TransportName) => (address: string) => this.admit(address, t);
+    const common = { logger: opts.logger, sink: opts.sink, idleTimeoutMs: opts.idleTimeoutMs,
+      maxPerSource: opts.maxConnectionsPerSource, nextId: () => this.nextConnectionId++, isClosed: () => this.closed };
+    this.tcp = new StreamConnections({ ...common, transport: 'tcp', admit: admit('tcp') });
+    this.tlsConns = new StreamConnections({ ...common, transport: 'tls', admit: admit('tls') });
+    if (opts.rateLimit !== false) this.limiter = new SourceRateLimiter(opts.rateLimit, opts.now, opts.logger);
+    if (opts.tls) this.tlsMaterial = loadTlsMaterial(opts.tls);
+  }
 
   get transports(): readonly TransportName[] {
-    return this.opts.transports;
+    const list = this.opts.transports.filter((t) => t === 'udp' || t === 'tcp');
+    return [...list, ...(this.opts.tls ? ['tls' as const] : []), ...(this.opts.ws ? ['ws' as const] : [])];
+  }
+
+  portFor(transport: TransportName): number {
+    if (transport === 'tls') return this.tlsPort;
+    if (transport === 'ws') return this.ws?.port ?? 0;
+    return this.port;
   }
 
   static async start(opts: NetTransportOptions): Promise<NetTransport> {
@@ -73,12 +124,19 @@ export class NetTransport implements SipTransport {
     for (let attempt = 0; ; attempt++) {
       try {
         await t.bind(opts.port);
-        return t;
+        break;
       } catch (e) {
         await t.closeSockets();
         if (opts.port !== 0 || attempt >= 9) throw e;
       }
     }
+    try {
+      await t.bindTlsAndWs();
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
+    return t;
   }
 
   private async bind(port: number): Promise<void> {
@@ -95,62 +153,52 @@ export class NetTransport implements SipTransport {
       port = udp.address().port;
     }
     if (this.opts.transports.includes('tcp')) {
-      const server = net.createServer((sock) => this.adopt(sock));
-      this.tcp = server;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, this.opts.bindAddress, () => { server.off('error', reject); resolve(); });
-      });
-      server.on('error', (err) => this.opts.logger.warn('sip tcp server error', { err: err.message }));
-      port = (server.address() as net.AddressInfo).port;
+      const server = net.createServer((sock) => this.tcp.accept(sock));
+      this.tcpServer = server;
+      port = await this.listen(server, port, 'tcp');
     }
     this.port = port;
   }
 
-  private onDatagram(buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    const src: Source = { transport: 'udp', address: plainAddress(rinfo.address), port: rinfo.port };
-    // RFC 5626 4.4.1: a bare CRLF (keepalive) over UDP is ignored.
-    if (buf.length <= 4 && buf.toString('latin1').trim() === '') return;
-    this.opts.sink.onParsed(parseMessage(buf), src);
+  private async bindTlsAndWs(): Promise<void> {
+    if (this.tlsMaterial) {
+      const server = createTlsServer(this.tlsMaterial, (sock) => this.tlsConns.accept(sock));
+      // A failed handshake never reaches the SIP layer; it is logged at debug (scanners do this).
+      server.on('tlsClientError', (err, sock) =>
+        this.opts.logger.debug('sip tls handshake failed', { address: plainAddress(sock.remoteAddress), err: err.message }));
+      this.tlsServer = server;
+      this.tlsPort = await this.listen(server, this.opts.tls?.port ?? DEFAULT_TLS_PORT, 'tls');
+    }
+    if (this.opts.ws) {
+      this.ws = await WsListener.listen({
+        bindAddress: this.opts.bindAddress, port: this.opts.ws.port ?? DEFAULT_WS.port,
+        path: this.opts.ws.path ?? DEFAULT_WS.path, logger: this.opts.logger, sink: this.opts.sink,
+        nextId: () => this.nextConnectionId++, admit: (a) => this.admit(a, 'ws'),
+        maxPerSource: this.opts.maxConnectionsPerSource, idleTimeoutMs: this.opts.idleTimeoutMs,
+        isClosed: () => this.closed, maxMessageBytes: MAX_WS_MESSAGE_BYTES,
+      });
+    }
   }
 
-  /** Registers a TCP connection (accepted or dialled) and starts framing its bytes. */
-  private adopt(sock: net.Socket): number {
-    const id = this.nextConnectionId++;
-    const address = plainAddress(sock.remoteAddress);
-    const port = sock.remotePort ?? 0;
-    const key = endpointKey(address, port);
-    this.connections.set(id, sock);
-    this.byRemote.set(key, id);
-    const framer = new StreamFramer();
-    const src: Source = { transport: 'tcp', address, port, connectionId: id };
-    sock.setNoDelay(true);
-    // Messages that arrive in one chunk are delivered one event-loop turn apart, like datagrams,
-    // so promise continuations of one (e.g. accept() resolving on ACK) run before the next.
-    const queue: FrameEvent[] = [];
-    const drain = (): void => {
-      const ev = queue.shift();
-      if (!ev || this.closed) return;
-      if (ev.kind === 'ping') sock.write('\r\n'); // RFC 5626 3.5.1 pong
-      else if (ev.kind === 'message') this.opts.sink.onParsed(parseMessage(ev.bytes, { stream: true }), src);
-      else {
-        this.opts.logger.warn('sip tcp framing lost, closing connection', { address, port, reason: ev.error.message });
-        sock.destroy();
-        queue.length = 0;
-      }
-      if (queue.length > 0) setImmediate(drain);
-    };
-    sock.on('data', (chunk: Buffer) => {
-      const idle = queue.length === 0;
-      queue.push(...framer.push(chunk));
-      if (idle) drain();
+  private async listen(server: net.Server, port: number, name: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.opts.bindAddress, () => { server.off('error', reject); resolve(); });
     });
-    sock.on('error', (err) => this.opts.logger.debug('sip tcp connection error', { address, port, err: err.message }));
-    sock.on('close', () => {
-      this.connections.delete(id);
-      if (this.byRemote.get(key) === id) this.byRemote.delete(key);
-    });
-    return id;
+    server.on('error', (err) => this.opts.logger.warn(`sip ${name} server error`, { err: err.message }));
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  private admit(address: string, transport: TransportName): boolean {
+    return this.limiter ? this.limiter.admit(address, transport) : true;
+  }
+
+  private onDatagram(buf: Buffer, rinfo: dgram.RemoteInfo): void {
+    const address = plainAddress(rinfo.address);
+    if (!this.admit(address, 'udp')) return;
+    // RFC 5626 4.4.1: a bare CRLF (keepalive) over UDP is ignored.
+    if (buf.length <= 4 && buf.toString('latin1').trim() === '') return;
+    this.opts.sink.onParsed(parseMessage(buf), { transport: 'udp', address, port: rinfo.port });
   }
 
   async send(msg: SipMessage, dest: Endpoint & { connectionId?: number }): Promise<void> {
@@ -164,6 +212,10 @@ export class NetTransport implements SipTransport {
       });
       return;
     }
+    if (dest.transport === 'ws') {
+      if (!this.ws) throw new Error('ws transport not enabled');
+      return this.ws.send(bytes, dest);
+    }
     const sock = await this.connectionFor(dest);
     await new Promise<void>((resolve, reject) => {
       sock.write(bytes, (err) => (err ? reject(err) : resolve()));
@@ -172,22 +224,19 @@ export class NetTransport implements SipTransport {
 
   /** RFC 3261 18.2.2: reuse the connection the request came on, else any to that peer, else dial. */
   private async connectionFor(dest: Endpoint & { connectionId?: number }): Promise<net.Socket> {
-    const byId = dest.connectionId === undefined ? undefined : this.connections.get(dest.connectionId);
-    if (byId && !byId.destroyed) return byId;
-    const existingId = this.byRemote.get(endpointKey(dest.address, dest.port));
-    const existing = existingId === undefined ? undefined : this.connections.get(existingId);
-    if (existing && !existing.destroyed) return existing;
-    if (!this.tcp) throw new Error('tcp transport not enabled');
-    const sock = net.connect({ host: dest.address, port: dest.port, localAddress: this.localAddressFor(dest.address) });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.once('connect', () => { sock.off('error', reject); resolve(); });
-    });
+    const table = dest.transport === 'tls' ? this.tlsConns : this.tcp;
+    const existing = table.find(dest);
+    if (existing) return existing;
+    const localAddress = this.localAddressFor(dest.address);
+    if (dest.transport === 'tls' && !this.tlsMaterial) throw new Error('tls transport not enabled');
+    if (dest.transport === 'tcp' && !this.tcpServer) throw new Error('tcp transport not enabled');
+    let sock = await dialTcp(dest.address, dest.port, localAddress);
+    if (dest.transport === 'tls' && this.tlsMaterial) sock = await dialTls(this.tlsMaterial, sock, dest.address);
     if (this.closed) {
       sock.destroy();
       throw new Error('transport closed');
     }
-    this.adopt(sock);
+    table.adopt(sock);
     return sock;
   }
 
@@ -198,7 +247,16 @@ export class NetTransport implements SipTransport {
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.tcp.size + this.tlsConns.size + (this.ws?.size ?? 0);
+  }
+
+  stats(): TransportStats {
+    const rl = this.limiter?.stats() ?? { dropped: 0, limitedSources: 0 };
+    return {
+      rateLimitedDropped: rl.dropped, rateLimitedSources: rl.limitedSources,
+      connectionsRefused: this.tcp.refused + this.tlsConns.refused + (this.ws?.refused ?? 0),
+      connections: { tcp: this.tcp.size, tls: this.tlsConns.size, ws: this.ws?.size ?? 0 },
+    };
   }
 
   async close(): Promise<void> {
@@ -208,14 +266,24 @@ export class NetTransport implements SipTransport {
   }
 
   private async closeSockets(): Promise<void> {
-    for (const sock of this.connections.values()) sock.destroy();
-    this.connections.clear();
-    this.byRemote.clear();
-    const udp = this.udp;
-    const tcp = this.tcp;
+    this.tcp.closeAll();
+    this.tlsConns.closeAll();
+    const { udp, tcpServer, tlsServer, ws } = this;
     this.udp = undefined;
-    this.tcp = undefined;
+    this.tcpServer = undefined;
+    this.tlsServer = undefined;
+    this.ws = undefined;
     if (udp) await new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } });
-    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (tcpServer) await new Promise<void>((resolve) => tcpServer.close(() => resolve()));
+    if (tlsServer) await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+    if (ws) await ws.close();
   }
+}
+
+function dialTcp(address: string, port: number, localAddress?: string): Promise<net.Socket> {
+  const sock = net.connect({ host: address, port, localAddress });
+  return new Promise((resolve, reject) => {
+    sock.once('error', reject);
+    sock.once('connect', () => { sock.off('error', reject); resolve(sock); });
+  });
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message.ts';
 import { responseDestination } from '../routing.ts';
-import type { Endpoint, SipTransport, Source } from '../transport.ts';
+import { isReliable, type Endpoint, type SipTransport, type Source } from '../transport.ts';
 import { InviteClientTransaction } from './invite-client.ts';
 import { InviteServerTransaction } from './invite-server.ts';
 import { NonInviteClientTransaction } from './non-invite-client.ts';
@@ -52,7 +52,7 @@ export class TransactionLayer {
     const { clock, timers, logger, transport } = this.opts;
     return {
       clock, timers, logger, onTerminated,
-      reliable: dest.transport === 'tcp',
+      reliable: isReliable(dest.transport),
       send: (msg) => {
         transport.send(msg, dest).catch((err: Error) => onSendError(err));
       },

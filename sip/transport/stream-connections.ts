@@ -1,0 +1,136 @@
+/**
+ * The open connections of one stream transport (TCP or TLS, RFC 3261 18): framing by
+ * Content-Length, CRLF keepalive pongs (RFC 5626 3.5.1), idle timeout, a cap on concurrent
+ * inbound connections per source address, and lookup for connection reuse (RFC 3261 18.2.2).
+ */
+import type net from 'node:net';
+import type { Logger } from '../logger.ts';
+import { parseMessage, StreamFramer, type FrameEvent } from '../parser.ts';
+import type { Endpoint, Source, TransportSink } from '../transport.ts';
+
+export interface StreamConnectionsOptions {
+  transport: 'tcp' | 'tls';
+  logger: Logger;
+  sink: TransportSink;
+  /** Close a connection after this many ms without bytes either way; 0 disables. */
+  idleTimeoutMs: number;
+  /** Inbound connections allowed at once from one source address. */
+  maxPerSource: number;
+  /** Allocates connection ids unique across all transports. */
+  nextId: () => number;
+  /** Rate-limit check before parsing; false drops the framed message. */
+  admit: (address: string) => boolean;
+  isClosed: () => boolean;
+}
+
+export function endpointKey(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+/** Strips the IPv4-mapped prefix node reports on dual-stack sockets. */
+export function plainAddress(a: string | undefined): string {
+  if (!a) return '';
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+export class StreamConnections {
+  private readonly connections = new Map<number, net.Socket>();
+  private readonly byRemote = new Map<string, number>();
+  private readonly inboundPerSource = new Map<string, number>();
+  refused = 0;
+
+  constructor(private readonly opts: StreamConnectionsOptions) {}
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Connection `id` if it is still open, else any open one to `dest` (RFC 3261 18.2.2). */
+  find(dest: Endpoint & { connectionId?: number }): net.Socket | undefined {
+    const byId = dest.connectionId === undefined ? undefined : this.connections.get(dest.connectionId);
+    if (byId && !byId.destroyed) return byId;
+    const id = this.byRemote.get(endpointKey(dest.address, dest.port));
+    const sock = id === undefined ? undefined : this.connections.get(id);
+    return sock && !sock.destroyed ? sock : undefined;
+  }
+
+  /** Accepts an inbound connection unless its source already holds `maxPerSource`. */
+  accept(sock: net.Socket): void {
+    const address = plainAddress(sock.remoteAddress);
+    const held = this.inboundPerSource.get(address) ?? 0;
+    if (held >= this.opts.maxPerSource) {
+      if (this.refused++ % 1000 === 0) {
+        this.opts.logger.warn('sip connection refused: too many from source', {
+          transport: this.opts.transport, address, held, refusedTotal: this.refused });
+      }
+      sock.destroy();
+      return;
+    }
+    this.inboundPerSource.set(address, held + 1);
+    sock.once('close', () => {
+      const n = (this.inboundPerSource.get(address) ?? 1) - 1;
+      if (n <= 0) this.inboundPerSource.delete(address);
+      else this.inboundPerSource.set(address, n);
+    });
+    this.adopt(sock);
+  }
+
+  /** Registers a connection (accepted or dialled) and starts framing its bytes. */
+  adopt(sock: net.Socket): number {
+    const { transport, logger } = this.opts;
+    const id = this.opts.nextId();
+    const address = plainAddress(sock.remoteAddress);
+    const port = sock.remotePort ?? 0;
+    const key = endpointKey(address, port);
+    this.connections.set(id, sock);
+    this.byRemote.set(key, id);
+    const src: Source = { transport, address, port, connectionId: id };
+    sock.setNoDelay(true);
+    if (this.opts.idleTimeoutMs > 0) {
+      sock.setTimeout(this.opts.idleTimeoutMs, () => {
+        logger.debug('sip connection idle, closing', { transport, address, port, idleMs: this.opts.idleTimeoutMs });
+        sock.destroy();
+      });
+    }
+    this.frame(sock, src);
+    sock.on('error', (err) => logger.debug('sip connection error', { transport, address, port, err: err.message }));
+    sock.on('close', () => {
+      this.connections.delete(id);
+      if (this.byRemote.get(key) === id) this.byRemote.delete(key);
+    });
+    return id;
+  }
+
+  private frame(sock: net.Socket, src: Source): void {
+    const framer = new StreamFramer();
+    // Messages that arrive in one chunk are delivered one event-loop turn apart, like datagrams,
+    // so promise continuations of one (e.g. accept() resolving on ACK) run before the next.
+    const queue: FrameEvent[] = [];
+    const drain = (): void => {
+      const ev = queue.shift();
+      if (!ev || this.opts.isClosed()) return;
+      if (ev.kind === 'ping') sock.write('\r\n'); // RFC 5626 3.5.1 pong
+      else if (ev.kind === 'message') {
+        if (this.opts.admit(src.address)) this.opts.sink.onParsed(parseMessage(ev.bytes, { stream: true }), src);
+      } else {
+        this.opts.logger.warn('sip stream framing lost, closing connection', {
+          transport: src.transport, address: src.address, port: src.port, reason: ev.error.message });
+        sock.destroy();
+        queue.length = 0;
+      }
+      if (queue.length > 0) setImmediate(drain);
+    };
+    sock.on('data', (chunk: Buffer) => {
+      const idle = queue.length === 0;
+      queue.push(...framer.push(chunk));
+      if (idle) drain();
+    });
+  }
+
+  closeAll(): void {
+    for (const sock of this.connections.values()) sock.destroy();
+    this.connections.clear();
+    this.byRemote.clear();
+    this.inboundPerSource.clear();
+  }
+}
