@@ -12,3 +12,4 @@ export type { TransportName, Source, Endpoint } from './transport.ts';
 export * as grammar from './grammar.ts';
 export * from './auth/index.ts';
 export * from './registrar/index.ts';
+export * from './registration/index.ts';

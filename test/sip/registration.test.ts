@@ -1,0 +1,99 @@
+/** Outbound registration against our own registrar, two stacks on loopback; the client's time is a ManualClock. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DigestAuthenticator, ManualClock, Registrar, SipStack, SystemClock } from '../../sip/index.ts';
+import { Registration, refreshDelayS } from '../../sip/registration/index.ts';
+import { captureLogger, FAST_TIMERS } from './helpers.ts';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  while (open.length > 0) await open.pop()!.close();
+});
+
+async function server(handler: 'registrar' | 503, auth = true) {
+  const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: FAST_TIMERS, transports: ['udp'] });
+  open.push(s);
+  const clock = new SystemClock();
+  const authenticator = auth ? new DigestAuthenticator({ realm: 'gw.test', lookupPassword: (u) => (u === 'room1' ? 'pw1' : undefined) }) : undefined;
+  const registrar = new Registrar({ clock, logger: captureLogger(), authenticator, minExpiresS: 60 });
+  open.push({ close: async () => { registrar.close(); clock.cancelAll(); } });
+  if (handler === 'registrar') s.setRegistrar(registrar);
+  else s.setRegistrar({ handleRegister: () => ({ status: 503, reason: 'Down For Maintenance' }) });
+  return { s, registrar, uri: `sip:127.0.0.1:${s.port}` };
+}
+
+async function client() {
+  const clock = new ManualClock();
+  const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: FAST_TIMERS, transports: ['udp'], clock });
+  open.push(s);
+  return { s, clock };
+}
+
+function next<T extends unknown[]>(reg: Registration, event: 'registered' | 'failed' | 'failover'): Promise<T> {
+  return new Promise((resolve) => reg.once(event, ((...args: T) => resolve(args)) as never));
+}
+
+describe('Registration (RFC 3261 10.2)', () => {
+  it('refreshes halfway for short bindings and a minute early for long ones', () => {
+    expect(refreshDelayS(60)).toBe(30);
+    expect(refreshDelayS(3600)).toBe(3540);
+  });
+
+  it('registers with digest auth (401 answered), refreshes before expiry on the same Call-ID, and unregisters on stop', async () => {
+    const a = await server('registrar');
+    const { s, clock } = await client();
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [a.uri], credentials: { username: 'room1', password: 'pw1' }, expiresS: 120 });
+    const first = next<[number, string]>(reg, 'registered');
+    reg.start();
+    expect(await first).toEqual([120, a.uri]);
+    const [binding] = a.registrar.lookup('sip:room1@gw.test');
+    expect(binding.contact).toBe(`sip:room1@127.0.0.1:${s.port}`);
+    expect(binding.user).toBe('room1');
+
+    const refreshed = next<[number, string]>(reg, 'registered');
+    clock.advance(60_000); // refreshDelayS(120) = 60 s
+    await refreshed;
+    const [again] = a.registrar.lookup('sip:room1@gw.test');
+    expect(again.callId).toBe(binding.callId);
+    expect(again.cseq).toBeGreaterThan(binding.cseq);
+
+    await reg.stop();
+    expect(a.registrar.lookup('sip:room1@gw.test')).toEqual([]);
+    expect(reg.state).toBe('stopped');
+  });
+
+  it('fails over to the next registrar on 503 and registers there', async () => {
+    const down = await server(503);
+    const up = await server('registrar', false);
+    const { s } = await client();
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [down.uri, up.uri], expiresS: 300 });
+    const failover = next<[string, string, number]>(reg, 'failover');
+    const registered = next<[number, string]>(reg, 'registered');
+    reg.start();
+    expect(await failover).toEqual([down.uri, up.uri, 503]);
+    expect((await registered)[1]).toBe(up.uri);
+    expect(up.registrar.lookup('sip:room1@gw.test')).toHaveLength(1);
+  });
+
+  it('reports failure on wrong credentials (no retry loop) and retries after retryAfterS', async () => {
+    const a = await server('registrar');
+    const { s, clock } = await client();
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [a.uri], credentials: { username: 'room1', password: 'wrong' }, retryAfterS: 10 });
+    const failed = next<[number, string]>(reg, 'failed');
+    reg.start();
+    expect((await failed)[0]).toBe(401);
+    expect(reg.state).toBe('retrying');
+    const again = next<[number, string]>(reg, 'failed');
+    clock.advance(10_000);
+    expect((await again)[0]).toBe(401);
+    expect(a.registrar.aors()).toEqual([]);
+  });
+
+  it('raises its expiry to the Min-Expires of a 423 and retries', async () => {
+    const a = await server('registrar', false);
+    const { s } = await client();
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [a.uri], expiresS: 10 });
+    const registered = next<[number, string]>(reg, 'registered');
+    reg.start();
+    expect((await registered)[0]).toBe(60);
+  });
+});
