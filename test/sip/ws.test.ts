@@ -1,0 +1,102 @@
+/** SIP over WebSocket (RFC 7118) with the `ws` client as the peer. */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { parseMessage, SipStack, type SipMessage, type SipResponse } from '../../sip/index.ts';
+import { captureLogger, FAST_TIMERS, SDP_A } from './helpers.ts';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  while (open.length > 0) await open.pop()!.close();
+});
+
+async function wsStack() {
+  const logger = captureLogger();
+  const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger, timers: FAST_TIMERS, ws: { port: 0, path: '/sip' } });
+  open.push(s);
+  return { s, logger };
+}
+
+/** A WS client that records each frame as one parsed SIP message. */
+async function wsClient(url: string, protocols: string[] = ['sip']) {
+  const ws = new WebSocket(url, protocols);
+  ws.on('error', () => { /* a refused or aborted handshake is asserted by the test itself */ });
+  open.push({ close: async () => { ws.terminate(); } });
+  const frames: { message: SipMessage; binary: boolean }[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (data, isBinary) => {
+    const o = parseMessage(Buffer.from(data as Buffer));
+    if (o.kind === 'message') frames.push({ message: o.message, binary: isBinary });
+    waiters.splice(0).forEach((w) => w());
+  });
+  /** Resolves with the first frame matching `pred`. */
+  const next = (pred: (m: SipMessage) => boolean): Promise<{ message: SipMessage; binary: boolean }> =>
+    new Promise((resolve) => {
+      const check = () => {
+        const f = frames.find((x) => pred(x.message));
+        if (f) resolve(f);
+        else waiters.push(check);
+      };
+      check();
+    });
+  return { ws, next };
+}
+
+function request(method: string, port: number, callId: string, extra: string[] = [], body = ''): string {
+  return [
+    `${method} sip:room@127.0.0.1:${port};transport=ws SIP/2.0`,
+    'Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK' + callId, 'Max-Forwards: 70',
+    'From: <sip:alice@example.invalid>;tag=wsa', `To: <sip:room@127.0.0.1:${port}>`, `Call-ID: ${callId}`,
+    `CSeq: 1 ${method}`, 'Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws>', ...extra,
+    `Content-Length: ${Buffer.byteLength(body)}`, '', body,
+  ].join('\r\n');
+}
+
+const isStatus = (n: number) => (m: SipMessage) => !m.isRequest && (m as SipResponse).status === n;
+
+describe('SIP over WebSocket (RFC 7118)', () => {
+  it('negotiates subprotocol sip and answers OPTIONS in one text frame, Via stamped received', async () => {
+    const { s } = await wsStack();
+    const { ws, next } = await wsClient(`ws://127.0.0.1:${s.portFor('ws')}/sip`);
+    await new Promise((r) => ws.once('open', r));
+    expect(ws.protocol).toBe('sip');
+    ws.send(request('OPTIONS', s.portFor('ws'), 'ws-opt-1'));
+    const { message, binary } = await next(isStatus(200));
+    expect(binary).toBe(false); // RFC 7118 5.2: UTF-8 messages in text frames
+    const res = message as SipResponse;
+    expect(res.callId).toBe('ws-opt-1');
+    expect(res.topVia.transport.toUpperCase()).toBe('WS');
+    expect(res.topVia.params.get('received')).toBe('127.0.0.1');
+    expect(res.headers.get('allow')).toContain('INVITE');
+  });
+
+  it('delivers an INVITE frame to the application, whose 200 carries a transport=ws Contact', async () => {
+    const { s } = await wsStack();
+    let source = '';
+    const confirmed = new Promise<string>((resolve, reject) => s.on('invite', (inv) => {
+      source = inv.source.transport;
+      inv.accept({ sdp: SDP_A }).then((d) => resolve(d.callId), reject);
+    }));
+    const { ws, next } = await wsClient(`ws://127.0.0.1:${s.portFor('ws')}/sip`);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(request('INVITE', s.portFor('ws'), 'ws-inv-1', ['Content-Type: application/sdp'], SDP_A));
+    const ok = (await next(isStatus(200))).message as SipResponse;
+    expect(source).toBe('ws');
+    expect(ok.headers.get('contact')).toContain(`:${s.portFor('ws')};transport=ws`);
+    expect(ok.bodyText).toBe(SDP_A);
+    // RFC 3261 13.2.2.4: the ACK for the 2xx, in its own frame, confirms the dialog.
+    const ack = request('ACK', s.portFor('ws'), 'ws-inv-1').replace('branch=z9hG4bKws-inv-1', 'branch=z9hG4bKws-ack-1')
+      .replace(`To: <sip:room@127.0.0.1:${s.portFor('ws')}>`, `To: ${ok.headers.get('to')}`);
+    ws.send(ack);
+    expect(await confirmed).toBe('ws-inv-1');
+    expect(s.stats().dialogs).toBe(1);
+  });
+
+  it('refuses a handshake that does not offer the sip subprotocol (RFC 7118 4.1)', async () => {
+    const { s } = await wsStack();
+    const ws = new WebSocket(`ws://127.0.0.1:${s.portFor('ws')}/sip`, ['chat']);
+    ws.on('error', () => { /* the refusal is asserted below */ });
+    const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(400);
+    expect(s.transportStats().connections.ws).toBe(0);
+  });
+});
