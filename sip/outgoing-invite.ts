@@ -1,4 +1,5 @@
 /** The UAC side of an out-of-dialog INVITE (RFC 3261 13.2, 9.1, 12.1.2). */
+import { applyAuthHeaders, DigestClient, type CredentialProvider, type DigestCredentials } from './auth/client.ts';
 import type { UaCore } from './core.ts';
 import { Dialog } from './dialog.ts';
 import { SipFailure } from './errors.ts';
@@ -18,6 +19,8 @@ export interface OutgoingInviteOptions {
   toUri?: string;
   sdp?: string;
   headers?: Record<string, string>;
+  /** Answers a 401/407 once (RFC 3261 22.2, 22.3): fixed credentials or a per-realm provider. Absent: the challenge fails the call. */
+  credentials?: DigestCredentials | CredentialProvider;
 }
 
 export interface OutgoingInviteEvents {
@@ -40,6 +43,9 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
   private cancelWanted = false;
   private cancelSent = false;
   private gotProvisional = false;
+  private cseq = 1;
+  private authRetries = 0;
+  private digest?: DigestClient;
   /** Dialogs created by 2xx responses, by remote tag, with the ACK to repeat (RFC 3261 13.2.2.4). */
   private readonly acked = new Map<string, { dialog: Dialog; ack?: SipRequest; dest?: Endpoint }>();
 
@@ -73,7 +79,7 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
     req.headers.append('From', from);
     req.headers.append('To', formatNameAddr({ uri: o.toUri ?? o.requestUri, params: new Map() }));
     req.headers.append('Call-ID', this.callId);
-    req.headers.append('CSeq', '1 INVITE');
+    req.headers.append('CSeq', `${this.cseq} INVITE`);
     req.headers.append('Contact', `<${this.core.contactUri(dest.transport)}>`);
     for (const [k, v] of Object.entries(o.headers ?? {})) req.headers.append(k, v);
     if (o.sdp) req.setBody('application/sdp', o.sdp);
@@ -84,7 +90,31 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
   onResponse(res: SipResponse): void {
     if (res.status < 200) return this.onProvisional(res);
     if (res.status < 300) return this.onSuccess(res);
+    if ((res.status === 401 || res.status === 407) && this.retryWithCredentials(res)) return;
     this.fail(new SipFailure(res.status, res.reason));
+  }
+
+  /**
+   * RFC 3261 22.2/22.3: re-send the INVITE with credentials: same Call-ID, From tag and To,
+   * CSeq+1, a new branch (new transaction). Once per call; a second time only for stale=true
+   * (RFC 7616 3.3), so wrong credentials cannot loop.
+   */
+  private retryWithCredentials(res: SipResponse): boolean {
+    const creds = this.opts.credentials;
+    if (!creds || !this.dest || this.settled || this.cancelWanted) return false;
+    const challenges = res.headers.getAll(res.status === 407 ? 'proxy-authenticate' : 'www-authenticate').join(',');
+    if (this.authRetries >= (/stale\s*=\s*"?true/i.test(challenges) ? 2 : 1)) return false;
+    this.digest ??= new DigestClient(typeof creds === 'function' ? creds : () => creds);
+    this.cseq++;
+    const retry = this.buildInvite(this.dest);
+    const headers = this.digest.respond(res, retry);
+    if (!headers) return false;
+    applyAuthHeaders(retry, headers);
+    this.authRetries++;
+    this.invite = retry;
+    this.gotProvisional = false;
+    this.inviteTx = this.core.sendRequest(retry, this.dest, this);
+    return true;
   }
 
   private onProvisional(res: SipResponse): void {
