@@ -25,9 +25,15 @@ export interface UaCore {
   decorate(msg: SipMessage): void;
   forgetDialog(dialog: { id: string }): void;
   rememberDialog(dialog: { id: string }): void;
+  /** RFC 4028 5: the smallest Session-Expires we accept, in seconds (default 90). */
+  readonly minSessionExpires?: number;
 }
 
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'];
+// RFC 3311 (UPDATE), RFC 3262 (PRACK).
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK'];
+
+/** Option tags we implement (RFC 3262 100rel, RFC 4028 timer). */
+export const SUPPORTED_OPTION_TAGS = ['100rel', 'timer'];
 
 export function dialogId(callId: string, localTag: string, remoteTag: string): string {
   return `${callId}|${localTag}|${remoteTag}`;

@@ -1,12 +1,14 @@
 /** The UAS side of an out-of-dialog INVITE (RFC 3261 13.3, 9.2). Only legal moves are exposed. */
 import { AckWaiter } from './ack-waiter.ts';
 import type { UaCore } from './core.ts';
-import { Dialog, withTag } from './dialog.ts';
+import { Dialog, sdpOf, withTag } from './dialog.ts';
 import { SipFailure } from './errors.ts';
 import { parseNameAddr, parseUnsigned } from './grammar.ts';
 import type { TimerHandle } from './clock.ts';
 import { newTag } from './ids.ts';
 import { createResponse, type SipRequest, type SipResponse } from './message.ts';
+import { lists100rel, parseRAck, ReliableProvisionals } from './session/reliable-provisional.ts';
+import { decideAsUas, RFC_MIN_SE, uasResponseHeaders } from './session/session-timer.ts';
 import type { ServerTransaction } from './transaction/types.ts';
 import type { Source } from './transport.ts';
 import { typedEmitter } from './typed-emitter.ts';
@@ -31,6 +33,8 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
   private state: State = 'proceeding';
   private expiry?: TimerHandle;
   private failAccept?: (err: Error) => void;
+  /** RFC 3262 3: present when the INVITE requires reliable provisional responses. */
+  private readonly reliable?: ReliableProvisionals;
 
   constructor(private readonly core: UaCore, readonly request: SipRequest,
     private readonly tx: ServerTransaction, source: Source, private readonly onSettled: () => void) {
@@ -44,6 +48,13 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
     this.requestUri = request.uri;
     const ct = request.headers.get('content-type')?.toLowerCase() ?? '';
     this.offerSdp = ct.startsWith('application/sdp') ? request.bodyText : undefined;
+    if (lists100rel(request, 'require')) {
+      this.reliable = new ReliableProvisionals(core.clock, core.timers, request.cseq.seq, (res) => this.tx.respond(res), () => {
+        // RFC 3262 3: no PRACK within 64·T1 → reject the INVITE with a 5xx.
+        core.logger.warn('sip reliable provisional never acknowledged', { callId: this.callId });
+        this.reject(504, 'No PRACK received');
+      });
+    }
     // RFC 3261 13.3.1: when the INVITE's Expires passes unanswered, the UAS answers 487.
     const expires = parseUnsigned(request.headers.get('expires') ?? '');
     if (expires !== undefined) {
@@ -59,6 +70,7 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
 
   private settle(): void {
     this.expiry?.cancel();
+    this.reliable?.stop();
     this.onSettled();
   }
 
@@ -79,7 +91,31 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
     const res = this.response(status);
     res.headers.append('Contact', `<${this.core.contactUri(this.source.transport)}>`);
     if (opts.sdp) res.setBody('application/sdp', opts.sdp);
-    this.tx.respond(res);
+    // RFC 3262 3: sent reliably (Require: 100rel, RSeq) when the INVITE required it.
+    if (this.reliable) this.reliable.send(res);
+    else this.tx.respond(res);
+  }
+
+  /**
+   * A request in the early dialog this INVITE created (our To tag): PRACK (RFC 3262 3), or
+   * UPDATE (RFC 3311 5.2; accepted without an offer, e.g. a session refresh).
+   */
+  receiveEarlyRequest(req: SipRequest, tx: ServerTransaction): void {
+    const respond = (status: number, reason?: string): void => {
+      const res = createResponse(req, status, reason);
+      this.core.decorate(res);
+      tx.respond(res);
+    };
+    if (req.method === 'PRACK') {
+      const rack = parseRAck(req.headers.get('rack'));
+      // RFC 3262 3: a PRACK matching no unacknowledged reliable provisional gets 481.
+      if (!rack || !this.reliable?.acknowledge(rack)) return respond(481);
+      return respond(200);
+    }
+    // DEVIATION(RFC 3311 5.2): offers in early UPDATEs are not negotiated (no early-media
+    // renegotiation); they are refused with 488 and the INVITE continues.
+    if (req.method === 'UPDATE') return respond(sdpOf(req) === undefined ? 200 : 488);
+    respond(481);
   }
 
   /** RFC 3261 13.3.1.4: 2xx with the answer; resolves with the dialog when the ACK arrives. */
@@ -89,11 +125,17 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
     }
     this.state = 'accepting';
     const res = this.response(200, undefined, opts.headers);
+    res.headers.set('Supported', '100rel, timer');
+    // RFC 4028 9: the session interval (the 422 case was answered before the app saw the INVITE).
+    const timer = decideAsUas(this.request, this.core.minSessionExpires ?? RFC_MIN_SE);
+    if (timer.kind === 'use') for (const [k, v] of Object.entries(uasResponseHeaders(timer))) res.headers.set(k, v);
     // RFC 3261 12.1.1: Record-Route copied into the 2xx; Contact with our address.
     for (const rr of this.request.headers.getAll('record-route')) res.headers.append('Record-Route', rr);
     res.headers.append('Contact', `<${this.core.contactUri(this.source.transport)}>`);
     res.setBody('application/sdp', opts.sdp);
     const dialog = this.createDialog(opts.sdp);
+    // RFC 3264 / RFC 3261 13.3.1: an INVITE without SDP makes our 2xx the offer; the ACK answers.
+    if (this.offerSdp === undefined) dialog.offerAnswer.localOffer();
     this.core.rememberDialog(dialog);
     this.tx.respond(res);
     this.settle();
@@ -109,8 +151,13 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
         waiter.stop();
         this.failAccept = undefined;
         this.state = 'confirmed';
-        const ct = ack.headers.get('content-type')?.toLowerCase() ?? '';
-        if (ack.body.length > 0 && ct.startsWith('application/sdp')) dialog.state.remoteSdp = ack.bodyText;
+        dialog.offerAnswer.settle();
+        const answer = sdpOf(ack);
+        if (answer !== undefined) dialog.state.remoteSdp = answer;
+        else if (this.offerSdp === undefined) {
+          this.core.logger.warn('sip ACK for a delayed-offer 2xx carried no answer', { callId: this.callId });
+        }
+        if (timer.kind === 'use') dialog.startSessionTimer(timer.seconds, timer.refresher === 'uas');
         resolve(dialog);
       };
       this.failAccept = (err) => { waiter.stop(); reject(err); };
@@ -139,6 +186,8 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
       transport: this.source.transport,
       localSdp,
       remoteSdp: this.offerSdp,
+      ownsCallId: false,
+      peerAllows: req.headers.getAll('allow').map((m) => m.trim().toUpperCase()),
     });
   }
 
@@ -164,6 +213,7 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
   /** Stack shutdown: a pending accept() rejects. */
   abort(): void {
     this.expiry?.cancel();
+    this.reliable?.stop();
     this.failAccept?.(new SipFailure(503, 'SIP stack closed'));
     this.failAccept = undefined;
   }

@@ -1,7 +1,7 @@
 /** The SIP user-agent core: wires transport, transactions, dialogs and invite sessions (RFC 3261 8, 12). */
 import net from 'node:net';
 import { SystemClock, type Clock } from './clock.ts';
-import { ALLOWED_METHODS, dialogId, type UaCore } from './core.ts';
+import { ALLOWED_METHODS, dialogId, SUPPORTED_OPTION_TAGS, type UaCore } from './core.ts';
 import type { Dialog } from './dialog.ts';
 import { formatVia, parseNameAddr, parseUnsigned } from './grammar.ts';
 import { newBranch, newTag } from './ids.ts';
@@ -16,6 +16,7 @@ import { DEFAULT_TIMERS, type ClientTransaction, type ClientTransactionUser, typ
 import { NetTransport, type Endpoint, type RateLimitOptions, type SipTransport, type Source, type TlsTransportOptions,
   type TransportName, type TransportStats, type WsTransportOptions } from './transport.ts';
 import { typedEmitter } from './typed-emitter.ts';
+import { decideAsUas, RFC_MIN_SE } from './session/session-timer.ts';
 import type { RegisterHandler, SipReply } from './registrar/types.ts';
 
 export interface SipStackOptions {
@@ -49,6 +50,11 @@ export interface SipStackOptions {
   logger: Logger;
   /** Time source; default the system clock (tests inject a ManualClock). */
   clock?: Clock;
+  /**
+   * Session timers (RFC 4028): minSeSeconds = smallest Session-Expires accepted (seconds, default
+   * 90, the RFC's floor; DEVIATION(RFC 4028 4) when set lower, allowed for tests only).
+   */
+  sessionTimers?: { minSeSeconds?: number };
 }
 
 /**
@@ -62,7 +68,7 @@ export interface SipStackEvents {
   invite: (invite: IncomingInvite) => void;
 }
 
-const SUPPORTED_EXTENSIONS: string[] = [];
+const SUPPORTED_EXTENSIONS: string[] = SUPPORTED_OPTION_TAGS;
 
 export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   readonly logger: Logger;
@@ -70,6 +76,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   readonly timers: TimerValues;
   readonly userAgent: string;
   readonly advertisedHost: string;
+  readonly minSessionExpires: number;
   private transport!: SipTransport;
   private layer!: TransactionLayer;
   private readonly dialogs = new Map<string, Dialog>();
@@ -89,6 +96,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
       t4: t.t4Ms ?? DEFAULT_TIMERS.t4, td: t.tdMs ?? DEFAULT_TIMERS.td };
     this.userAgent = opts.userAgent ?? 'roomgate';
     this.advertisedHost = opts.advertisedAddress ?? opts.bindAddress;
+    this.minSessionExpires = opts.sessionTimers?.minSeSeconds ?? RFC_MIN_SE;
   }
 
   static async start(opts: SipStackOptions): Promise<SipStack> {
@@ -201,6 +209,8 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     if (msg.isRequest) {
       if (!msg.headers.has('user-agent')) msg.headers.append('User-Agent', this.userAgent);
       if (msg.method === 'INVITE' && !msg.headers.has('allow')) msg.headers.append('Allow', ALLOWED_METHODS.join(', '));
+      // RFC 3262 4 / RFC 4028 7.1: advertise 100rel and timer in INVITEs.
+      if (msg.method === 'INVITE' && !msg.headers.has('supported')) msg.headers.append('Supported', SUPPORTED_OPTION_TAGS.join(', '));
     } else if (!msg.headers.has('server')) {
       msg.headers.append('Server', this.userAgent);
     }
@@ -326,8 +336,12 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
 
   private onInDialogRequest(req: SipRequest, tx: ServerTransaction): void {
     const dialog = this.findDialog(req);
-    if (!dialog) return this.respond(tx, req, 481); // RFC 3261 12.2.2
-    dialog.receiveRequest(req, tx);
+    if (dialog) return dialog.receiveRequest(req, tx);
+    // RFC 3262 3 / RFC 3311 5.2: PRACK and UPDATE may arrive in the early dialog of a pending INVITE.
+    const toTag = req.to.params.get('tag');
+    const early = [...this.pendingInvites.values()].find((i) => i.callId === req.callId && i.localTag === toTag);
+    if (early && (req.method === 'PRACK' || req.method === 'UPDATE')) return early.receiveEarlyRequest(req, tx);
+    this.respond(tx, req, 481); // RFC 3261 12.2.2
   }
 
   private findDialog(req: SipRequest): Dialog | undefined {
@@ -348,6 +362,9 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     if (req.body.length > 0 && ct !== undefined && !ct.startsWith('application/sdp')) {
       return this.respond(tx, req, 415, undefined, { Accept: 'application/sdp' }); // RFC 3261 21.4.13
     }
+    // RFC 4028 8.1: a Session-Expires below our Min-SE gets 422 naming it.
+    const timer = decideAsUas(req, this.minSessionExpires);
+    if (timer.kind === 'too-small') return this.respond(tx, req, 422, undefined, { 'Min-SE': String(timer.minSe) });
     // RFC 3261 17.2.1: 100 Trying at once, so retransmissions are answered by the transaction.
     tx.respond(createResponse(req, 100));
     if (this.listenerCount('invite') === 0) return this.respond(tx, req, 480);
