@@ -22,3 +22,30 @@ describe('dial plan', () => {
     expect(userPartOf('sip:127.0.0.1')).toBeUndefined();
   });
 });
+
+describe('dial plan targets', () => {
+  const plan = new DialPlan([
+    { match: '^9(\\d+)$', rewrite: '$1', target: { trunk: ['a', 'b'] } },
+    { match: '^0(\\d+)$', rewrite: 'vmr$1', target: { room: '$1' } },
+    { match: '^(?<room>[a-z]+)$', target: { room: 'r-$<room>' } },
+  ]);
+
+  it('resolves trunk targets with the rewritten number, in failover order', () => {
+    expect(plan.resolve('9123')).toEqual({ kind: 'trunk', trunks: ['a', 'b'], number: '123' });
+  });
+
+  it('resolves room targets by substituting the match groups', () => {
+    expect(plan.resolve('0777')).toEqual({ kind: 'room', roomId: '777' });
+    expect(plan.resolve('demo')).toEqual({ kind: 'room', roomId: 'r-demo' });
+  });
+
+  it('finds dial-out routes past room rules', () => {
+    const mixed = new DialPlan([
+      { match: '^(.+)$', room: '$1' },
+      { match: '^(\\d+)$', target: { trunk: 'a' } },
+    ]);
+    expect(mixed.resolve('123')).toEqual({ kind: 'room', roomId: '123' });
+    expect(mixed.resolveDialOut('123')).toEqual({ kind: 'trunk', trunks: ['a'], number: '123' });
+    expect(mixed.resolveDialOut('abc')).toBeUndefined();
+  });
+});
