@@ -6,6 +6,8 @@ import { SipFailure } from './errors.ts';
 import { formatNameAddr, parseNameAddr } from './grammar.ts';
 import { newCallId, newTag } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
+import { lists100rel } from './session/reliable-provisional.ts';
+import { parseMinSe, parseSessionExpires } from './session/session-timer.ts';
 import type { TimerHandle } from './clock.ts';
 import type { ClientTransaction, ClientTransactionUser } from './transaction/types.ts';
 import type { Endpoint } from './transport.ts';
@@ -21,10 +23,19 @@ export interface OutgoingInviteOptions {
   headers?: Record<string, string>;
   /** Answers a 401/407 once (RFC 3261 22.2, 22.3): fixed credentials or a per-realm provider. Absent: the challenge fails the call. */
   credentials?: DigestCredentials | CredentialProvider;
+  /** RFC 4028 7.1: ask for a session timer of this many seconds (Session-Expires); absent: none. */
+  sessionExpires?: number;
+  /**
+   * Delayed offer (INVITE without `sdp`, RFC 3261 13.2.1): builds our answer to the offer in the
+   * 2xx, sent in the ACK. Required for a delayed offer whose 2xx carries SDP.
+   */
+  answer?: (offerSdp: string) => string;
 }
 
 export interface OutgoingInviteEvents {
   provisional: (status: number, sdp?: string) => void;
+  /** A 1xx with a To tag created (or updated) an early dialog (RFC 3261 12.1, 13.2.2.1). */
+  early: (dialog: Dialog, status: number) => void;
 }
 
 export type AnsweredDialog = Dialog & { answerSdp?: string };
@@ -46,12 +57,17 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
   private cseq = 1;
   private authRetries = 0;
   private digest?: DigestClient;
+  private sessionExpires?: number;
+  private sessionRetried = false;
+  /** Early dialogs by remote tag, with the last RSeq acknowledged (RFC 3262 4); forks each get one. */
+  private readonly early = new Map<string, { dialog: Dialog; lastRSeq?: number }>();
   /** Dialogs created by 2xx responses, by remote tag, with the ACK to repeat (RFC 3261 13.2.2.4). */
   private readonly acked = new Map<string, { dialog: Dialog; ack?: SipRequest; dest?: Endpoint }>();
 
   constructor(private readonly core: UaCore, private readonly opts: OutgoingInviteOptions) {
     super();
     this.callId = newCallId(core.advertisedHost);
+    this.sessionExpires = opts.sessionExpires;
     this.result = new Promise<AnsweredDialog>((resolve, reject) => {
       this.resolveResult = resolve;
       this.rejectResult = reject;
@@ -82,6 +98,8 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
     req.headers.append('CSeq', `${this.cseq} INVITE`);
     req.headers.append('Contact', `<${this.core.contactUri(dest.transport)}>`);
     for (const [k, v] of Object.entries(o.headers ?? {})) req.headers.append(k, v);
+    // RFC 4028 7.1: Session-Expires without refresher lets the UAS choose; Supported: timer via decorate().
+    if (this.sessionExpires !== undefined) req.headers.set('Session-Expires', String(this.sessionExpires));
     if (o.sdp) req.setBody('application/sdp', o.sdp);
     this.core.decorate(req);
     return req;
@@ -91,7 +109,56 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
     if (res.status < 200) return this.onProvisional(res);
     if (res.status < 300) return this.onSuccess(res);
     if ((res.status === 401 || res.status === 407) && this.retryWithCredentials(res)) return;
+    if (res.status === 422 && this.retryWithMinSe(res)) return;
     this.fail(new SipFailure(res.status, res.reason));
+  }
+
+  /** RFC 4028 7.4: after 422, retry once with Session-Expires raised to the response's Min-SE. */
+  private retryWithMinSe(res: SipResponse): boolean {
+    const minSe = parseMinSe(res);
+    if (minSe === undefined || this.sessionRetried || !this.dest || this.settled || this.cancelWanted) return false;
+    this.sessionRetried = true;
+    this.sessionExpires = Math.max(minSe, this.sessionExpires ?? 0);
+    this.cseq++;
+    const retry = this.buildInvite(this.dest);
+    if (this.invite) for (const h of ['authorization', 'proxy-authorization']) {
+      for (const v of this.invite.headers.getAll(h)) retry.headers.append(h === 'authorization' ? 'Authorization' : 'Proxy-Authorization', v);
+    }
+    this.invite = retry;
+    this.gotProvisional = false;
+    this.inviteTx = this.core.sendRequest(retry, this.dest, this);
+    return true;
+  }
+
+  /**
+   * RFC 3261 12.1.2: a 1xx with a To tag creates an early dialog; RFC 3262 4: a reliable one
+   * (Require: 100rel + RSeq) is acknowledged by PRACK, retransmissions (same RSeq) discarded.
+   * Returns false when the response is a retransmission to ignore.
+   */
+  private trackEarlyDialog(res: SipResponse): boolean {
+    const remoteTag = res.to.params.get('tag') ?? undefined;
+    if (!remoteTag || res.status === 100 || !this.invite) return true;
+    let entry = this.early.get(remoteTag);
+    if (!entry) {
+      entry = { dialog: this.createDialog(res, remoteTag) };
+      this.early.set(remoteTag, entry);
+    }
+    const rseqText = res.headers.get('rseq');
+    if (!lists100rel(res, 'require') || rseqText === undefined || !/^\d{1,10}$/.test(rseqText.trim())) {
+      this.emit('early', entry.dialog, res.status);
+      return true;
+    }
+    const rseq = Number(rseqText.trim());
+    // RFC 3262 4: in order only (RSeq one higher than the last), retransmissions discarded.
+    if (entry.lastRSeq !== undefined && rseq !== entry.lastRSeq + 1) return false;
+    entry.lastRSeq = rseq;
+    const answered = sdpOf(res);
+    if (answered !== undefined) entry.dialog.state.remoteSdp = answered;
+    entry.dialog.prack(`${rseq} ${this.invite.cseq.seq} INVITE`).then((status) => {
+      if (status >= 300) this.core.logger.warn('sip PRACK refused', { callId: this.callId, status });
+    }, (err: Error) => this.core.logger.warn('sip PRACK failed', { callId: this.callId, err: err.message }));
+    this.emit('early', entry.dialog, res.status);
+    return true;
   }
 
   /**
@@ -122,6 +189,7 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
     // RFC 3261 9.1: a CANCEL waits for a provisional response.
     if (this.cancelWanted && !this.cancelSent) this.sendCancel();
     if (res.status === 100 || this.settled) return;
+    if (!this.trackEarlyDialog(res)) return;
     this.emit('provisional', res.status, sdpOf(res));
   }
 
@@ -138,6 +206,13 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
     this.acked.set(remoteTag, entry);
     this.core.rememberDialog(dialog);
     const ack = dialog.createRequest('ACK', this.invite!.cseq.seq);
+    // RFC 3261 13.2.1 / RFC 3264: delayed offer: the 2xx carried the offer, the ACK answers it.
+    const offer = this.opts.sdp === undefined ? sdpOf(res) : undefined;
+    if (offer !== undefined && this.opts.answer) {
+      const answer = this.opts.answer(offer);
+      ack.setBody('application/sdp', answer);
+      dialog.state.localSdp = answer;
+    }
     dialog.nextHop().then((dest) => {
       entry.ack = ack;
       entry.dest = dest;
@@ -148,6 +223,7 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
       } else {
         this.settled = true;
         this.cancelGuard?.cancel();
+        this.startSessionTimer(dialog, res);
         this.resolveResult(dialog);
       }
     }, (err: Error) => {
@@ -156,22 +232,32 @@ export class OutgoingInvite extends typedEmitter<OutgoingInviteEvents>() impleme
     });
   }
 
-  /** RFC 3261 12.1.2: UAC dialog state from the 2xx. */
+  /** RFC 4028 7.2: the 2xx's Session-Expires starts the timer; refresher=uac means us. */
+  private startSessionTimer(dialog: Dialog, res: SipResponse): void {
+    const se = parseSessionExpires(res);
+    if (se) dialog.startSessionTimer(se.seconds, (se.refresher ?? 'uac') === 'uac');
+  }
+
+  /** RFC 3261 12.1.2: UAC dialog state from the 2xx (or, for an early dialog, the 1xx). */
   private createDialog(res: SipResponse, remoteTag: string): Dialog {
     const inv = this.invite!;
     const contact = res.headers.getAll('contact')[0];
+    // PRACKs sent in the early dialog used CSeq numbers after the INVITE's (RFC 3262 7.1).
+    const earlySeq = this.early.get(remoteTag)?.dialog.state.localSeq ?? 0;
     const dialog = new Dialog(this.core, {
       callId: this.callId,
       localTag: this.localTag,
       remoteTag,
       localUri: inv.headers.get('from') ?? '',
       remoteUri: res.headers.get('to') ?? '',
-      localSeq: inv.cseq.seq,
+      localSeq: Math.max(inv.cseq.seq, earlySeq),
       remoteTarget: contact ? parseNameAddr(contact).uri : inv.uri,
       routeSet: res.headers.getAll('record-route').reverse(),
       transport: this.dest!.transport,
       localSdp: this.opts.sdp,
       remoteSdp: sdpOf(res),
+      ownsCallId: true,
+      peerAllows: res.headers.getAll('allow').map((m) => m.trim().toUpperCase()),
     });
     dialog.answerSdp = dialog.remoteSdp;
     return dialog;
