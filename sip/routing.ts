@@ -1,7 +1,7 @@
 /** Where messages go: Via stamping on receipt, response destinations, request targets. */
 import net from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { formatVia, parseSipUri, parseVia } from './grammar.ts';
+import { formatVia, parseNameAddr, parseSipUri, parseVia } from './grammar.ts';
 import type { SipRequest } from './message.ts';
 import { isReliable, type Endpoint, type Source, type TransportName } from './transport.ts';
 
@@ -47,8 +47,10 @@ const URI_TRANSPORTS: Record<string, TransportName> = { udp: 'udp', tcp: 'tcp', 
  * RFC 3263 simplified: IP literal or name resolved by the OS; the transport param, else TLS for
  * a sips: URI (RFC 3261 19.1.2 / 26.2.2), else `fallback`; default port per transport.
  */
-export async function resolveUri(uri: string, fallback: TransportName = 'udp'): Promise<Endpoint> {
+export async function resolveUri(uri: string, fallback: TransportName = 'udp', flows?: WsFlows): Promise<Endpoint> {
   const parsed = parseSipUri(uri);
+  const flow = flows?.lookup(parsed.host);
+  if (flow) return flow;
   const tp = URI_TRANSPORTS[parsed.params.get('transport')?.toLowerCase() ?? ''];
   // DEVIATION(RFC 5630 3.1.3): sips: with transport=tcp would mean TLS; we take the param as given.
   const transport: TransportName = tp ?? (parsed.scheme === 'sips' ? 'tls' : fallback);
@@ -78,4 +80,36 @@ export function moveLargeRequestToTcp(req: SipRequest, dest: Endpoint, mtu: numb
   }
   // DEVIATION(RFC 3261 18.1.1): no fallback to UDP when the TCP connection is refused.
   return { ...dest, transport: 'tcp' };
+}
+
+/**
+ * RFC 7118 5.2 / 7: WebSocket clients put a random `.invalid` host in Via and Contact and cannot
+ * be dialled; requests to such a Contact go back over the connection it arrived on. Remembers
+ * the last connection each `.invalid` Contact host used (bounded; a stale entry fails the send).
+ */
+export class WsFlows {
+  private readonly byHost = new Map<string, Endpoint & { connectionId?: number }>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  /** Records the Contact host of a request that arrived over WS. */
+  learn(req: SipRequest, src: Source): void {
+    if (src.transport !== 'ws') return;
+    const contact = req.headers.get('contact');
+    if (contact === undefined) return;
+    let host: string;
+    try {
+      host = parseSipUri(parseNameAddr(contact).uri).host.toLowerCase();
+    } catch {
+      return; // a malformed Contact is the dialog layer's to reject
+    }
+    if (!host.endsWith('.invalid')) return;
+    this.byHost.delete(host);
+    if (this.byHost.size >= this.maxEntries) this.byHost.delete(this.byHost.keys().next().value as string);
+    this.byHost.set(host, { transport: 'ws', address: src.address, port: src.port, connectionId: src.connectionId });
+  }
+
+  lookup(host: string): (Endpoint & { connectionId?: number }) | undefined {
+    return this.byHost.get(host.toLowerCase());
+  }
 }

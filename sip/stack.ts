@@ -10,7 +10,7 @@ import type { Logger } from './logger.ts';
 import { createResponse, type SipMessage, type SipRequest, type SipResponse } from './message.ts';
 import { OutgoingInvite, type OutgoingInviteOptions } from './outgoing-invite.ts';
 import type { ParseOutcome } from './parser.ts';
-import { moveLargeRequestToTcp, resolveUri, responseDestination, stampTopVia } from './routing.ts';
+import { moveLargeRequestToTcp, resolveUri, responseDestination, stampTopVia, WsFlows } from './routing.ts';
 import { TransactionLayer } from './transaction/layer.ts';
 import { DEFAULT_TIMERS, type ClientTransaction, type ClientTransactionUser, type ServerTransaction, type TimerValues } from './transaction/types.ts';
 import { NetTransport, type Endpoint, type RateLimitOptions, type SipTransport, type Source, type TlsTransportOptions,
@@ -84,6 +84,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   private readonly outgoing = new Set<OutgoingInvite>();
   private closed = false;
   private requestsMovedToTcp = 0;
+  private readonly wsFlows = new WsFlows();
   private authorizer?: RequestAuthorizer;
   private registrar?: RegisterHandler;
 
@@ -202,7 +203,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   }
 
   resolveTarget(uri: string, transport: TransportName): Promise<Endpoint> {
-    return resolveUri(uri, transport);
+    return resolveUri(uri, transport, this.wsFlows);
   }
 
   decorate(msg: SipMessage): void {
@@ -256,6 +257,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
 
   private onRequest(req: SipRequest, src: Source): void {
     stampTopVia(req, src);
+    this.wsFlows.learn(req, src); // RFC 7118 5.2: requests back to a WS client reuse its connection
     const existing = this.layer.matchRequest(req);
     if (existing) return existing.receive(req);
     if (req.method === 'ACK') return this.onStrayAck(req);

@@ -1,7 +1,7 @@
 /** SIP over WebSocket (RFC 7118) with the `ws` client as the peer. */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { parseMessage, SipStack, type SipMessage, type SipResponse } from '../../sip/index.ts';
+import { parseMessage, SipStack, type Dialog, type SipMessage, type SipRequest, type SipResponse } from '../../sip/index.ts';
 import { captureLogger, FAST_TIMERS, SDP_A } from './helpers.ts';
 
 const open: { close(): Promise<void> }[] = [];
@@ -89,6 +89,27 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     ws.send(ack);
     expect(await confirmed).toBe('ws-inv-1');
     expect(s.stats().dialogs).toBe(1);
+  });
+
+  it('sends its BYE to the WS client over the same connection (Contact host .invalid, RFC 7118 5.2)', async () => {
+    const { s } = await wsStack();
+    const confirmed = new Promise<Dialog>((resolve, reject) =>
+      s.on('invite', (inv) => { inv.accept({ sdp: SDP_A }).then(resolve, reject); }));
+    const { ws, next } = await wsClient(`ws://127.0.0.1:${s.portFor('ws')}/sip`);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(request('INVITE', s.portFor('ws'), 'ws-bye-1', ['Content-Type: application/sdp'], SDP_A));
+    const ok = (await next(isStatus(200))).message as SipResponse;
+    ws.send(request('ACK', s.portFor('ws'), 'ws-bye-1').replace('branch=z9hG4bKws-bye-1', 'branch=z9hG4bKws-ack-2')
+      .replace(`To: <sip:room@127.0.0.1:${s.portFor('ws')}>`, `To: ${ok.headers.get('to')}`));
+    const dialog = await confirmed;
+    const byeDone = dialog.bye();
+    const bye = (await next((m) => m.isRequest && (m as SipRequest).method === 'BYE')).message;
+    expect(bye.topVia.transport.toUpperCase()).toBe('WS');
+    const via = bye.headers.getAll('via').map((v) => `Via: ${v}`);
+    ws.send(['SIP/2.0 200 OK', ...via, `From: ${bye.headers.get('from')}`, `To: ${bye.headers.get('to')}`,
+      `Call-ID: ${bye.callId}`, `CSeq: ${bye.headers.get('cseq')}`, 'Content-Length: 0', '', ''].join('\r\n'));
+    await byeDone;
+    expect(s.stats().dialogs).toBe(0);
   });
 
   it('refuses a handshake that does not offer the sip subprotocol (RFC 7118 4.1)', async () => {
