@@ -8,7 +8,7 @@ export { parseMessage, StreamFramer, type ParseOutcome } from './parser.ts';
 export { SipError, ParseError, SipFailure } from './errors.ts';
 export { SystemClock, ManualClock, type Clock, type TimerHandle } from './clock.ts';
 export type { Logger } from './logger.ts';
-export type { TransportName, Source, Endpoint } from './transport.ts';
+export type { TransportName, Source, Endpoint, TransportStats, RateLimitOptions, TlsTransportOptions, WsTransportOptions } from './transport.ts';
 export * as grammar from './grammar.ts';
 export * from './auth/index.ts';
 export * from './registrar/index.ts';
