@@ -8,6 +8,7 @@ import { planDialOut, type DialRequest } from './dial-out-plan.ts';
 import { InboundCall, type CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
 import { OutboundCall, type DialOutcome } from './outbound-call.ts';
+import { InboundAdmission } from './trunks/inbound-admission.ts';
 import { TrunkKeepalive } from './trunks/keepalive.ts';
 import { TrunkSet, type TrunkState } from './trunks/trunk-set.ts';
 
@@ -40,6 +41,7 @@ export class Gateway {
   private dialPlan: DialPlan;
   private readonly trunks: TrunkSet;
   private readonly keepalive: TrunkKeepalive;
+  private readonly admission: InboundAdmission;
   private closed = false;
 
   private constructor(
@@ -52,6 +54,8 @@ export class Gateway {
     this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
     this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }));
     this.keepalive.watch(this.trunks.all());
+    this.admission = new InboundAdmission(this.trunks, logger.child({ component: 'admission' }));
+    sip.setRequestAuthorizer(this.admission.authorize);
     sip.on('invite', (invite) => this.onInvite(invite));
   }
 
@@ -116,6 +120,7 @@ export class Gateway {
     if (needsRestart.length > 0) this.logger.warn('configuration changes that need a restart were not applied', { sections: needsRestart });
     this.dialPlan = new DialPlan(config.dialPlan);
     this.trunks.reconfigure(config.trunks, config.sip.allowedSources);
+    this.admission.reconfigure();
     this.keepalive.watch(this.trunks.all());
     this.config = {
       ...this.config,
@@ -179,14 +184,9 @@ export class Gateway {
       invite.reject(503, 'Shutting down', { 'Retry-After': '30' });
       return;
     }
-    const admission = this.trunks.admissionFor(invite.source.address);
-    if (!admission.allowed) {
-      // RFC 3261 21.4.4: the source is known and refused; one log line per refused request.
-      log.warn('request from a source outside the allow-lists refused', { source: invite.source, reason: admission.reason });
-      invite.reject(403, 'Forbidden');
-      return;
-    }
-    // TODO(issue #3, sip/auth): challenge callers of trunks with inbound.realm/users (DigestAuthenticator).
+    // Source allow-lists (403) and digest auth (401) were applied by InboundAdmission, the stack's
+    // request authorizer, before the INVITE reached us.
+    const trunk = this.admission.trunkOf(invite.request);
     const dialled = userPartOf(invite.requestUri);
     const target = dialled === undefined ? undefined : this.dialPlan.resolve(dialled);
     if (!target || target.kind !== 'room') {
@@ -195,7 +195,6 @@ export class Gateway {
       invite.reject(404, 'No such meeting');
       return;
     }
-    const trunk = admission.trunk;
     if (trunk && !this.trunks.tryAcquire(trunk)) {
       // RFC 3261 21.5.4: 503 with Retry-After when the trunk's concurrent call limit is reached.
       log.warn('trunk call limit reached', { trunk: trunk.config.name, limit: trunk.config.maxConcurrentCalls });

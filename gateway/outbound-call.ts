@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { CallMedia, NegotiatedMedia, PortAllocator } from '../bridge/index.ts';
-import { SipFailure, type AnsweredDialog, type Dialog, type OutgoingInvite, type OutgoingInviteOptions } from '../sip/index.ts';
+import { SipFailure, type AnsweredDialog, type CredentialProvider, type Dialog, type OutgoingInvite, type OutgoingInviteOptions } from '../sip/index.ts';
 import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
 import type { CallEnd, CallState, CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
@@ -50,6 +50,11 @@ export interface OutboundCallDeps {
   joinTimeoutMs: number;
   logger: Logger;
   onEnded: (call: OutboundCall, end: CallEnd) => void;
+}
+
+/** RFC 3261 22.2: the trunk's credentials, offered only to its realm when one is configured. */
+function credentialsFor(creds: { username: string; password: string; realm?: string }): CredentialProvider {
+  return (realm) => (creds.realm === undefined || creds.realm === realm ? { username: creds.username, password: creds.password } : undefined);
 }
 
 /** RFC 3261 8.1.3.1 / 21.5: outcomes after which the next trunk is worth trying. */
@@ -151,7 +156,7 @@ export class OutboundCall {
       this.pending = undefined;
       this.releaseTrunk();
       const failure = err instanceof SipFailure ? err : new SipFailure(500, (err as Error).message);
-      // TODO(issue #3, sip/auth): answer 401/407 with the trunk's credentials via DigestClient once it lands.
+      // A 401/407 was already answered once by the stack with the trunk's credentials (RFC 3261 22.2).
       return this.record({ trunk: name, status: failure.status, reason: failure.reason, sipCallId: invite.callId });
     }
     this.pending = undefined;
@@ -212,6 +217,7 @@ export class OutboundCall {
       fromUri: `sip:${out.fromUser}@${this.deps.advertisedSipHost}`,
       fromDisplayName: `roomgate ${this.deps.roomId}`,
       sdp,
+      ...(out.credentials ? { credentials: credentialsFor(out.credentials) } : {}),
     };
   }
 
