@@ -154,12 +154,13 @@ export function parseSipUri(text: string): SipUri {
   const colon = text.indexOf(':');
   const scheme = colon < 0 ? '' : text.slice(0, colon).toLowerCase();
   if (scheme !== 'sip' && scheme !== 'sips') throw new ParseError(`unsupported URI scheme "${scheme}"`);
-  let rest = text.slice(colon + 1);
-  const q = rest.indexOf('?');
-  if (q >= 0) rest = rest.slice(0, q);
+  const rest = text.slice(colon + 1);
+  // The user part may contain "?" and ";" (RFC 3261 25.1 user-unreserved); headers follow hostport.
   const at = rest.lastIndexOf('@');
   const user = at >= 0 ? rest.slice(0, at) : undefined;
-  const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
+  let hostPart = at >= 0 ? rest.slice(at + 1) : rest;
+  const q = hostPart.indexOf('?');
+  if (q >= 0) hostPart = hostPart.slice(0, q);
   const semi = hostPart.indexOf(';');
   const { host, port } = parseHostPort(semi < 0 ? hostPart : hostPart.slice(0, semi));
   return { scheme, user, host, port, params: parseParams(semi < 0 ? '' : hostPart.slice(semi)) };
@@ -250,4 +251,29 @@ export function parseUnsigned(s: string): number | undefined {
     n = n * 10 + (c.charCodeAt(0) - 48);
   }
   return n;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
+}
+
+/**
+ * Decodes % HEX HEX escapes once (RFC 3261 19.1.4, RFC 3986 2.1: never recursively); a "%" not
+ * followed by two hex digits is kept as written. Escaped octets are read as UTF-8.
+ */
+export function percentDecode(text: string): string {
+  if (text.indexOf('%') < 0) return text;
+  const bytes: number[] = [];
+  const raw = Buffer.from(text, 'utf8');
+  for (let i = 0; i < raw.length; i++) {
+    const hi = raw[i] === 0x25 && i + 2 < raw.length ? hexValue(raw[i + 1]) : -1;
+    const lo = hi >= 0 ? hexValue(raw[i + 2]) : -1;
+    if (lo >= 0) {
+      bytes.push(hi * 16 + lo);
+      i += 2;
+    } else bytes.push(raw[i]);
+  }
+  return Buffer.from(bytes).toString('utf8');
 }

@@ -17,6 +17,11 @@ export class SipHeaders {
     this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value });
   }
 
+  /** Appends a header line whose lookup key the caller already computed (the parser's hot path). */
+  appendField(name: string, key: string, value: string): void {
+    this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value });
+  }
+
   /** Inserts a header line before all others with the same name (e.g. a new top Via). */
   prepend(name: string, value: string): void {
     const key = headerKey(name);
@@ -148,6 +153,8 @@ abstract class SipMessageBase {
 
 export class SipRequest extends SipMessageBase {
   readonly isRequest = true as const;
+  /** The SIP-Version of a received request when it is not SIP/2.0 (answered 505, RFC 3261 8.2.2). */
+  badVersion?: string;
   constructor(public method: string, public uri: string) {
     super();
   }

@@ -1,11 +1,14 @@
 /**
  * SIP message parser (RFC 3261 7, 18.3). Never throws: malformed input becomes a typed outcome
  * telling the transport whether a response can be built (`reject`) or the bytes must be dropped.
+ * One pass over the header text (Buffer decoded once); header values are kept raw and parsed
+ * by the grammar scanners only where the stack needs them.
  */
 import { ParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
-import { SipRequest, SipResponse, type SipMessage } from './message.ts';
-import { isToken, parseCSeq, parseNameAddr, parseUnsigned, parseVia } from './grammar.ts';
+import { SipRequest, SipResponse, type SipHeaders, type SipMessage } from './message.ts';
+import { isToken, parseUnsigned } from './grammar.ts';
+import { checkRequest, checkResponse, summarize, type HeaderSummary } from './message-checks.ts';
 
 export type ParseOutcome =
   | { kind: 'message'; message: SipMessage }
@@ -16,10 +19,23 @@ export type ParseOutcome =
 const CRLF2 = Buffer.from('\r\n\r\n');
 const LF2 = Buffer.from('\n\n');
 
-/** Index just past the empty line ending the header section, with the header length; -1 if none. */
+/** A ParseError without a stack trace: malformed input is expected, not exceptional. */
+export function parseError(message: string, status?: number): ParseError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ParseError(message, status === undefined ? undefined : { status });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** Index just past the empty line ending the header section, with the header length; undefined if none. */
 export function findHeaderEnd(buf: Buffer, from = 0): { headLen: number; bodyStart: number } | undefined {
   const crlf = buf.indexOf(CRLF2, from);
-  const lf = buf.indexOf(LF2, from);
+  // A bare-LF blank line only counts if it comes before the first CRLFCRLF.
+  const lfScope = crlf < 0 ? buf : buf.subarray(0, crlf + 2);
+  const lf = lfScope.indexOf(LF2, from);
   if (crlf < 0 && lf < 0) return undefined;
   if (lf >= 0 && (crlf < 0 || lf < crlf)) return { headLen: lf - from, bodyStart: lf + 2 };
   return { headLen: crlf - from, bodyStart: crlf + 4 };
@@ -32,115 +48,120 @@ function skipLeadingCrlf(buf: Buffer): number {
   return i;
 }
 
-/** Parses the start line into an empty message, or explains why it is not SIP. */
-function parseStartLine(line: string): SipMessage | ParseError {
-  if (line.startsWith('SIP/')) {
-    const sp1 = line.indexOf(' ');
-    if (sp1 < 0 || line.slice(0, sp1) !== 'SIP/2.0') return new ParseError('bad response version');
-    const sp2 = line.indexOf(' ', sp1 + 1);
-    const codeText = sp2 < 0 ? line.slice(sp1 + 1) : line.slice(sp1 + 1, sp2);
-    const status = parseUnsigned(codeText);
-    if (codeText.length !== 3 || status === undefined || status < 100) return new ParseError('bad status code');
-    return new SipResponse(status, sp2 < 0 ? '' : line.slice(sp2 + 1));
-  }
-  // RFC 3261 7.1: Method SP Request-URI SP SIP-Version, single spaces.
+function isWsCode(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** Strips SIP LWS (SP, HT, CR, LF) only: String.trim() would also eat a value's U+FEFF (RFC 4475 3.1.1.2). */
+function trimLws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isLwsCode(s.charCodeAt(a))) a++;
+  while (b > a && isLwsCode(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+function isLwsCode(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}
+
+type StartLine = { message: SipMessage; problem?: string } | { drop: string };
+
+/** RFC 3261 7.2: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase. */
+function parseStatusLine(line: string): StartLine {
   const sp1 = line.indexOf(' ');
-  const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
-  if (sp1 <= 0 || sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) return new ParseError('not a SIP start line');
-  const method = line.slice(0, sp1);
-  const uri = line.slice(sp1 + 1, sp2);
-  const version = line.slice(sp2 + 1);
-  if (!isToken(method) || uri === '' || !version.toUpperCase().startsWith('SIP/')) {
-    return new ParseError('not a SIP start line');
-  }
-  const req = new SipRequest(method, uri);
-  if (version !== 'SIP/2.0') (req as SipRequestWithVersion).badVersion = version;
-  return req;
+  if (sp1 < 0 || line.slice(0, sp1) !== 'SIP/2.0') return { drop: 'bad response version' };
+  const sp2 = line.indexOf(' ', sp1 + 1);
+  const codeText = sp2 < 0 ? line.slice(sp1 + 1) : line.slice(sp1 + 1, sp2);
+  const status = parseUnsigned(codeText);
+  // RFC 4475 3.1.2.19: an overlarge code (more than 3 digits) is dropped.
+  if (codeText.length !== 3 || status === undefined || status < 100) return { drop: 'bad status code' };
+  return { message: new SipResponse(status, sp2 < 0 ? '' : line.slice(sp2 + 1)) };
 }
 
-type SipRequestWithVersion = SipRequest & { badVersion?: string };
-
-/** Splits header text into unfolded lines (RFC 3261 7.3.1 line folding). */
-function unfoldLines(head: string): string[] {
-  const raw = head.split('\n');
-  const lines: string[] = [];
-  for (let line of raw) {
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if ((line.startsWith(' ') || line.startsWith('\t')) && lines.length > 0) {
-      lines[lines.length - 1] += ` ${line.trim()}`;
-    } else if (line !== '') lines.push(line);
+/** What is wrong with the Request-URI text between the two separating SPs (RFC 4475 3.1.2.7-11). */
+function requestUriProblem(uri: string): string | undefined {
+  if (uri === '') return 'empty Request-URI';
+  if (isWsCode(uri.charCodeAt(0)) || isWsCode(uri.charCodeAt(uri.length - 1))) return 'multiple SP in Request-Line';
+  for (let i = 0; i < uri.length; i++) if (isWsCode(uri.charCodeAt(i))) return 'whitespace in Request-URI';
+  if (uri.charCodeAt(0) === 0x3c) return 'Request-URI enclosed in <>';
+  // RFC 3261 19.1.1 (table 1): headers are not allowed in a Request-URI.
+  const lower = uri.slice(0, 5).toLowerCase();
+  // The user part may hold "?" (RFC 3261 25.1 user-unreserved); headers follow the hostport.
+  if ((lower.startsWith('sip:') || lower === 'sips:') && uri.indexOf('?', uri.lastIndexOf('@') + 1) >= 0) {
+    return 'headers in Request-URI';
   }
-  return lines;
+  return undefined;
 }
 
-/** Fills headers; returns the first problem found (the message stays usable for a reply). */
-function parseHeaderLines(msg: SipMessage, lines: string[]): ParseError | undefined {
-  let problem: ParseError | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
+/** RFC 3261 7.1: Method SP Request-URI SP SIP-Version, single spaces, nothing after the version. */
+function parseRequestLine(line: string): StartLine {
+  const sp1 = line.indexOf(' ');
+  if (sp1 <= 0 || !isToken(line.slice(0, sp1))) return { drop: 'not a SIP start line' };
+  let end = line.length;
+  while (end > sp1 && isWsCode(line.charCodeAt(end - 1))) end--;
+  const sp2 = line.lastIndexOf(' ', end - 1);
+  const version = sp2 > sp1 ? line.slice(sp2 + 1, end) : '';
+  if (version.length < 4 || version.slice(0, 4).toUpperCase() !== 'SIP/') return { drop: 'not a SIP start line' };
+  const rawUri = line.slice(sp1 + 1, sp2);
+  const problem = end < line.length ? 'trailing whitespace in Request-Line' : requestUriProblem(rawUri);
+  const uri = problem === undefined ? rawUri : rawUri.trim();
+  if (uri === '') return { drop: 'not a SIP start line' };
+  const req = new SipRequest(line.slice(0, sp1), uri);
+  if (version !== 'SIP/2.0') req.badVersion = version;
+  return { message: req, problem };
+}
+
+/**
+ * Reads header lines from `pos` to the end of `head` into `headers`, unfolding continuation lines
+ * (RFC 3261 7.3.1: a line starting with SP/HT continues the previous one). Returns the first
+ * problem found; well-formed lines are kept so a reply can still be built.
+ */
+function readHeaders(headers: SipHeaders, head: string, pos: number): string | undefined {
+  let problem: string | undefined;
+  const n = head.length;
+  while (pos < n) {
+    let eol = head.indexOf('\n', pos);
+    if (eol < 0) eol = n;
+    let line = head.slice(pos, eol > pos && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol);
+    pos = eol + 1;
+    while (pos < n && isWsCode(head.charCodeAt(pos))) {
+      let next = head.indexOf('\n', pos);
+      if (next < 0) next = n;
+      const cont = trimLws(head.slice(pos, next));
+      if (cont !== '') line = `${trimLws(line)} ${cont}`;
+      pos = next + 1;
+    }
+    if (line === '') continue;
     const colon = line.indexOf(':');
-    const name = colon < 0 ? '' : line.slice(0, colon).trim();
+    let nameEnd = colon;
+    // RFC 3261 25.1 HCOLON = *( SP / HTAB ) ":" SWS
+    while (nameEnd > 0 && isWsCode(line.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = colon < 0 ? '' : line.slice(0, nameEnd);
     if (colon < 0 || !isToken(name)) {
-      problem ??= new ParseError('malformed header line');
+      problem ??= 'malformed header line';
       continue;
     }
-    msg.headers.append(name, line.slice(colon + 1).trim());
+    headers.appendField(name, headerKey(name), trimLws(line.slice(colon + 1)));
   }
   return problem;
 }
 
-/** Checks what a request needs before a response can be built (RFC 3261 8.1.1, 8.2.6). */
-function answerability(req: SipRequest): ParseError | undefined {
-  for (const h of ['via', 'from', 'to', 'call-id', 'cseq']) {
-    if (!req.headers.has(h) || req.headers.get(h) === '') return new ParseError(`missing ${h} header`);
-  }
-  try {
-    parseVia(req.headers.getAll('via')[0] ?? '');
-  } catch {
-    return new ParseError('malformed Via header');
-  }
-  return undefined;
-}
-
-/** Semantic checks on an answerable request; each names the problem in the 400 reason. */
-function validateRequest(req: SipRequest): ParseError | undefined {
-  const version = (req as SipRequestWithVersion).badVersion;
-  // RFC 3261 8.2.2 / 21.5.20
-  if (version !== undefined) return new ParseError('Version Not Supported', { status: 505 });
-  let cseq;
-  try {
-    cseq = parseCSeq(req.headers.get('cseq') ?? '');
-  } catch (e) {
-    return e as ParseError;
-  }
-  if (cseq.method !== req.method) return new ParseError('CSeq method does not match request method');
-  for (const h of ['from', 'to']) {
-    try {
-      parseNameAddr(req.headers.get(h) ?? '');
-    } catch {
-      return new ParseError(`malformed ${h === 'from' ? 'From' : 'To'} header`);
-    }
-  }
-  if (req.headers.getAll('call-id').length > 1) return new ParseError('multiple Call-ID headers');
-  const mf = req.headers.get('max-forwards');
-  if (mf !== undefined && parseUnsigned(mf) === undefined) return new ParseError('bad Max-Forwards');
-  return undefined;
-}
-
 /** Applies Content-Length framing to the bytes after the header section (RFC 3261 18.3, 20.14). */
-function frameBody(msg: SipMessage, buf: Buffer, bodyStart: number, stream: boolean): ParseError | undefined {
-  const clValues = msg.headers.getAll('content-length');
+function frameBody(msg: SipMessage, sum: HeaderSummary, buf: Buffer, bodyStart: number, stream: boolean): string | undefined {
   const available = buf.length - bodyStart;
-  if (clValues.length === 0) {
-    if (stream) return new ParseError('missing Content-Length on stream transport');
+  if (sum.contentLength === undefined) {
+    if (stream) return 'missing Content-Length on stream transport';
     msg.body = buf.subarray(bodyStart);
     return undefined;
   }
-  const cl = parseUnsigned(clValues[0]);
-  if (cl === undefined || clValues.length > 1) return new ParseError('bad Content-Length');
+  // RFC 4475 3.3.9: several Content-Length values make the framing unknowable.
+  if (sum.repeated === 'Content-Length') return 'multiple Content-Length headers';
+  const cl = parseUnsigned(sum.contentLength);
+  if (cl === undefined) return 'bad Content-Length';
   if (cl > available) {
     msg.body = buf.subarray(bodyStart);
-    return new ParseError('Content-Length larger than body');
+    return 'Content-Length larger than body';
   }
   // RFC 3261 18.3: bytes beyond Content-Length in a datagram MUST be discarded.
   msg.body = buf.subarray(bodyStart, bodyStart + cl);
@@ -159,45 +180,50 @@ export function parseMessage(input: Buffer, opts: { stream?: boolean } = {}): Pa
 
 function parseUnsafe(input: Buffer, stream: boolean): ParseOutcome {
   const start = skipLeadingCrlf(input);
-  if (start >= input.length) return { kind: 'drop', error: new ParseError('empty message') };
+  if (start >= input.length) return { kind: 'drop', error: parseError('empty message') };
   const end = findHeaderEnd(input, start);
-  const headEnd = end ? start + end.headLen : input.length;
-  const head = input.toString('utf8', start, headEnd);
-  const lines = unfoldLines(head);
-  const first = parseStartLine(lines[0] ?? '');
-  if (first instanceof ParseError) return { kind: 'drop', error: first };
-  const msg = first;
-  let problem = parseHeaderLines(msg, lines);
-  if (!end) problem ??= new ParseError('missing empty line after headers');
-  else problem ??= frameBody(msg, input, end.bodyStart, stream);
+  const head = input.toString('utf8', start, end ? start + end.headLen : input.length);
+  let eol = head.indexOf('\n');
+  if (eol < 0) eol = head.length;
+  const firstLine = head.slice(0, eol > 0 && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol);
+  const first = firstLine.startsWith('SIP/') ? parseStatusLine(firstLine) : parseRequestLine(firstLine);
+  if ('drop' in first) return { kind: 'drop', error: parseError(first.drop) };
+  const msg = first.message;
+  let problem = readHeaders(msg.headers, head, eol + 1);
+  const sum = summarize(msg.headers);
+  if (!end) problem ??= 'missing empty line after headers';
+  else problem ??= frameBody(msg, sum, input, end.bodyStart, stream);
   if (!msg.isRequest) {
     // RFC 3261 18.3: a malformed response is discarded.
-    if (problem) return { kind: 'drop', error: problem };
-    try {
-      parseVia(msg.headers.getAll('via')[0] ?? '');
-      parseCSeq(msg.headers.get('cseq') ?? '');
-    } catch (e) {
-      return { kind: 'drop', error: e as ParseError };
-    }
-    return { kind: 'message', message: msg };
+    const bad = problem ?? checkResponse(sum);
+    return bad === undefined ? { kind: 'message', message: msg } : { kind: 'drop', error: parseError(bad) };
   }
-  const unanswerable = answerability(msg);
-  if (unanswerable) return { kind: 'drop', error: unanswerable };
-  problem = validateRequest(msg) ?? problem;
-  if (problem) return { kind: 'reject', request: msg, error: problem };
+  const verdict = checkRequest(msg, sum, first.problem);
+  if (verdict?.drop) return { kind: 'drop', error: parseError(verdict.drop) };
+  if (verdict?.reject) return { kind: 'reject', request: msg, error: parseError(verdict.reject, verdict.status) };
+  if (problem) return { kind: 'reject', request: msg, error: parseError(problem) };
   return { kind: 'message', message: msg };
 }
 
-/** Reads Content-Length from a raw header section without a full parse (stream framing). */
+/**
+ * Reads Content-Length from a raw header section without a full parse (stream framing).
+ * RFC 4475 3.3.9: more than one Content-Length leaves the framing unknowable ('bad').
+ */
 function scanContentLength(head: string): number | 'missing' | 'bad' {
-  for (const raw of head.split('\n')) {
-    const colon = raw.indexOf(':');
-    if (colon < 0) continue;
-    if (headerKey(raw.slice(0, colon).trim()) !== 'content-length') continue;
-    const n = parseUnsigned(raw.slice(colon + 1).trim());
-    return n === undefined ? 'bad' : n;
+  let found: number | 'missing' = 'missing';
+  let pos = 0;
+  while (pos < head.length) {
+    let eol = head.indexOf('\n', pos);
+    if (eol < 0) eol = head.length;
+    const colon = head.indexOf(':', pos);
+    if (colon >= 0 && colon < eol && headerKey(head.slice(pos, colon).trim()) === 'content-length') {
+      const n = parseUnsigned(head.slice(colon + 1, eol).trim());
+      if (n === undefined || found !== 'missing') return 'bad';
+      found = n;
+    }
+    pos = eol + 1;
   }
-  return 'missing';
+  return found;
 }
 
 export type FrameEvent =
@@ -252,6 +278,6 @@ export class StreamFramer {
 
   private fail(reason: string): FrameEvent {
     this.buf = Buffer.alloc(0);
-    return { kind: 'error', error: new ParseError(reason) };
+    return { kind: 'error', error: parseError(reason) };
   }
 }
