@@ -94,7 +94,7 @@ export class WsFlows {
 
   /** Records the Contact host of a request that arrived over WS. */
   learn(req: SipRequest, src: Source): void {
-    if (src.transport !== 'ws') return;
+    if (src.transport !== 'ws' && src.transport !== 'wss') return;
     const contact = req.headers.get('contact');
     if (contact === undefined) return;
     let host: string;
@@ -106,7 +106,7 @@ export class WsFlows {
     if (!host.endsWith('.invalid')) return;
     this.byHost.delete(host);
     if (this.byHost.size >= this.maxEntries) this.byHost.delete(this.byHost.keys().next().value as string);
-    this.byHost.set(host, { transport: 'ws', address: src.address, port: src.port, connectionId: src.connectionId });
+    this.byHost.set(host, { transport: src.transport, address: src.address, port: src.port, connectionId: src.connectionId });
   }
 
   lookup(host: string): (Endpoint & { connectionId?: number }) | undefined {

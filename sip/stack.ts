@@ -32,6 +32,8 @@ export interface SipStackOptions {
   tls?: TlsTransportOptions;
   /** SIP over WebSocket (RFC 7118, ws://): port (default 8080), path (default '/'). Off by default. */
   ws?: WsTransportOptions;
+  /** SIP over secure WebSocket (wss://, Via WSS) with the `tls` certificate: port (default 8443), path (default '/'). */
+  wss?: WsTransportOptions;
   /**
    * Per-source-IP token bucket applied before parsing: perSourcePerSecond (messages/s, default
    * 1000), burst (messages, default 2000), logIntervalMs (default 10000). `false` disables it.
@@ -70,9 +72,6 @@ export interface SipStackEvents {
 
 const SUPPORTED_EXTENSIONS: string[] = SUPPORTED_OPTION_TAGS;
 
-/** Request-URI schemes answered here (RFC 3261 19.1, RFC 3966 tel for gateways); others get 416. */
-const SERVED_URI_SCHEME = /^(sips?|tel):/i;
-
 export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   readonly logger: Logger;
   readonly clock: Clock;
@@ -107,7 +106,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     const stack = new SipStack(opts);
     stack.transport = await NetTransport.start({
       bindAddress: opts.bindAddress, port: opts.port ?? 5060, transports: opts.transports ?? ['udp', 'tcp'],
-      tls: opts.tls, ws: opts.ws, rateLimit: opts.rateLimit ?? {}, idleTimeoutMs: opts.idleTimeoutMs ?? 300_000,
+      tls: opts.tls, ws: opts.ws, wss: opts.wss, rateLimit: opts.rateLimit ?? {}, idleTimeoutMs: opts.idleTimeoutMs ?? 300_000,
       maxConnectionsPerSource: opts.maxConnectionsPerSource ?? 256, now: () => stack.clock.now(),
       logger: opts.logger, sink: { onParsed: (o, src) => stack.onParsed(o, src) },
     });
@@ -175,7 +174,9 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
 
   contactUri(transport: TransportName): string {
     const host = net.isIPv6(this.advertisedHost) ? `[${this.advertisedHost}]` : this.advertisedHost;
-    return `sip:${host}:${this.transport.portFor(transport)}${transport === 'udp' ? '' : `;transport=${transport}`}`;
+    // RFC 7118 5.2: the URI transport param is "ws" for both WS and WSS.
+    const param = transport === 'udp' ? '' : `;transport=${transport === 'wss' ? 'ws' : transport}`;
+    return `sip:${host}:${this.transport.portFor(transport)}${param}`;
   }
 
   addVia(req: SipRequest, transport: TransportName): string {
@@ -280,8 +281,6 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     if (parseUnsigned(req.headers.get('max-forwards') ?? '70') === 0 && req.method !== 'OPTIONS') {
       return this.respond(tx, req, 483);
     }
-    // RFC 3261 8.2.2.1: a Request-URI scheme the UAS does not serve gets 416 (RFC 4475 3.3.2, 3.3.3).
-    if (!SERVED_URI_SCHEME.test(req.uri)) return this.respond(tx, req, 416);
     if (this.rejectsExtensions(req, tx)) return;
     const toTag = req.to.params.get('tag');
     if (req.method === 'CANCEL') return this.onCancel(req, tx);

@@ -14,7 +14,7 @@ import { plainAddress, StreamConnections } from './transport/stream-connections.
 import { createTlsServer, DEFAULT_TLS_PORT, dialTls, loadTlsMaterial, type TlsMaterial, type TlsTransportOptions } from './transport/tls.ts';
 import { DEFAULT_WS, WsListener, type WsTransportOptions } from './transport/ws.ts';
 
-export type TransportName = 'udp' | 'tcp' | 'tls' | 'ws';
+export type TransportName = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
 /** RFC 3261 17.1.1.2: everything but UDP is reliable (no retransmission timers A/E/G). */
 export function isReliable(t: TransportName): boolean {
@@ -44,7 +44,7 @@ export interface TransportStats {
   /** Inbound connections refused by the per-source connection cap. */
   connectionsRefused: number;
   /** Connections open now, per transport. */
-  connections: { tcp: number; tls: number; ws: number };
+  connections: { tcp: number; tls: number; ws: number; wss: number };
 }
 
 export interface SipTransport {
@@ -68,6 +68,8 @@ export interface NetTransportOptions {
   transports: readonly TransportName[];
   tls?: TlsTransportOptions;
   ws?: WsTransportOptions;
+  /** Secure WebSocket (wss://) with the `tls` certificate and key. */
+  wss?: WsTransportOptions;
   /** Per-source token bucket before parsing; false disables it. */
   rateLimit: RateLimitOptions | false;
   /** Idle stream/WS connections are closed after this many ms; 0 disables. */
@@ -89,6 +91,7 @@ export class NetTransport implements SipTransport {
   private tlsServer?: tls.Server;
   private tlsMaterial?: TlsMaterial;
   private ws?: WsListener;
+  private wss?: WsListener;
   private readonly tcp: StreamConnections;
   private readonly tlsConns: StreamConnections;
   private readonly limiter?: SourceRateLimiter;
@@ -109,12 +112,14 @@ export class NetTransport implements SipTransport {
 
   get transports(): readonly TransportName[] {
     const list = this.opts.transports.filter((t) => t === 'udp' || t === 'tcp');
-    return [...list, ...(this.opts.tls ? ['tls' as const] : []), ...(this.opts.ws ? ['ws' as const] : [])];
+    return [...list, ...(this.opts.tls ? ['tls' as const] : []), ...(this.opts.ws ? ['ws' as const] : []),
+      ...(this.opts.wss ? ['wss' as const] : [])];
   }
 
   portFor(transport: TransportName): number {
     if (transport === 'tls') return this.tlsPort;
     if (transport === 'ws') return this.ws?.port ?? 0;
+    if (transport === 'wss') return this.wss?.port ?? 0;
     return this.port;
   }
 
@@ -169,15 +174,22 @@ export class NetTransport implements SipTransport {
       this.tlsServer = server;
       this.tlsPort = await this.listen(server, this.opts.tls?.port ?? DEFAULT_TLS_PORT, 'tls');
     }
-    if (this.opts.ws) {
-      this.ws = await WsListener.listen({
-        bindAddress: this.opts.bindAddress, port: this.opts.ws.port ?? DEFAULT_WS.port,
-        path: this.opts.ws.path ?? DEFAULT_WS.path, logger: this.opts.logger, sink: this.opts.sink,
-        nextId: () => this.nextConnectionId++, admit: (a) => this.admit(a, 'ws'),
-        maxPerSource: this.opts.maxConnectionsPerSource, idleTimeoutMs: this.opts.idleTimeoutMs,
-        isClosed: () => this.closed, maxMessageBytes: MAX_WS_MESSAGE_BYTES,
-      });
+    if (this.opts.ws) this.ws = await this.listenWs('ws', this.opts.ws);
+    if (this.opts.wss) {
+      if (!this.tlsMaterial) throw new Error('sip wss needs the tls options (certFile, keyFile)');
+      this.wss = await this.listenWs('wss', this.opts.wss);
     }
+  }
+
+  private listenWs(transport: 'ws' | 'wss', o: WsTransportOptions): Promise<WsListener> {
+    return WsListener.listen({
+      transport, tls: this.tlsMaterial, bindAddress: this.opts.bindAddress,
+      port: o.port ?? (transport === 'wss' ? DEFAULT_WS.securePort : DEFAULT_WS.port),
+      path: o.path ?? DEFAULT_WS.path, logger: this.opts.logger, sink: this.opts.sink,
+      nextId: () => this.nextConnectionId++, admit: (a) => this.admit(a, transport),
+      maxPerSource: this.opts.maxConnectionsPerSource, idleTimeoutMs: this.opts.idleTimeoutMs,
+      isClosed: () => this.closed, maxMessageBytes: MAX_WS_MESSAGE_BYTES,
+    });
   }
 
   private async listen(server: net.Server, port: number, name: string): Promise<number> {
@@ -212,9 +224,10 @@ export class NetTransport implements SipTransport {
       });
       return;
     }
-    if (dest.transport === 'ws') {
-      if (!this.ws) throw new Error('ws transport not enabled');
-      return this.ws.send(bytes, dest);
+    if (dest.transport === 'ws' || dest.transport === 'wss') {
+      const listener = dest.transport === 'ws' ? this.ws : this.wss;
+      if (!listener) throw new Error(`${dest.transport} transport not enabled`);
+      return listener.send(bytes, dest);
     }
     const sock = await this.connectionFor(dest);
     await new Promise<void>((resolve, reject) => {
@@ -247,15 +260,15 @@ export class NetTransport implements SipTransport {
   }
 
   get connectionCount(): number {
-    return this.tcp.size + this.tlsConns.size + (this.ws?.size ?? 0);
+    return this.tcp.size + this.tlsConns.size + (this.ws?.size ?? 0) + (this.wss?.size ?? 0);
   }
 
   stats(): TransportStats {
     const rl = this.limiter?.stats() ?? { dropped: 0, limitedSources: 0 };
     return {
       rateLimitedDropped: rl.dropped, rateLimitedSources: rl.limitedSources,
-      connectionsRefused: this.tcp.refused + this.tlsConns.refused + (this.ws?.refused ?? 0),
-      connections: { tcp: this.tcp.size, tls: this.tlsConns.size, ws: this.ws?.size ?? 0 },
+      connectionsRefused: this.tcp.refused + this.tlsConns.refused + (this.ws?.refused ?? 0) + (this.wss?.refused ?? 0),
+      connections: { tcp: this.tcp.size, tls: this.tlsConns.size, ws: this.ws?.size ?? 0, wss: this.wss?.size ?? 0 },
     };
   }
 
@@ -268,15 +281,17 @@ export class NetTransport implements SipTransport {
   private async closeSockets(): Promise<void> {
     this.tcp.closeAll();
     this.tlsConns.closeAll();
-    const { udp, tcpServer, tlsServer, ws } = this;
+    const { udp, tcpServer, tlsServer, ws, wss } = this;
     this.udp = undefined;
     this.tcpServer = undefined;
     this.tlsServer = undefined;
     this.ws = undefined;
+    this.wss = undefined;
     if (udp) await new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } });
     if (tcpServer) await new Promise<void>((resolve) => tcpServer.close(() => resolve()));
     if (tlsServer) await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
     if (ws) await ws.close();
+    if (wss) await wss.close();
   }
 }
 

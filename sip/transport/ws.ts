@@ -4,6 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '../logger.ts';
 import { parseMessage } from '../parser.ts';
@@ -11,15 +12,18 @@ import type { Endpoint, Source, TransportSink } from '../transport.ts';
 import { endpointKey, plainAddress } from './stream-connections.ts';
 
 export interface WsTransportOptions {
-  /** WebSocket (plain ws://) listen port; 0 lets the OS choose. Default 8080. */
+  /** WebSocket listen port; 0 lets the OS choose. Default 8080 (ws://), 8443 (wss://). */
   port?: number;
   /** HTTP path the upgrade must target. Default '/'. */
   path?: string;
 }
 
-export const DEFAULT_WS = { port: 8080, path: '/' };
+export const DEFAULT_WS = { port: 8080, securePort: 8443, path: '/' };
 
 export interface WsListenerOptions {
+  /** 'wss' serves the upgrade over TLS with `tls` material (RFC 7118 4, Via transport WSS). */
+  transport: 'ws' | 'wss';
+  tls?: { cert: Buffer; key: Buffer };
   bindAddress: string;
   port: number;
   path: string;
@@ -54,18 +58,32 @@ export class WsListener {
   private readonly perSource = new Map<string, number>();
   refused = 0;
 
-  private constructor(private readonly server: WebSocketServer, private readonly opts: WsListenerOptions) {
+  private constructor(private readonly server: WebSocketServer, private readonly opts: WsListenerOptions,
+    private readonly httpsServer?: https.Server) {
     server.on('connection', (ws, req) => this.adopt(ws, req));
     server.on('error', (err) => opts.logger.warn('sip ws server error', { err: err.message }));
   }
 
   static async listen(opts: WsListenerOptions): Promise<WsListener> {
-    const server = await new Promise<WebSocketServer>((resolve, reject) => {
-      const s = new WebSocketServer({
-        host: opts.bindAddress, port: opts.port, path: opts.path, maxPayload: opts.maxMessageBytes,
-        handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
-        verifyClient: (info, cb) => (offersSip(info.req) ? cb(true) : cb(false, 400, 'Subprotocol sip required')),
+    const common = {
+      path: opts.path, maxPayload: opts.maxMessageBytes,
+      handleProtocols: (protocols: Set<string>) => (protocols.has('sip') ? 'sip' : false),
+      verifyClient: (info: { req: IncomingMessage }, cb: (ok: boolean, code?: number, msg?: string) => void) =>
+        (offersSip(info.req) ? cb(true) : cb(false, 400, 'Subprotocol sip required')),
+    };
+    if (opts.transport === 'wss') {
+      if (!opts.tls) throw new Error('sip wss needs the tls certificate and key');
+      const httpsServer = https.createServer({ cert: opts.tls.cert, key: opts.tls.key });
+      const server = new WebSocketServer({ ...common, server: httpsServer });
+      await new Promise<void>((resolve, reject) => {
+        httpsServer.once('error', reject);
+        httpsServer.listen(opts.port, opts.bindAddress, () => { httpsServer.off('error', reject); resolve(); });
       });
+      httpsServer.on('error', (err) => opts.logger.warn('sip wss server error', { err: err.message }));
+      return new WsListener(server, opts, httpsServer);
+    }
+    const server = await new Promise<WebSocketServer>((resolve, reject) => {
+      const s = new WebSocketServer({ ...common, host: opts.bindAddress, port: opts.port });
       s.once('error', reject);
       s.once('listening', () => { s.off('error', reject); resolve(s); });
     });
@@ -73,7 +91,7 @@ export class WsListener {
   }
 
   get port(): number {
-    const a = this.server.address();
+    const a = this.httpsServer ? this.httpsServer.address() : this.server.address();
     return typeof a === 'object' && a ? a.port : 0;
   }
 
@@ -96,7 +114,7 @@ export class WsListener {
     const key = endpointKey(address, port);
     this.connections.set(id, ws);
     this.byRemote.set(key, id);
-    const src: Source = { transport: 'ws', address, port, connectionId: id };
+    const src: Source = { transport: this.opts.transport, address, port, connectionId: id };
     if (this.opts.idleTimeoutMs > 0) {
       req.socket.setTimeout(this.opts.idleTimeoutMs, () => {
         logger.debug('sip ws connection idle, closing', { address, port });
@@ -137,5 +155,7 @@ export class WsListener {
     this.byRemote.clear();
     this.perSource.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const hs = this.httpsServer;
+    if (hs) await new Promise<void>((resolve) => hs.close(() => resolve()));
   }
 }

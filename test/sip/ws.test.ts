@@ -1,7 +1,9 @@
 /** SIP over WebSocket (RFC 7118) with the `ws` client as the peer. */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parseMessage, SipStack, type Dialog, type SipMessage, type SipRequest, type SipResponse } from '../../sip/index.ts';
+import { makeTestCerts } from '../fixtures/tls/make-certs.ts';
 import { captureLogger, FAST_TIMERS, SDP_A } from './helpers.ts';
 
 const open: { close(): Promise<void> }[] = [];
@@ -17,8 +19,8 @@ async function wsStack() {
 }
 
 /** A WS client that records each frame as one parsed SIP message. */
-async function wsClient(url: string, protocols: string[] = ['sip']) {
-  const ws = new WebSocket(url, protocols);
+async function wsClient(url: string, protocols: string[] = ['sip'], ca?: Buffer) {
+  const ws = new WebSocket(url, protocols, { ca });
   ws.on('error', () => { /* a refused or aborted handshake is asserted by the test itself */ });
   open.push({ close: async () => { ws.terminate(); } });
   const frames: { message: SipMessage; binary: boolean }[] = [];
@@ -119,5 +121,19 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
     expect(status).toBe(400);
     expect(s.transportStats().connections.ws).toBe(0);
+  });
+
+  it('serves secure WebSocket (wss://) with the TLS certificate; Via transport WSS', async () => {
+    const certs = makeTestCerts();
+    open.push({ close: async () => certs.remove() });
+    const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: FAST_TIMERS,
+      tls: { port: 0, certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile }, wss: { port: 0, path: '/sip' } });
+    open.push(s);
+    const { ws, next } = await wsClient(`wss://127.0.0.1:${s.portFor('wss')}/sip`, ['sip'], readFileSync(certs.caFile));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(request('OPTIONS', s.portFor('wss'), 'wss-opt-1').replace('SIP/2.0/WS ', 'SIP/2.0/WSS '));
+    const res = (await next(isStatus(200))).message as SipResponse;
+    expect(res.topVia.transport.toUpperCase()).toBe('WSS');
+    expect(s.transportStats().connections.wss).toBe(1);
   });
 });
