@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SipStack, type Logger } from '../sip/index.ts';
@@ -291,6 +291,7 @@ async function main(): Promise<void> {
     : [];
   const ceiling: System = { label: 'sipp uac → sipp uas direct (load generator ceiling)', run: measureSippDirect, runs: [] };
   const systems = [roomgate, ...kamailio, ceiling];
+  const loadBefore = loadavg()[0]!;
 
   // Rounds interleave the systems so drift in machine load touches each of them alike.
   for (let round = 1; round <= ROUNDS; round++) {
@@ -311,6 +312,9 @@ async function main(): Promise<void> {
       `${(medianRate(roomgate) / medianRate(best)).toFixed(2)}x`);
   }
   printFigure(ceiling);
+  // SIPp and the system under test share the cores; other work on the machine skews every line.
+  console.log(`sip call-rate machine: ${availableParallelism()} cores, 1-min load average ` +
+    `${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after (SIPp shares the cores with what it measures)`);
 }
 
 main().then(
