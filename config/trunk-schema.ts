@@ -40,6 +40,11 @@ const inboundSchema = z
     realm: z.string().min(1).optional(),
     /** Users allowed to authenticate in `realm`, with their passwords. Default [] (no auth). */
     users: z.array(z.object({ username: z.string().min(1), password: z.string().min(1) }).strict()).default([]),
+    /**
+     * Digest algorithms challenged, most preferred first, one WWW-Authenticate each (RFC 8760 2.4).
+     * Default [SHA-256, MD5]; terminals that only understand a single MD5 challenge need [MD5].
+     */
+    algorithms: z.array(z.enum(['SHA-256', 'SHA-512-256', 'MD5'])).min(1).default(['SHA-256', 'MD5']),
   })
   .strict();
 

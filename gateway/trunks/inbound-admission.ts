@@ -36,7 +36,12 @@ export class InboundAdmission {
       if (!inbound || inbound.users.length === 0) continue;
       const realm = inbound.realm ?? 'roomgate';
       const passwords = new Map(inbound.users.map((u) => [u.username, u.password]));
-      this.authenticators.set(trunk.config.name, new DigestAuthenticator({ realm, secret: this.secret, lookupPassword: (user) => passwords.get(user) }));
+      this.authenticators.set(trunk.config.name, new DigestAuthenticator({
+        realm,
+        secret: this.secret,
+        algorithms: [...inbound.algorithms],
+        lookupPassword: (user) => passwords.get(user),
+      }));
     }
   }
 

@@ -24,7 +24,7 @@ describe('trunks and dial plan in config', () => {
     const config = parseConfig(TRUNK);
     expect(config.trunks[0]).toEqual({
       name: 'carrier',
-      inbound: { sources: ['192.0.2.0/24', '2001:db8::/32'], users: [] },
+      inbound: { sources: ['192.0.2.0/24', '2001:db8::/32'], users: [], algorithms: ['SHA-256', 'MD5'] },
       outbound: {
         host: '192.0.2.10',
         port: 5060,
