@@ -72,6 +72,9 @@ export interface SipStackEvents {
 
 const SUPPORTED_EXTENSIONS: string[] = SUPPORTED_OPTION_TAGS;
 
+/** Request-URI schemes answered here (RFC 3261 19.1, RFC 3966 tel for gateways); others get 416. */
+const SERVED_URI_SCHEME = /^(sips?|tel):/i;
+
 export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   readonly logger: Logger;
   readonly clock: Clock;
@@ -85,10 +88,10 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   private readonly pendingInvites = new Map<string, IncomingInvite>();
   private readonly outgoing = new Set<OutgoingInvite>();
   private closed = false;
-  private requestsMovedToTcp = 0;
-  private readonly wsFlows = new WsFlows();
   private authorizer?: RequestAuthorizer;
   private registrar?: RegisterHandler;
+  private requestsMovedToTcp = 0;
+  private readonly wsFlows = new WsFlows();
 
   private constructor(private readonly opts: SipStackOptions) {
     super();
@@ -281,6 +284,8 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     if (parseUnsigned(req.headers.get('max-forwards') ?? '70') === 0 && req.method !== 'OPTIONS') {
       return this.respond(tx, req, 483);
     }
+    // RFC 3261 8.2.2.1: a Request-URI scheme the UAS does not serve gets 416 (RFC 4475 3.3.2, 3.3.3).
+    if (!SERVED_URI_SCHEME.test(req.uri)) return this.respond(tx, req, 416);
     if (this.rejectsExtensions(req, tx)) return;
     const toTag = req.to.params.get('tag');
     if (req.method === 'CANCEL') return this.onCancel(req, tx);
