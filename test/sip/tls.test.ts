@@ -1,4 +1,5 @@
 /** SIP over TLS (RFC 3261 26.2): stack-to-stack calls, peer verification, a raw TLS peer. */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -125,5 +126,28 @@ describe('SIP over TLS with a raw TLS client', () => {
     const res = (o as { message: SipResponse }).message;
     expect(res.status).toBe(200);
     expect(res.topVia.params.get('received')).toBe('127.0.0.1'); // RFC 3261 18.2.1
+  });
+
+  it('interoperates with OpenSSL s_client as the TLS peer (chain verified by OpenSSL): OPTIONS → 200', async () => {
+    const { s } = await tlsStack();
+    const port = s.portFor('tls');
+    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', certs.caFile,
+      '-verify_return_error', '-verify_ip', '127.0.0.1', '-quiet', '-ign_eof'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    open.push({ close: async () => { child.kill('SIGKILL'); } });
+    let out = '';
+    let err = '';
+    const answered = new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\r\n\r\n')) resolve(out); });
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      child.on('exit', (code) => reject(new Error(`openssl exited ${code}: ${err}`)));
+    });
+    child.stdin.write([
+      `OPTIONS sip:room@127.0.0.1:${port};transport=tls SIP/2.0`,
+      'Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKossl1', 'Max-Forwards: 70', 'From: <sip:o@127.0.0.1>;tag=o',
+      'To: <sip:room@127.0.0.1>', 'Call-ID: openssl-opt-1', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+    ].join('\r\n'));
+    const text = await answered;
+    expect(text).toMatch(/^SIP\/2\.0 200 /);
+    expect(text).toContain('Call-ID: openssl-opt-1');
   });
 });
