@@ -148,6 +148,20 @@ describe('DigestAuthenticator', () => {
     }
   });
 
+  it('never throws on random credential headers (bad network input is refused, not a crash)', () => {
+    const auth = make();
+    const alphabet = 'Digest realm="gw.example" nonce=, \\"=username uri response qop=auth nc=1 cnonce algorithm=MD5 \t';
+    let seed = 7;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    for (let i = 0; i < 2000; i++) {
+      let junk = '';
+      for (let j = rand(120); j > 0; j--) junk += alphabet[rand(alphabet.length)];
+      const req = register();
+      req.headers.append('Authorization', junk);
+      expect(auth.verify(req).ok).toBe(false);
+    }
+  });
+
   it('proxy mode uses 407 with Proxy-Authenticate and reads Proxy-Authorization', () => {
     const auth = make({ proxy: true });
     const req = register();

@@ -88,6 +88,26 @@ describe('Registration (RFC 3261 10.2)', () => {
     expect(a.registrar.aors()).toEqual([]);
   });
 
+  it('answers a stale=true challenge a second time but no more (RFC 7616 3.3), then fails', async () => {
+    const s0 = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: FAST_TIMERS, transports: ['udp'] });
+    open.push(s0);
+    let t = 0;
+    // Each reading of the authenticator's clock is 10 s later than the last: every nonce is stale when checked.
+    const authenticator = new DigestAuthenticator({ realm: 'gw.test', lookupPassword: () => 'pw1', nonceTtlMs: 5_000, now: () => (t += 10_000) });
+    let withCredentials = 0;
+    s0.setRegistrar({ handleRegister: (req) => {
+      if (req.headers.has('authorization')) withCredentials++;
+      const d = authenticator.authorize(req);
+      return d.allow ? { status: 200 } : { status: d.status, headers: d.headers };
+    } });
+    const { s } = await client();
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [`sip:127.0.0.1:${s0.port}`], credentials: { username: 'room1', password: 'pw1' } });
+    const failed = next<[number, string]>(reg, 'failed');
+    reg.start();
+    expect((await failed)[0]).toBe(401);
+    expect(withCredentials).toBe(2);
+  });
+
   it('raises its expiry to the Min-Expires of a 423 and retries', async () => {
     const a = await server('registrar', false);
     const { s } = await client();
