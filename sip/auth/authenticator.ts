@@ -18,7 +18,12 @@ export interface DigestAuthenticatorOptions {
   realm: string;
   /** The password of `user` in `realm`, or undefined when the user is unknown. Required. */
   lookupPassword(user: string, realm: string): string | undefined;
-  /** Algorithms offered, most preferred first; one challenge header each (RFC 8760 2.4). Default ['SHA-256', 'MD5']. */
+  /**
+   * Algorithms offered, most preferred first; one challenge header each (RFC 8760 2.4). Default
+   * ['SHA-256', 'MD5']. Interop: baresip 1.0 (libre) fails registration outright when any
+   * challenge in the 401 is SHA-256, and SIPp 3.6 answers MD5 only: realms serving such
+   * terminals should offer ['MD5'] alone (test/sip/registrar-baresip.test.ts).
+   */
   algorithms?: DigestAlgorithm[];
   /** How long a nonce is accepted, in ms; an older one gets `stale=true` (RFC 7616 3.3). Default 300000. */
   nonceTtlMs?: number;
