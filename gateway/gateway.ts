@@ -112,12 +112,8 @@ export class Gateway {
    * admin API) are kept and logged.
    */
   applyConfig(config: GatewayConfig): void {
-    const needsRestart = (['sip', 'media', 'admin'] as const).filter((k) => {
-      const { allowedSources: _a, ...before } = { allowedSources: [], ...this.config[k] } as Record<string, unknown>;
-      const { allowedSources: _b, ...after } = { allowedSources: [], ...config[k] } as Record<string, unknown>;
-      return JSON.stringify(before) !== JSON.stringify(after);
-    });
-    if (needsRestart.length > 0) this.logger.warn('configuration changes that need a restart were not applied', { sections: needsRestart });
+    const needsRestart = restartOnlyChanges(this.config, config);
+    if (needsRestart.length > 0) this.logger.warn('configuration changes that need a restart were not applied', { keys: needsRestart });
     this.dialPlan = new DialPlan(config.dialPlan);
     this.trunks.reconfigure(config.trunks, config.sip.allowedSources);
     this.admission.reconfigure();
@@ -241,4 +237,12 @@ export class Gateway {
     clearTimeout(timer);
     await this.sip.close();
   }
+}
+
+/** Settings bound at start (sockets, port pool, admin API): a reload cannot change them. */
+function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {
+  const fixed = (c: GatewayConfig) => ({ sip: { ...c.sip, allowedSources: [] }, media: c.media, admin: c.admin, logging: c.logging });
+  const a = fixed(before);
+  const b = fixed(after);
+  return (Object.keys(a) as (keyof typeof a)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
