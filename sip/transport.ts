@@ -167,7 +167,8 @@ export class NetTransport implements SipTransport {
 
   private async bindTlsAndWs(): Promise<void> {
     if (this.tlsMaterial) {
-      const server = createTlsServer(this.tlsMaterial, (sock) => this.tlsConns.accept(sock));
+      const server = createTlsServer(this.tlsMaterial, (sock) => this.tlsConns.adopt(sock));
+      server.on('connection', (raw: net.Socket) => this.tlsConns.admitInbound(raw));
       // A failed handshake never reaches the SIP layer; it is logged at debug (scanners do this).
       server.on('tlsClientError', (err, sock) =>
         this.opts.logger.debug('sip tls handshake failed', { address: plainAddress(sock.remoteAddress), err: err.message }));

@@ -56,15 +56,24 @@ export class StreamConnections {
 
   /** Accepts an inbound connection unless its source already holds `maxPerSource`. */
   accept(sock: net.Socket): void {
+    if (this.admitInbound(sock)) this.adopt(sock);
+  }
+
+  /**
+   * Counts an inbound connection against its source's cap (for TLS at TCP accept, before the
+   * handshake, so half-open handshakes count too); destroys it and returns false when over.
+   */
+  admitInbound(sock: net.Socket): boolean {
     const address = plainAddress(sock.remoteAddress);
     const held = this.inboundPerSource.get(address) ?? 0;
     if (held >= this.opts.maxPerSource) {
+      // Logged on the first refusal and every 1000th after, not per connection.
       if (this.refused++ % 1000 === 0) {
         this.opts.logger.warn('sip connection refused: too many from source', {
           transport: this.opts.transport, address, held, refusedTotal: this.refused });
       }
       sock.destroy();
-      return;
+      return false;
     }
     this.inboundPerSource.set(address, held + 1);
     sock.once('close', () => {
@@ -72,7 +81,7 @@ export class StreamConnections {
       if (n <= 0) this.inboundPerSource.delete(address);
       else this.inboundPerSource.set(address, n);
     });
-    this.adopt(sock);
+    return true;
   }
 
   /** Registers a connection (accepted or dialled) and starts framing its bytes. */

@@ -25,6 +25,9 @@ export interface TlsTransportOptions {
 
 export const DEFAULT_TLS_PORT = 5061;
 
+/** A peer must finish the TLS handshake within this many ms (Node's default is 120 s). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 export interface TlsMaterial {
   cert: Buffer;
   key: Buffer;
@@ -51,7 +54,8 @@ export function loadTlsMaterial(o: TlsTransportOptions): TlsMaterial {
 
 export function createTlsServer(m: TlsMaterial, onSocket: (s: tls.TLSSocket) => void): tls.Server {
   // Peers are not asked for a client certificate: SIP authenticates them by digest (RFC 3261 22).
-  return tls.createServer({ cert: m.cert, key: m.key, ca: m.ca, requestCert: false }, onSocket);
+  return tls.createServer({ cert: m.cert, key: m.key, ca: m.ca, requestCert: false,
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onSocket);
 }
 
 /** Upgrades a connected TCP socket; resolves once the handshake (and verification, if on) succeeded. */

@@ -150,4 +150,28 @@ describe('SIP over TLS with a raw TLS client', () => {
     expect(text).toMatch(/^SIP\/2\.0 200 /);
     expect(text).toContain('Call-ID: openssl-opt-1');
   });
+
+  it('caps concurrent TLS connections per source, counting before the handshake, and frees the slot on close', async () => {
+    const logger = captureLogger();
+    const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger, timers: FAST_TIMERS, maxConnectionsPerSource: 1,
+      tls: { port: 0, certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile } });
+    open.push(s);
+    const port = s.portFor('tls');
+    const attempt = () => new Promise<'up' | 'refused'>((resolve) => {
+      const sock = tls.connect({ host: '127.0.0.1', port, ca: [readFileSync(certs.caFile)] });
+      open.push({ close: async () => { sock.destroy(); } });
+      sock.once('secureConnect', () => { active.push(sock); resolve('up'); });
+      sock.once('error', () => resolve('refused'));
+      sock.once('close', () => resolve('refused'));
+    });
+    const active: tls.TLSSocket[] = [];
+    expect(await attempt()).toBe('up');
+    expect(await attempt()).toBe('refused');
+    expect(s.transportStats().connectionsRefused).toBe(1);
+    const first = active[0];
+    first.destroy();
+    await vi.waitFor(() => expect(s.transportStats().connections.tls).toBe(0), { timeout: 5000, interval: 20 });
+    // The slot is freed (no leak): a new connection is admitted once the close has been processed.
+    await vi.waitFor(async () => expect(await attempt()).toBe('up'), { timeout: 5000, interval: 50 });
+  });
 });
