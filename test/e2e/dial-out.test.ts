@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/index.ts';
 import { startAdminApi } from '../../gateway/admin-api.ts';
+import { runCli } from '../../gateway/cli/main.ts';
 import type { DialOutcome } from '../../gateway/outbound-call.ts';
 import { startBaresip, type Baresip } from '../helpers/baresip.ts';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
@@ -195,6 +196,11 @@ describe('roomgate dial (CLI) with failover', () => {
         resolve({ code: err ? Number(err.code ?? 1) : 0, stdout: stdout + stderr }),
       ),
     );
+  const runInProcess = async (args: string[]) => {
+    const lines: string[] = [];
+    const code = await runCli(['--admin', `http://127.0.0.1:${admin.port}`, '--token', TOKEN, ...args], (l) => lines.push(l));
+    return { code, stdout: lines.join('\n') };
+  };
 
   it('the first trunk answers 503, the call succeeds through the second, and the CLI says so', async () => {
     const scenario = fileURLToPath(new URL('./scenarios/uas-503.xml', import.meta.url));
@@ -208,17 +214,18 @@ describe('roomgate dial (CLI) with failover', () => {
     expect(sippResult.successful, sippResult.output).toBe(1);
     await alice.waitForPeer('roomout');
 
+    // The other commands run in-process (same code as bin/roomgate, without a tsx start each).
     const callId = /call (\S+)/.exec(dialled.stdout)![1]!;
-    const listed = await run(['calls']);
+    const listed = await runInProcess(['calls']);
     expect(listed.stdout).toContain(callId);
-    const hungUp = await run(['hangup', callId]);
+    const hungUp = await runInProcess(['hangup', callId]);
     expect(hungUp.code, hungUp.stdout).toBe(0);
     await room.waitFor('CALL_CLOSED');
     await nothingLeftBehind();
   });
 
   it('exits non-zero and reports the reason when no trunk can place the call', async () => {
-    const failed = await run(['dial', '--meeting', ROOM, '--to', 'sip:lobby@127.0.0.1']);
+    const failed = await runInProcess(['dial', '--meeting', ROOM, '--to', 'sip:lobby@127.0.0.1']);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/failed: 404 no dial plan rule routes "lobby"/);
   });
