@@ -51,8 +51,12 @@ async function cleanupAll(): Promise<void> {
   }
 }
 
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { void cleanupAll().finally(() => process.exit(130)); });
+  process.once(signal, () => {
+    interrupted = true;
+    void cleanupAll().finally(() => process.exit(130));
+  });
 }
 
 function track(child: ChildProcess): ChildProcess {
@@ -152,6 +156,7 @@ async function runSippUac(port: number, calls: number): Promise<RunFigures> {
       child.once('exit', () => resolve());
       child.once('error', reject);
     });
+    if (interrupted) throw new Error('interrupted');
     return readSippStats(readFileSync(statFile, 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
