@@ -1,5 +1,6 @@
 /** Per-source rate limiting before parsing: token buckets, drop counting, one log line per source per interval. */
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SourceRateLimiter } from '../../sip/rate-limit/source-rate-limiter.ts';
 import { parseMessage, SipStack, type SipResponse } from '../../sip/index.ts';
@@ -130,5 +131,24 @@ describe('rate limiting on the SIP port', () => {
     }
     expect(answered).toBe(400);
     expect(s.transportStats().rateLimitedDropped).toBe(0);
+  });
+
+  it('limits framed messages on a TCP connection too, before parsing, keeping the stream in sync', async () => {
+    const logger = captureLogger();
+    const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger, timers: FAST_TIMERS, transports: ['tcp'],
+      rateLimit: { perSourcePerSecond: 0.01, burst: 3 } });
+    open.push(s);
+    const sock = net.connect(s.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    open.push({ close: async () => { sock.destroy(); } });
+    let text = '';
+    sock.on('data', (d) => { text += d.toString(); });
+    const req = (i: number) => options(s.port, sock.localPort!, `tcp-${i}`).replace('SIP/2.0/UDP', 'SIP/2.0/TCP');
+    sock.write(Array.from({ length: 10 }, (_, i) => req(i)).join(''));
+    await vi.waitFor(() => expect(s.transportStats().rateLimitedDropped).toBe(7), { timeout: 5000, interval: 10 });
+    await vi.waitFor(() => expect((text.match(/SIP\/2\.0 200/g) ?? []).length).toBe(3), { timeout: 5000, interval: 10 });
+    expect(['tcp-0', 'tcp-1', 'tcp-2'].every((id) => text.includes(`Call-ID: ${id}`))).toBe(true);
+    expect(limitLines(logger)).toHaveLength(1);
+    expect(sock.destroyed).toBe(false); // dropping whole frames keeps the connection usable
   });
 });
