@@ -1,4 +1,5 @@
 /** Outbound registration against our own registrar, two stacks on loopback; the client's time is a ManualClock. */
+import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DigestAuthenticator, ManualClock, Registrar, SipStack, SystemClock } from '../../sip/index.ts';
 import { Registration, refreshDelayS } from '../../sip/registration/index.ts';
@@ -72,6 +73,24 @@ describe('Registration (RFC 3261 10.2)', () => {
     expect(await failover).toEqual([down.uri, up.uri, 503]);
     expect((await registered)[1]).toBe(up.uri);
     expect(up.registrar.lookup('sip:room1@gw.test')).toHaveLength(1);
+  });
+
+  it('fails over when a registrar never answers (Timer F = 64·T1 → 408)', async () => {
+    const silent = dgram.createSocket('udp4'); // receives and never answers
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    open.push({ close: () => new Promise<void>((r) => silent.close(() => r())) });
+    const heard = new Promise<void>((r) => silent.once('message', () => r()));
+    const up = await server('registrar', false);
+    const { s, clock } = await client();
+    const blackHole = `sip:127.0.0.1:${silent.address().port}`;
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [blackHole, up.uri] });
+    const failover = next<[string, string, number]>(reg, 'failover');
+    const registered = next<[number, string]>(reg, 'registered');
+    reg.start();
+    await heard;
+    clock.advance(64 * FAST_TIMERS.t1Ms);
+    expect(await failover).toEqual([blackHole, up.uri, 408]);
+    expect((await registered)[1]).toBe(up.uri);
   });
 
   it('reports failure on wrong credentials (no retry loop) and retries after retryAfterS', async () => {
