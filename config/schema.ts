@@ -38,6 +38,46 @@ export const sipSchema = z
      * or any trunk has a source list, other sources get 403. Default [] (no global list).
      */
     allowedSources: z.array(cidr).default([]),
+    /** SIP over TLS (RFC 3261 26.2; also used by trunks with transport tls). Optional: off when absent. */
+    tls: z
+      .object({
+        /** TLS listen port. Default 5061. */
+        port: port.default(5061),
+        /** PEM certificate chain presented to peers. Required. */
+        certFile: z.string().min(1),
+        /** PEM private key of certFile. Required. */
+        keyFile: z.string().min(1),
+        /** PEM CA bundle to verify peers; default Node's public roots. Optional. */
+        caFile: z.string().min(1).optional(),
+        /** Verify servers' certificates when connecting (chain and name). Default true. */
+        verifyPeer: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    /** SIP over WebSocket (RFC 7118). Optional: off when absent. */
+    ws: z
+      .object({
+        /** Listen port. Default 8080. */
+        port: port.default(8080),
+        /** HTTP path of the upgrade. Default "/". */
+        path: z.string().startsWith('/').default('/'),
+      })
+      .strict()
+      .optional(),
+    /** Per-source token bucket applied before parsing; `false` disables. Default 1000 msg/s, burst 2000. */
+    rateLimit: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            /** Sustained messages per second per source address. Default 1000. */
+            perSourcePerSecond: z.number().positive().default(1000),
+            /** Messages a source may send at once above the sustained rate. Default 2000. */
+            burst: z.number().int().positive().default(2000),
+          })
+          .strict(),
+      ])
+      .default({ perSourcePerSecond: 1000, burst: 2000 }),
   })
   .strict();
 

@@ -84,4 +84,13 @@ describe('trunks and dial plan in config', () => {
     expect(['10.0.0.0/8', '127.0.0.1', '::1/128', '2001:db8::/32'].every(isValidCidr)).toBe(true);
     expect(['10.0.0.0/', '10.0.0/8', '::1/129', 'host/8', '10.0.0.0/8/1'].some(isValidCidr)).toBe(false);
   });
+
+  it("configures the stack's TLS, WebSocket and per-source rate limit, or turns the limit off", () => {
+    const config = parseConfig('sip: { tls: { certFile: c.pem, keyFile: k.pem }, ws: { port: 8081 }, rateLimit: false }');
+    expect(config.sip.tls).toEqual({ port: 5061, certFile: 'c.pem', keyFile: 'k.pem', verifyPeer: true });
+    expect(config.sip.ws).toEqual({ port: 8081, path: '/' });
+    expect(config.sip.rateLimit).toBe(false);
+    expect(parseConfig('').sip.rateLimit).toEqual({ perSourcePerSecond: 1000, burst: 2000 });
+    expect(errorOf('sip:\n  tls: { certFile: c.pem }').message).toMatch(/test\.yaml:2: sip\.tls\.keyFile/);
+  });
 });
