@@ -232,6 +232,11 @@ for (let c = 0; c < 128; c++) {
   TOKEN_CHAR[c] = /[A-Za-z0-9]/.test(ch) || "-.!%*_+`'~".includes(ch) ? 1 : 0;
 }
 
+/** Whether a UTF-16 code unit is an RFC 3261 25.1 token character. */
+export function isTokenCode(c: number): boolean {
+  return c < 128 && TOKEN_CHAR[c] === 1;
+}
+
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {

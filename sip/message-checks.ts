@@ -82,9 +82,13 @@ function headerProblem(req: SipRequest, sum: HeaderSummary): string | undefined 
   }
   // RFC 4475 3.1.2.17-18: start-line method and CSeq method must match.
   if (cseq.method !== req.method) return 'CSeq method does not match request method';
+  let topVia = true; // already checked by checkRequest
   for (const f of req.headers.entries()) {
     let problem: string | undefined;
-    if (f.key === 'via') problem = viaLineProblem(f.value);
+    if (f.key === 'via') {
+      if (!topVia) problem = viaLineProblem(f.value);
+      topVia = false;
+    }
     else if (f.key === 'from' || f.key === 'to') problem = nameAddrProblem(f.value);
     else if (f.key === 'contact' && f.value !== '*') problem = contactLineProblem(f.value);
     if (problem !== undefined) return `malformed ${f.key === 'via' ? 'Via' : SINGLE[f.key] ?? 'Contact'} header: ${problem}`;
@@ -95,6 +99,7 @@ function headerProblem(req: SipRequest, sum: HeaderSummary): string | undefined 
 }
 
 function contactLineProblem(line: string): string | undefined {
+  if (line.indexOf(',') < 0) return nameAddrProblem(line);
   for (const value of splitTopLevel(line, ',')) {
     const problem = value === '' ? 'empty Contact value' : nameAddrProblem(value);
     if (problem !== undefined) return problem;
@@ -108,10 +113,14 @@ function contactLineProblem(line: string): string | undefined {
  */
 export function checkRequest(req: SipRequest, sum: HeaderSummary, startLineProblem: string | undefined): RequestVerdict {
   if (sum.via === undefined || sum.via === '') return { drop: 'missing via header' };
-  if (scans(parseVia, firstListValue(sum.via)) !== undefined) return { drop: 'malformed Via header' };
+  const topViaProblem = viaLineProblem(sum.via);
+  // A top Via too broken to route a reply to: nothing can be answered.
+  if (topViaProblem !== undefined && scans(parseVia, firstListValue(sum.via)) !== undefined) {
+    return { drop: 'malformed Via header' };
+  }
   // RFC 3261 8.2.2 / 21.5.20 (RFC 4475 3.1.2.16)
   if (req.badVersion !== undefined) return { reject: 'Version Not Supported', status: 505 };
   if (startLineProblem !== undefined) return { reject: startLineProblem };
-  const problem = headerProblem(req, sum);
+  const problem = topViaProblem === undefined ? headerProblem(req, sum) : `malformed Via header: ${topViaProblem}`;
   return problem === undefined ? undefined : { reject: problem };
 }

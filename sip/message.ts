@@ -142,8 +142,12 @@ abstract class SipMessageBase {
       head += `${f.name}: ${f.value}\r\n`;
     }
     head += `Content-Length: ${this.body.length}\r\n\r\n`;
-    const headBuf = Buffer.from(head, 'utf8');
-    return this.body.length === 0 ? headBuf : Buffer.concat([headBuf, this.body]);
+    // One allocation: header text and body copied into a buffer of the exact size.
+    const headLen = Buffer.byteLength(head, 'utf8');
+    const out = Buffer.allocUnsafe(headLen + this.body.length);
+    out.write(head, 0, headLen, headLen === head.length ? 'latin1' : 'utf8'); // ASCII: latin1 is the same bytes, faster
+    if (this.body.length > 0) this.body.copy(out, headLen);
+    return out;
   }
 
   toString(): string {

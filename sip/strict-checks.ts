@@ -2,132 +2,201 @@
  * Strict syntax checks on header values the stack answers for (RFC 3261 25.1). The grammar
  * scanners in grammar.ts are lenient so that a reply can still be routed; these checks say what is
  * wrong with a value (returned as a short reason for the 400), or undefined when it is well formed.
- * Linear scans, no regular expressions, no exceptions on the valid path.
+ * Single forward scans over the string: no regular expressions, no slicing, no exceptions.
  */
-import { isToken, parseVia, splitTopLevel } from './grammar.ts';
+import { isTokenCode } from './grammar.ts';
 
-function isWsCode(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+const SP = 0x20, HT = 0x09, CR = 0x0d, LF = 0x0a, DQUOTE = 0x22, BACKSLASH = 0x5c, SEMI = 0x3b,
+  EQUAL = 0x3d, COMMA = 0x2c, COLON = 0x3a, SLASH = 0x2f, LAQUOT = 0x3c, RAQUOT = 0x3e, LBRACKET = 0x5b,
+  RBRACKET = 0x5d, QUESTION = 0x3f;
+
+function isLws(c: number): boolean {
+  return c === SP || c === HT || c === CR || c === LF;
 }
 
-/** RFC 3261 25.1 quoted-string: index just past the closing quote, or -1 if unterminated. */
-function quotedStringEnd(s: string, open: number): number {
-  for (let i = open + 1; i < s.length; i++) {
+function skipLws(s: string, i: number, end: number): number {
+  while (i < end && isLws(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** RFC 3261 25.1 quoted-string opening at `open`: index just past the closing quote, or -1. */
+function quotedStringEnd(s: string, open: number, end = s.length): number {
+  for (let i = open + 1; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (c === 0x5c) i++; // quoted-pair
-    else if (c === 0x22) return i + 1;
+    if (c === BACKSLASH) i++; // quoted-pair
+    else if (c === DQUOTE) return i + 1;
   }
   return -1;
 }
 
-/** RFC 3261 25.1 display-name = *(token LWS) / quoted-string. */
-function displayNameProblem(display: string): string | undefined {
-  if (display === '') return undefined;
-  if (display.charCodeAt(0) === 0x22) {
-    return quotedStringEnd(display, 0) === display.length ? undefined : 'bad quoted display name';
-  }
-  let start = 0;
-  for (let i = 0; i <= display.length; i++) {
-    if (i === display.length || isWsCode(display.charCodeAt(i))) {
-      if (i > start && !isToken(display.slice(start, i))) return 'non-token characters in display name';
-      start = i + 1;
-    }
-  }
-  return undefined;
-}
+/** A scan either advances to an index or stops with a problem. */
+type Scan = number | string;
 
 /** RFC 3261 25.1 gen-value = token / host / quoted-string (host adds ":" "[" "]" for IPv6). */
-function genValueProblem(value: string): string | undefined {
-  if (value === '') return 'empty parameter value';
-  if (value.charCodeAt(0) === 0x22) {
-    return quotedStringEnd(value, 0) === value.length ? undefined : 'bad quoted parameter value';
+function scanGenValue(s: string, i: number, end: number): Scan {
+  if (i < end && s.charCodeAt(i) === DQUOTE) {
+    const q = quotedStringEnd(s, i, end);
+    return q < 0 ? 'bad quoted parameter value' : q;
   }
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0x3a || c === 0x5b || c === 0x5d) continue;
-    if (!isToken(value[i])) return 'bad parameter value';
+  const start = i;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!isTokenCode(c) && c !== COLON && c !== LBRACKET && c !== RBRACKET) break;
   }
-  return undefined;
+  return i === start ? 'empty parameter value' : i;
 }
 
-/** `;name[=value]...` after a URI or sent-by: no empty parameters (RFC 4475 3.1.2.1). */
-export function paramsProblem(text: string): string | undefined {
-  const t = text.trim();
-  if (t === '') return undefined;
-  if (t.charCodeAt(0) !== 0x3b) return 'unexpected text after address';
-  const parts = splitTopLevel(t.slice(1), ';');
-  for (const part of parts) {
-    if (part === '') return 'empty parameter';
-    const eq = part.indexOf('=');
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim();
-    if (!isToken(name)) return 'bad parameter name';
-    if (eq >= 0) {
-      const problem = genValueProblem(part.slice(eq + 1).trim());
-      if (problem) return problem;
+/**
+ * `*( SEMI name [EQUAL gen-value] )` with LWS allowed around the separators (RFC 3261 25.1 SEMI,
+ * EQUAL). Stops at `end` or, when `stopAtComma`, before a ",". No empty parameters (RFC 4475 3.1.2.1).
+ */
+function scanParams(s: string, i: number, end: number, stopAtComma: boolean): Scan {
+  for (;;) {
+    i = skipLws(s, i, end);
+    if (i >= end) return i;
+    const c = s.charCodeAt(i);
+    if (c === COMMA && stopAtComma) return i;
+    if (c !== SEMI) return 'unexpected text after address';
+    i = skipLws(s, i + 1, end);
+    const nameStart = i;
+    while (i < end && isTokenCode(s.charCodeAt(i))) i++;
+    if (i === nameStart) {
+      const n = i < end ? s.charCodeAt(i) : -1;
+      return n === -1 || n === SEMI || n === COMMA ? 'empty parameter' : 'bad parameter name';
+    }
+    const afterName = skipLws(s, i, end);
+    if (afterName < end && s.charCodeAt(afterName) === EQUAL) {
+      const v = scanGenValue(s, skipLws(s, afterName + 1, end), end);
+      if (typeof v === 'string') return v;
+      i = v;
     }
   }
+}
+
+/** RFC 3261 25.1 display-name = *(token LWS) / quoted-string, between `start` and `end`. */
+function displayNameProblem(s: string, start: number, end: number): string | undefined {
+  let i = skipLws(s, start, end);
+  while (end > i && isLws(s.charCodeAt(end - 1))) end--;
+  if (i >= end) return undefined;
+  if (s.charCodeAt(i) === DQUOTE) return quotedStringEnd(s, i, end) === end ? undefined : 'bad quoted display name';
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!isTokenCode(c) && !isLws(c)) return 'non-token characters in display name';
+  }
   return undefined;
 }
 
-function uriProblem(uri: string): string | undefined {
-  if (uri === '') return 'empty URI';
-  const colon = uri.indexOf(':');
-  if (colon <= 0 || !isToken(uri.slice(0, colon))) return 'URI without scheme';
-  for (let i = 0; i < uri.length; i++) if (isWsCode(uri.charCodeAt(i))) return 'whitespace in URI';
+/** An absolute URI between `start` and `end`: scheme ":" then no whitespace. */
+function uriProblem(s: string, start: number, end: number): string | undefined {
+  if (start >= end) return 'empty URI';
+  let i = start;
+  while (i < end && isTokenCode(s.charCodeAt(i))) i++;
+  if (i === start || i >= end || s.charCodeAt(i) !== COLON) return 'URI without scheme';
+  for (; i < end; i++) if (isLws(s.charCodeAt(i))) return 'whitespace in URI';
   return undefined;
 }
 
 /**
- * A From/To/Contact/Route value: name-addr or addr-spec with header parameters (RFC 3261 20.10,
- * 20.20, 20.39). RFC 3261 20.10 / RFC 8217: an addr-spec containing "," "?" or ";" must be in <>.
+ * A From/To/Contact value: name-addr or addr-spec with header parameters (RFC 3261 20.10, 20.20,
+ * 20.39). RFC 3261 20.10 / RFC 8217: an addr-spec containing "," "?" or ";" must be in <>.
  */
-export function nameAddrProblem(value: string): string | undefined {
-  const text = value.trim();
+export function nameAddrProblem(s: string): string | undefined {
+  const end = s.length;
   let lt = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      const end = quotedStringEnd(text, i);
-      if (end < 0) return 'unterminated quoted string';
-      i = end - 1;
-    } else if (c === 0x3c) {
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === DQUOTE) {
+      const q = quotedStringEnd(s, i, end);
+      if (q < 0) return 'unterminated quoted string';
+      i = q - 1;
+    } else if (c === LAQUOT) {
       lt = i;
       break;
     }
   }
   if (lt >= 0) {
-    const gt = text.indexOf('>', lt);
+    const gt = s.indexOf('>', lt);
     if (gt < 0) return 'missing ">"';
-    const display = text.slice(0, lt).trim();
-    const problem = displayNameProblem(display);
-    if (problem) return problem;
-    const uri = text.slice(lt + 1, gt);
+    const display = displayNameProblem(s, 0, lt);
+    if (display) return display;
     // RFC 4475 3.1.2.14: no LWS inside the angle brackets.
-    if (uri.length > 0 && (isWsCode(uri.charCodeAt(0)) || isWsCode(uri.charCodeAt(uri.length - 1)))) {
-      return 'spaces within addr-spec';
-    }
-    return uriProblem(uri) ?? paramsProblem(text.slice(gt + 1));
+    if (gt > lt + 1 && (isLws(s.charCodeAt(lt + 1)) || isLws(s.charCodeAt(gt - 1)))) return 'spaces within addr-spec';
+    const uri = uriProblem(s, lt + 1, gt);
+    if (uri) return uri;
+    const p = scanParams(s, gt + 1, end, false);
+    return typeof p === 'string' ? p : undefined;
   }
-  const semi = text.indexOf(';');
-  const uri = (semi < 0 ? text : text.slice(0, semi)).trim();
-  if (uri.indexOf('?') >= 0 || uri.indexOf(',') >= 0) return 'addr-spec with "?" or "," not enclosed in <>';
-  return uriProblem(uri) ?? paramsProblem(semi < 0 ? '' : text.slice(semi));
+  const start = skipLws(s, 0, end);
+  let i = start;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === SEMI || isLws(c)) break;
+    if (c === QUESTION || c === COMMA) return 'addr-spec with "?" or "," not enclosed in <>';
+  }
+  const uri = uriProblem(s, start, i);
+  if (uri) return uri;
+  const p = scanParams(s, i, end, false);
+  return typeof p === 'string' ? p : undefined;
 }
 
-/** One header line of Via values: each value non-empty and well formed (RFC 3261 20.42). */
-export function viaLineProblem(line: string): string | undefined {
-  for (const value of splitTopLevel(line, ',')) {
-    if (value === '') return 'empty Via value';
-    try {
-      parseVia(value);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    const semi = value.indexOf(';');
-    if (semi >= 0) {
-      const problem = paramsProblem(value.slice(semi));
-      if (problem) return problem;
+/** RFC 3261 25.1 sent-protocol = protocol-name SLASH protocol-version SLASH transport. */
+function scanSentProtocol(s: string, i: number, end: number): Scan {
+  for (let part = 0; part < 3; part++) {
+    i = skipLws(s, i, end);
+    const start = i;
+    while (i < end && isTokenCode(s.charCodeAt(i))) i++;
+    if (i === start) return 'bad Via sent-protocol';
+    if (part < 2) {
+      i = skipLws(s, i, end);
+      if (i >= end || s.charCodeAt(i) !== SLASH) return 'bad Via sent-protocol';
+      i++;
     }
   }
-  return undefined;
+  return i;
+}
+
+/** RFC 3261 25.1 sent-by = host [ COLON port ]; host as hostname/IPv4 or an IPv6 reference. */
+function scanSentBy(s: string, i: number, end: number): Scan {
+  const start = i;
+  if (i < end && s.charCodeAt(i) === LBRACKET) {
+    const close = s.indexOf(']', i);
+    if (close < 0 || close >= end) return 'bad IPv6 reference';
+    i = close + 1;
+  } else {
+    while (i < end && isTokenCode(s.charCodeAt(i))) i++;
+  }
+  if (i === start) return 'empty Via host';
+  const afterHost = skipLws(s, i, end);
+  if (afterHost < end && s.charCodeAt(afterHost) === COLON) {
+    i = skipLws(s, afterHost + 1, end);
+    const portStart = i;
+    let port = 0;
+    for (; i < end; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      port = port * 10 + (c - 0x30);
+    }
+    if (i === portStart || i - portStart > 5 || port > 65535) return 'bad Via port';
+  }
+  return i;
+}
+
+/** One Via header line: comma-separated via-parms, none empty (RFC 3261 20.42, RFC 4475 3.1.2.1). */
+export function viaLineProblem(s: string): string | undefined {
+  const end = s.length;
+  let i = 0;
+  for (;;) {
+    i = skipLws(s, i, end);
+    if (i >= end || s.charCodeAt(i) === COMMA) return 'empty Via value';
+    const proto = scanSentProtocol(s, i, end);
+    if (typeof proto === 'string') return proto;
+    i = skipLws(s, proto, end);
+    if (i === proto) return 'bad Via sent-protocol';
+    const by = scanSentBy(s, i, end);
+    if (typeof by === 'string') return by;
+    const p = scanParams(s, by, end, true);
+    if (typeof p === 'string') return p;
+    if (p >= end) return undefined;
+    i = p + 1; // past the ","
+  }
 }

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { grammar, parseMessage, SipResponse as SipResponseClass, SipStack, StreamFramer, type ParseOutcome,
   type SipMessage, type SipRequest, type SipResponse } from '../../sip/index.ts';
 import { captureLogger, FAST_TIMERS } from './helpers.ts';
@@ -421,9 +421,11 @@ class StackProbe {
 }
 
 describe('RFC 4475 on the wire: what the SipStack answers (TCP, 127.0.0.1)', () => {
+  // A fresh stack per message: several archive messages share a branch and sent-by, which a
+  // single stack would rightly treat as retransmissions of one transaction.
   let probe: StackProbe;
-  beforeAll(async () => { probe = await StackProbe.start(); });
-  afterAll(async () => { await probe?.close(); });
+  beforeEach(async () => { probe = await StackProbe.start(); });
+  afterEach(async () => { await probe?.close(); });
 
   it.each([
     ['3.1.2.1', 'badinv01', 400, /^malformed (Via|Contact) header: empty/],
