@@ -24,6 +24,8 @@ export interface DialogEvents {
   update: (offerSdp: string | undefined, respond: (status: number, sdp?: string) => void) => void;
   /** The remote SDP changed (answer to our offer, or an offer we answered). Monitoring aid. */
   'remote-sdp': (sdp: string) => void;
+  /** A session refresh (RFC 4028 10) succeeded, sent by us ('local') or answered by us ('remote'). */
+  'session-refreshed': (by: 'local' | 'remote') => void;
   terminated: (why: { by: TerminatedBy; reason?: string }) => void;
 }
 
@@ -311,6 +313,7 @@ export class Dialog extends typedEmitter<DialogEvents>() {
       // A 2xx without Session-Expires: the interval we asked for stands (RFC 4028 7.4).
       if (!this.session && !this.terminated) this.startSessionTimer(this.sessionTimer.seconds, true);
       this.core.logger.debug('sip session refreshed', { callId: this.callId, status: r.status });
+      this.emit('session-refreshed', 'local');
     }, (err: SipFailure) => {
       this.core.logger.warn('sip session refresh failed', { callId: this.callId, status: err.status });
       // Not fatal by itself (491 while the peer modifies): the peer's refresh or our expiry decides.
@@ -416,6 +419,7 @@ export class Dialog extends typedEmitter<DialogEvents>() {
     if (!se) return;
     const [secs, param] = se.split(';');
     this.startSessionTimer(Number(secs), param === 'refresher=uas');
+    this.emit('session-refreshed', 'remote');
   }
 
   /** RFC 3261 14.2: a re-INVITE; without a listener, answered 200 with the current local SDP. */

@@ -16,6 +16,8 @@ import { typedEmitter } from './typed-emitter.ts';
 export interface IncomingInviteEvents {
   /** CANCEL received; the stack already answered 200 to the CANCEL and 487 to the INVITE. */
   cancel: () => void;
+  /** A PRACK acknowledged our reliable provisional with this RSeq (RFC 3262 3). */
+  prack: (rseq: number) => void;
 }
 
 type State = 'proceeding' | 'accepting' | 'confirmed' | 'rejected' | 'cancelled';
@@ -110,7 +112,9 @@ export class IncomingInvite extends typedEmitter<IncomingInviteEvents>() {
       const rack = parseRAck(req.headers.get('rack'));
       // RFC 3262 3: a PRACK matching no unacknowledged reliable provisional gets 481.
       if (!rack || !this.reliable?.acknowledge(rack)) return respond(481);
-      return respond(200);
+      respond(200);
+      this.emit('prack', rack.rseq);
+      return;
     }
     // DEVIATION(RFC 3311 5.2): offers in early UPDATEs are not negotiated (no early-media
     // renegotiation); they are refused with 488 and the INVITE continues.
