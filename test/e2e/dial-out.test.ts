@@ -26,11 +26,13 @@ let room: Baresip;
 let alice: Participant;
 let admin: { port: number; close(): Promise<void> };
 let busyPort: number;
+let earlyPort: number;
 
 function trunksYaml(roomPort: number): string {
   return [
     'trunks:',
     `  - { name: busy, outbound: { host: 127.0.0.1, port: ${busyPort}, codecs: { audio: [PCMU], video: [] } }, permittedNumbers: ['.*'] }`,
+    `  - { name: early, outbound: { host: 127.0.0.1, port: ${earlyPort}, codecs: { audio: [PCMU], video: [] } }, permittedNumbers: ['.*'] }`,
     '  - name: rooms',
     '    inbound: { sources: [127.0.0.1/32] }',
     `    outbound: { host: 127.0.0.1, port: ${roomPort}, codecs: { audio: [PCMU], video: [] } }`,
@@ -68,6 +70,7 @@ async function nothingLeftBehind(): Promise<void> {
 beforeAll(async () => {
   room = await startBaresip({ answerMode: 'auto', tone: 440, codecs: ['PCMU/8000/1'], user: 'roomout', timeoutMs: 20_000 });
   busyPort = await freeSipPort(0);
+  earlyPort = await freeSipPort(0);
   h = await startHarness({ mediaPorts: { min: 43000, max: 43999 }, yaml: trunksYaml(room.sipPort) });
   admin = await startAdminApi(h.gateway, { bind: '127.0.0.1', port: 0, token: TOKEN, logger: capturingLogger(h.logs) });
   alice = await openParticipant({ meetingUrl: h.meeting.url, room: ROOM, name: 'Alice', tone: 880 });
@@ -228,5 +231,26 @@ describe('roomgate dial (CLI) with failover', () => {
     const failed = await runInProcess(['dial', '--meeting', ROOM, '--to', 'sip:lobby@127.0.0.1']);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/failed: 404 no dial plan rule routes "lobby"/);
+  });
+});
+
+describe('early media', () => {
+  it('a 183 with SDP sets up media before the 200, and the call is answered through that trunk', async () => {
+    const scenario = fileURLToPath(new URL('./scenarios/uas-early-media.xml', import.meta.url));
+    const sipp = runSipp(['-sf', scenario, '-p', String(earlyPort), '-m', '1', '-mp', String(await freeSipPort(0))]);
+    await expect.poll(() => udpBound(earlyPort), { timeout: 10_000, interval: 50 }).toBe(true);
+    const res = await api('POST', '/api/calls', { meeting: ROOM, to: 'sip:kiosk@127.0.0.1', trunk: 'early' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const outcome = res.body as DialOutcome;
+    expect(outcome).toMatchObject({ status: 'answered', trunk: 'early' });
+    const lines = h.logs.filter((l) => l.callId === outcome.callId).map((l) => l.message);
+    const early = h.logs.findIndex((l) => l.callId === outcome.callId && l.message === 'dial-out: provisional response' && l.earlyMedia === true);
+    const answered = h.logs.findIndex((l) => l.callId === outcome.callId && l.message === 'dial-out: call answered');
+    expect(early, lines.join(', ')).toBeGreaterThanOrEqual(0);
+    expect(early).toBeLessThan(answered);
+    expect((await api('DELETE', `/api/calls/${outcome.callId}`)).status).toBe(204);
+    const sippResult = await sipp.done;
+    expect(sippResult.successful, sippResult.output).toBe(1);
+    await nothingLeftBehind();
   });
 });
