@@ -155,7 +155,8 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
     if (res.status < 300) return this.onRegistered(res);
     if (challenged && this.answerChallenge(res)) return;
     if (res.status === 423) return this.onIntervalTooBrief(res);
-    this.onAttemptFailed(res.status, res.reason);
+    // RFC 3261 20.33: a 503/4xx may say when to come back; honoured if longer than our own wait.
+    this.onAttemptFailed(res.status, res.reason, parseUnsigned((res.headers.get('retry-after') ?? '').split(/[;(\s]/)[0]));
   }
 
   onTimeout(): void {
@@ -219,7 +220,7 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
   }
 
   /** 5xx, 408, transport error: the next registrar; other failures too, after a full round: wait and retry. */
-  private onAttemptFailed(status: number, reason: string): void {
+  private onAttemptFailed(status: number, reason: string, retryAfterS?: number): void {
     this.core.logger.warn('sip registration attempt failed', { aor: this.opts.aor, registrar: this.registrar, status, reason });
     this.triedInRound++;
     const failover = status >= 500 || status === 408;
@@ -233,7 +234,8 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
     this.triedInRound = 0;
     this.emit('failed', status, reason);
     const next = failover ? (this.index + 1) % this.opts.registrars.length : this.index;
-    this.timer = this.core.clock.setTimer((this.opts.retryAfterS ?? 30) * 1000, () => {
+    const waitS = Math.max(this.opts.retryAfterS ?? 30, Math.min(retryAfterS ?? 0, 3600));
+    this.timer = this.core.clock.setTimer(waitS * 1000, () => {
       if (next !== this.index) this.newRegistrar(next);
       this.send(this.expiresS);
     });

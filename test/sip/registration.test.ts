@@ -93,6 +93,25 @@ describe('Registration (RFC 3261 10.2)', () => {
     expect((await registered)[1]).toBe(up.uri);
   });
 
+  it('waits the Retry-After of a 503 (RFC 3261 20.33) when it is longer than retryAfterS', async () => {
+    const s0 = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: FAST_TIMERS, transports: ['udp'] });
+    open.push(s0);
+    let attempts = 0;
+    s0.setRegistrar({ handleRegister: () => { attempts++; return { status: 503, headers: [{ name: 'Retry-After', value: '120 (maintenance)' }] }; } });
+    const { s, clock } = await client();
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [`sip:127.0.0.1:${s0.port}`], retryAfterS: 10 });
+    const failed = next<[number, string]>(reg, 'failed');
+    reg.start();
+    expect((await failed)[0]).toBe(503);
+    expect(clock.pending).toBeGreaterThan(0);
+    clock.advance(119_000);
+    expect(reg.state).toBe('retrying');
+    const again = next<[number, string]>(reg, 'failed');
+    clock.advance(1_000);
+    await again;
+    expect(attempts).toBe(2);
+  });
+
   it('reports failure on wrong credentials (no retry loop) and retries after retryAfterS', async () => {
     const a = await server('registrar');
     const { s, clock } = await client();
