@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,8 @@ interface RunFigures {
   steadySeconds: number;
   /** UDP datagrams the kernel dropped for full receive buffers during the run, machine-wide. */
   udpDrops?: number;
+  /** CPU seconds (user + system) the system under test spent in the measured run. */
+  cpuSeconds?: number;
 }
 
 /** SIPp writes times as "date<TAB>time<TAB>epoch.micros"; the epoch part is what we need. */
@@ -164,14 +166,17 @@ async function runSippUac(port: number, calls: number): Promise<RunFigures> {
 }
 
 /** A SIPp UAS on 127.0.0.1:port answering every INVITE with 200 at once (uas-answer.xml). */
-async function startSippUas(port: number): Promise<() => void> {
+async function startSippUas(port: number): Promise<{ pid: number; stop: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'roomgate-bench-sipp-uas-'));
   const child = track(spawn('sipp', ['-sf', UAS_SCENARIO, '-i', '127.0.0.1', '-p', String(port), '-nostdin',
     '-timeout', `${4 * RUN_LIMIT_S}s`], { cwd: dir, stdio: 'ignore' }));
   await waitUdpBound(port, 'sipp uas');
-  return () => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+  return {
+    pid: child.pid!,
+    stop: () => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -195,6 +200,36 @@ function udpReceiveBufferDrops(): number {
   }
 }
 
+/** Linux /proc/<pid>/stat ticks: USER_HZ is 100 on every Linux ABI Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (utime + stime) of every live process in a process group, from /proc. */
+function processGroupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try { stat = readFileSync(`/proc/${entry}/stat`, 'utf8'); } catch { continue; } // exited meanwhile
+    // Fields after "(comm)": state ppid pgrp ... utime (14th field overall) stime (15th).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** CPU seconds of one process, from /proc. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** This process's CPU seconds, all threads (the stack, GC, libuv). */
+function ownCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 /**
  * roomgate's SipStack as UAS: 200 + fixed SDP at once (the stack answers the BYE itself).
  * Production timers (T1 500 ms), so completed transactions linger for Timers J/L as they would
@@ -211,7 +246,7 @@ async function measureRoomgate(): Promise<RunFigures> {
     invite.accept({ sdp: ANSWER_SDP }).catch((err: Error) => logger.warn(`accept() rejected: ${err.message}`));
   });
   try {
-    return await measure(stack.port);
+    return await measure(stack.port, ownCpuSeconds);
   } finally {
     cleanups.delete(close);
     await close();
@@ -222,39 +257,40 @@ async function measureRoomgate(): Promise<RunFigures> {
 }
 
 /** Warm-up run (not counted), then the measured run, against whatever listens on port. */
-async function measure(port: number): Promise<RunFigures> {
+async function measure(port: number, cpuSecondsOfSystem: () => number): Promise<RunFigures> {
   await runSippUac(port, WARMUP_CALLS);
   const dropsBefore = udpReceiveBufferDrops();
+  const cpuBefore = cpuSecondsOfSystem();
   const figures = await runSippUac(port, CALLS);
-  return { ...figures, udpDrops: udpReceiveBufferDrops() - dropsBefore };
+  return { ...figures, cpuSeconds: cpuSecondsOfSystem() - cpuBefore, udpDrops: udpReceiveBufferDrops() - dropsBefore };
 }
 
 async function measureKamailio(workers: number): Promise<RunFigures> {
   const uasPort = await freeUdpPort();
-  const stopUas = await startSippUas(uasPort);
+  const uas = await startSippUas(uasPort);
   const proxyPort = await freeUdpPort();
   const proxy: KamailioProxy = startKamailioProxy({ port: proxyPort, uasUri: `sip:127.0.0.1:${uasPort}`, workers });
   const stopProxy = (): Promise<void> => proxy.stop();
   cleanups.add(stopProxy);
   try {
     await waitUdpBound(proxyPort, 'kamailio');
-    const figures = await measure(proxyPort);
+    const figures = await measure(proxyPort, () => processGroupCpuSeconds(proxy.pid));
     if (figures.failed > 0) process.stderr.write(`  kamailio (${workers} workers) stderr:\n${proxy.log().slice(-2000)}\n`);
     return figures;
   } finally {
     cleanups.delete(stopProxy);
     await stopProxy();
-    stopUas();
+    uas.stop();
   }
 }
 
 async function measureSippDirect(): Promise<RunFigures> {
   const uasPort = await freeUdpPort();
-  const stopUas = await startSippUas(uasPort);
+  const uas = await startSippUas(uasPort);
   try {
-    return await measure(uasPort);
+    return await measure(uasPort, () => processCpuSeconds(uas.pid));
   } finally {
-    stopUas();
+    uas.stop();
   }
 }
 
@@ -276,6 +312,7 @@ function median(xs: number[]): number {
 }
 
 const medianRate = (sys: System): number => median(sys.runs.map((f) => f.steadyRate));
+const cpuMicrosPerCall = (f: RunFigures): number => ((f.cpuSeconds ?? NaN) * 1e6) / f.successful;
 
 function printFigure(sys: System): void {
   const rates = sys.runs.map((f) => f.steadyRate);
@@ -287,6 +324,13 @@ function printFigure(sys: System): void {
     `${fmt(sum(sys.runs.map((f) => f.udpDrops ?? 0)))} udp rcvbuf drops machine-wide)`);
 }
 
+/** CPU per call of the measured system alone: far less sensitive to other load than calls/s. */
+function printCpuFigure(sys: System, what: string): void {
+  const perCall = median(sys.runs.map(cpuMicrosPerCall));
+  console.log(`sip cpu µs per call, ${what}: ${fmt(perCall)} (median of ${sys.runs.length} runs; ` +
+    `≈ ${fmt(1e6 / perCall)} calls/s per fully used core)`);
+}
+
 async function main(): Promise<void> {
   const roomgate: System = { label: 'roomgate SipStack as UAS, signalling only (1 Node thread)', run: measureRoomgate, runs: [] };
   const kamailio: System[] = kamailioInstalled()
@@ -295,6 +339,10 @@ async function main(): Promise<void> {
       run: () => measureKamailio(workers), runs: [] }))
     : [];
   const ceiling: System = { label: 'sipp uac → sipp uas direct (load generator ceiling)', run: measureSippDirect, runs: [] };
+  const cpuLabels = new Map<System, string>([[roomgate, 'roomgate SipStack as UAS (whole Node process)'],
+    ...kamailio.map((k): [System, string] =>
+      [k, `${k.label.replace(/ \(tm\+rr, (.*)\) → sipp uas/, ', $1')}, all its processes (not the sipp uas behind it)`]),
+    [ceiling, 'sipp uas (the UAS behind Kamailio, answering alone)']]);
   const systems = [roomgate, ...kamailio, ceiling];
   const loadBefore = loadavg()[0]!;
 
@@ -317,6 +365,7 @@ async function main(): Promise<void> {
       `${(medianRate(roomgate) / medianRate(best)).toFixed(2)}x`);
   }
   printFigure(ceiling);
+  for (const sys of systems) printCpuFigure(sys, cpuLabels.get(sys)!);
   // SIPp and the system under test share the cores; other work on the machine skews every line.
   console.log(`sip call-rate machine: ${availableParallelism()} cores, 1-min load average ` +
     `${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after (SIPp shares the cores with what it measures)`);
