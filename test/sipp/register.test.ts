@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { DigestAuthenticator, Registrar, SipStack, SystemClock, type Binding } from '../../sip/index.ts';
+import { DigestAuthenticator, ManualClock, Registrar, SipStack, type Binding } from '../../sip/index.ts';
 import { captureLogger } from '../sip/helpers.ts';
 import { killAllSipp, runSipp } from '../sip/sipp.ts';
 
@@ -20,7 +20,7 @@ afterAll(() => killAllSipp());
 
 async function registrarOnStack(transports: ('udp' | 'tcp')[]) {
   const stack = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: TIMERS, transports });
-  const clock = new SystemClock();
+  const clock = new ManualClock(); // bindings never expire during a test; expiresAt is exact
   const users: Record<string, string> = { room1: 'pw-room1', room2: 'pw-room2' };
   // SIPp answers MD5 only: the registrar offers MD5 here (SHA-256 is covered by baresip and unit tests).
   const authenticator = new DigestAuthenticator({ realm: '127.0.0.1', lookupPassword: (u) => users[u], algorithms: ['MD5'] });
@@ -28,7 +28,7 @@ async function registrarOnStack(transports: ('udp' | 'tcp')[]) {
   stack.setRegistrar(registrar);
   const changes: [string, Binding[]][] = [];
   registrar.on('changed', (aor, b) => changes.push([aor, b]));
-  cleanups.push(async () => { registrar.close(); clock.cancelAll(); await stack.close(); });
+  cleanups.push(async () => { registrar.close(); await stack.close(); });
   return { stack, registrar, changes };
 }
 
@@ -47,6 +47,18 @@ describe('SIPp REGISTER with digest auth → Registrar', () => {
       expect(bound.every(([aor, b]) => aor === 'sip:room1@127.0.0.1' && b[0].user === 'room1')).toBe(true);
       expect(registrar.aors()).toEqual([]);
     });
+
+  it('too brief an interval: 423 with Min-Expires, then bound for Min-Expires', async () => {
+    const { stack, registrar } = await registrarOnStack(['udp']);
+    const { done } = runSipp(['-sf', scenario('register-too-brief.xml'), `127.0.0.1:${stack.port}`, '-t', 'u1',
+      '-s', 'room2', '-au', 'room2', '-ap', 'pw-room2', '-m', '1']);
+    const r = await done;
+    expect(r.code, r.output.slice(-2500)).toBe(0);
+    expect(r.successful).toBe(1);
+    const [binding] = registrar.lookup('sip:room2@127.0.0.1');
+    expect(binding.expiresAt).toBe(60_000); // Min-Expires (default 60 s) on a clock at 0
+    expect(binding.user).toBe('room2');
+  });
 
   it('wrong password: challenged again, nothing bound', async () => {
     const { stack, registrar, changes } = await registrarOnStack(['udp']);
