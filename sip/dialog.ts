@@ -9,7 +9,7 @@ import { SipFailure } from './errors.ts';
 import { formatNameAddr, parseNameAddr, parseSipUri } from './grammar.ts';
 import { createResponse, SipRequest, type SipResponse } from './message.ts';
 import { OfferAnswer } from './session/offer-answer.ts';
-import { withDirection } from './session/sdp-direction.ts';
+import { answerDirection, directionOf, withDirection } from './session/sdp-direction.ts';
 import { decideAsUas, parseSessionExpires, RFC_MIN_SE, SessionTimer, uasResponseHeaders } from './session/session-timer.ts';
 import type { ServerTransaction } from './transaction/types.ts';
 import type { Endpoint, TransportName } from './transport.ts';
@@ -464,8 +464,18 @@ export class Dialog extends typedEmitter<DialogEvents>() {
       this.sendReinvite2xx(req, tx, status, timerHeaders);
       this.restartFromOurHeaders(timerHeaders);
     };
-    if (this.listenerCount('reinvite') === 0) respond(200, this.state.localSdp);
+    if (this.listenerCount('reinvite') === 0) respond(200, this.defaultAnswer(offer));
     else this.emit('reinvite', offer, respond);
+  }
+
+  /**
+   * Without an application listener: the current local SDP, its direction mirroring the offer's
+   * (RFC 3264 6.1: sendonly → recvonly, inactive → inactive), so a hold is answered correctly.
+   */
+  private defaultAnswer(offer: string | undefined): string | undefined {
+    const local = this.state.localSdp;
+    if (offer === undefined || local === undefined) return local;
+    return withDirection(local, answerDirection(directionOf(offer)));
   }
 
   private sendReinvite2xx(req: SipRequest, tx: ServerTransaction, status: number, extra?: Record<string, string>): void {
@@ -514,7 +524,7 @@ export class Dialog extends typedEmitter<DialogEvents>() {
       tx.respond(res);
       this.restartFromOurHeaders(timerHeaders);
     };
-    if (offer === undefined || this.listenerCount('update') === 0) respond(200, this.state.localSdp);
+    if (offer === undefined || this.listenerCount('update') === 0) respond(200, this.defaultAnswer(offer));
     else this.emit('update', offer, respond);
   }
 

@@ -2,7 +2,10 @@
 export { SipStack, type SipStackOptions, type SipStackEvents, type RequestAuthorizer } from './stack.ts';
 export { IncomingInvite, type IncomingInviteEvents } from './incoming-invite.ts';
 export { OutgoingInvite, type OutgoingInviteOptions, type OutgoingInviteEvents, type AnsweredDialog } from './outgoing-invite.ts';
-export { Dialog, type DialogEvents, type TerminatedBy } from './dialog.ts';
+export { Dialog, type DialogEvents, type TerminatedBy, type ModifyResult } from './dialog.ts';
+export {
+  OfferAnswer, withDirection, directionOf, answerDirection, type Direction, type OfferAnswerState,
+} from './session/index.ts';
 export { SipRequest, SipResponse, SipHeaders, createResponse, reasonPhrase, type SipMessage } from './message.ts';
 export { parseMessage, StreamFramer, type ParseOutcome } from './parser.ts';
 export { SipError, ParseError, SipFailure } from './errors.ts';

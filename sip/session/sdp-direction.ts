@@ -8,6 +8,7 @@ const DIRECTION_LINE = /^a=(sendrecv|sendonly|recvonly|inactive)\s*$/;
  * since a media-level one overrides them). The o= version is bumped (RFC 3264 8).
  */
 export function withDirection(sdp: string, dir: Direction): string {
+  if (directionOf(sdp) === dir && hasExplicitDirection(sdp)) return sdp;
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   const out: string[] = [];
   let inMedia = false;
@@ -48,6 +49,10 @@ export function answerDirection(offered: Direction): Direction {
     case 'recvonly': return 'sendonly';
     default: return offered;
   }
+}
+
+function hasExplicitDirection(sdp: string): boolean {
+  return sdp.split(/\r?\n/).some((l) => DIRECTION_LINE.test(l));
 }
 
 function insertBeforeTrailing(out: string[], line: string): void {

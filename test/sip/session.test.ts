@@ -67,7 +67,11 @@ describe('re-INVITE and UPDATE (RFC 3261 14, RFC 3311)', () => {
     expect(seen).toContain('40020');
     expect(da.remoteSdp).toContain('40010');
     const r2 = await db.modify({ method: 'UPDATE', sdp: SDP_B.replace('40002', '40030') });
-    expect(r2.sdp).toBe(SDP_A.replace('40000', '40020')); // A's current local SDP
+    expect(r2.sdp).toContain('m=audio 40020'); // A's current local SDP (no 'update' listener at A)
+    // Without a listener a hold is still answered correctly (RFC 3264 6.1): sendonly → recvonly.
+    const held = await db.hold('UPDATE');
+    expect(directionOf(held.sdp ?? '')).toBe('recvonly');
+    expect(da.terminated).toBe(false);
     await da.bye();
   });
 
