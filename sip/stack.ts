@@ -43,6 +43,12 @@ export interface SipStackOptions {
   idleTimeoutMs?: number;
   /** Concurrent inbound connections per source address, per transport (TCP, TLS, WS). Default 256. */
   maxConnectionsPerSource?: number;
+  /**
+   * RFC 5626 4.4.1 keepalives on TCP/TLS connections we opened: intervalMs between CRLFCRLF pings
+   * (0 = off, the default; 95000-120000 suits NAT), pongTimeoutMs before the flow counts as failed
+   * and is closed (default 10000, the RFC's value).
+   */
+  keepalive?: { intervalMs?: number; pongTimeoutMs?: number };
   /** Path MTU in bytes for RFC 3261 18.1.1 (requests over MTU-200 go over TCP); default unknown → 1300-byte limit. */
   pathMtu?: number;
   /** Timer bases in ms: T1 500, T2 4000, T4 5000 (RFC 3261 17.1.1.1); td = Timer D, default 32000. */
@@ -110,7 +116,8 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     stack.transport = await NetTransport.start({
       bindAddress: opts.bindAddress, port: opts.port ?? 5060, transports: opts.transports ?? ['udp', 'tcp'],
       tls: opts.tls, ws: opts.ws, wss: opts.wss, rateLimit: opts.rateLimit ?? {}, idleTimeoutMs: opts.idleTimeoutMs ?? 300_000,
-      maxConnectionsPerSource: opts.maxConnectionsPerSource ?? 256, now: () => stack.clock.now(),
+      maxConnectionsPerSource: opts.maxConnectionsPerSource ?? 256, clock: stack.clock,
+      keepaliveIntervalMs: opts.keepalive?.intervalMs ?? 0, keepalivePongTimeoutMs: opts.keepalive?.pongTimeoutMs ?? 10_000,
       logger: opts.logger, sink: { onParsed: (o, src) => stack.onParsed(o, src) },
     });
     stack.layer = new TransactionLayer({ clock: stack.clock, timers: stack.timers, logger: opts.logger, transport: stack.transport });

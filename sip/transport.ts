@@ -6,6 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type tls from 'node:tls';
+import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import type { SipMessage } from './message.ts';
 import { parseMessage, type ParseOutcome } from './parser.ts';
@@ -76,8 +77,12 @@ export interface NetTransportOptions {
   idleTimeoutMs: number;
   /** Concurrent inbound TCP, TLS and WS connections allowed from one source address (each). */
   maxConnectionsPerSource: number;
-  /** Time source in ms for the rate limiter (injected, STYLE 6). */
-  now: () => number;
+  /** Time source for the rate limiter and keepalive timers (injected, STYLE 6). */
+  clock: Clock;
+  /** Ms between RFC 5626 CRLFCRLF pings on TCP/TLS connections we dialled; 0 disables. */
+  keepaliveIntervalMs: number;
+  /** Ms to wait for the pong before closing the flow (RFC 5626 4.4.1: 10000). */
+  keepalivePongTimeoutMs: number;
   logger: Logger;
   sink: TransportSink;
 }
@@ -102,11 +107,13 @@ export class NetTransport implements SipTransport {
 
   private constructor(private readonly opts: NetTransportOptions) {
     const admit = (t: TransportName) => (address: string) => this.admit(address, t);
-    const common = { logger: opts.logger, sink: opts.sink, idleTimeoutMs: opts.idleTimeoutMs,
+    const keepalive = opts.keepaliveIntervalMs > 0
+      ? { clock: opts.clock, intervalMs: opts.keepaliveIntervalMs, pongTimeoutMs: opts.keepalivePongTimeoutMs } : undefined;
+    const common = { logger: opts.logger, sink: opts.sink, idleTimeoutMs: opts.idleTimeoutMs, keepalive,
       maxPerSource: opts.maxConnectionsPerSource, nextId: () => this.nextConnectionId++, isClosed: () => this.closed };
     this.tcp = new StreamConnections({ ...common, transport: 'tcp', admit: admit('tcp') });
     this.tlsConns = new StreamConnections({ ...common, transport: 'tls', admit: admit('tls') });
-    if (opts.rateLimit !== false) this.limiter = new SourceRateLimiter(opts.rateLimit, opts.now, opts.logger);
+    if (opts.rateLimit !== false) this.limiter = new SourceRateLimiter(opts.rateLimit, () => opts.clock.now(), opts.logger);
     if (opts.tls) this.tlsMaterial = loadTlsMaterial(opts.tls);
   }
 
@@ -250,7 +257,7 @@ export class NetTransport implements SipTransport {
       sock.destroy();
       throw new Error('transport closed');
     }
-    table.adopt(sock);
+    table.adopt(sock, true);
     return sock;
   }
 

@@ -4,6 +4,7 @@
  * inbound connections per source address, and lookup for connection reuse (RFC 3261 18.2.2).
  */
 import type net from 'node:net';
+import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { parseMessage, StreamFramer, type FrameEvent } from '../parser.ts';
 import type { Endpoint, Source, TransportSink } from '../transport.ts';
@@ -21,6 +22,17 @@ export interface StreamConnectionsOptions {
   /** Rate-limit check before parsing; false drops the framed message. */
   admit: (address: string) => boolean;
   isClosed: () => boolean;
+  /** RFC 5626 4.4.1 pings on connections we dialled; absent = none. */
+  keepalive?: KeepaliveOptions;
+}
+
+export interface KeepaliveOptions {
+  /** Time source for the ping and pong timers (STYLE 6). */
+  clock: Clock;
+  /** Ms between CRLFCRLF pings on an outbound connection. */
+  intervalMs: number;
+  /** Ms to wait for any byte (the CRLF pong) after a ping before the flow counts as failed. RFC 5626 4.4.1: 10 s. */
+  pongTimeoutMs: number;
 }
 
 export function endpointKey(address: string, port: number): string {
@@ -84,8 +96,8 @@ export class StreamConnections {
     return true;
   }
 
-  /** Registers a connection (accepted or dialled) and starts framing its bytes. */
-  adopt(sock: net.Socket): number {
+  /** Registers a connection (accepted or dialled) and starts framing its bytes; `dialled` ones get keepalives. */
+  adopt(sock: net.Socket, dialled = false): number {
     const { transport, logger } = this.opts;
     const id = this.opts.nextId();
     const address = plainAddress(sock.remoteAddress);
@@ -102,6 +114,7 @@ export class StreamConnections {
       });
     }
     this.frame(sock, src);
+    if (dialled && this.opts.keepalive) this.keepAlive(sock, src, this.opts.keepalive);
     sock.on('error', (err) => logger.debug('sip connection error', { transport, address, port, err: err.message }));
     sock.on('close', () => {
       this.connections.delete(id);
@@ -134,6 +147,33 @@ export class StreamConnections {
       queue.push(...framer.push(chunk));
       if (idle) drain();
     });
+  }
+
+  /**
+   * RFC 5626 4.4.1: a client sends CRLFCRLF and expects a CRLF pong; with no answer within the
+   * pong timeout the flow has failed and the connection is closed. Any byte received counts.
+   */
+  private keepAlive(sock: net.Socket, src: Source, ka: KeepaliveOptions): void {
+    let lastReceived = ka.clock.now();
+    let timer: TimerHandle | undefined;
+    sock.on('data', () => { lastReceived = ka.clock.now(); });
+    const ping = (): void => {
+      if (sock.destroyed) return;
+      const sentAt = ka.clock.now();
+      sock.write('\r\n\r\n');
+      timer = ka.clock.setTimer(ka.pongTimeoutMs, () => {
+        if (sock.destroyed) return;
+        if (lastReceived < sentAt) {
+          this.opts.logger.warn('sip keepalive pong missing, closing connection (RFC 5626 4.4.1)', {
+            transport: src.transport, address: src.address, port: src.port, waitedMs: ka.pongTimeoutMs });
+          sock.destroy();
+          return;
+        }
+        timer = ka.clock.setTimer(Math.max(0, ka.intervalMs - ka.pongTimeoutMs), ping);
+      });
+    };
+    timer = ka.clock.setTimer(ka.intervalMs, ping);
+    sock.once('close', () => timer?.cancel());
   }
 
   closeAll(): void {

@@ -84,4 +84,46 @@ describe('stream connections', () => {
     const pong = await new Promise<string>((r) => first.once('data', (d) => r(d.toString())));
     expect(pong).toBe('\r\n');
   });
+
+  /** A raw TCP server standing in for a SIP peer; records every byte of its first connection. */
+  async function rawServer() {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    open.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    const conn = new Promise<net.Socket>((resolve) => server.once('connection', (c) => {
+      open.push({ close: async () => { c.destroy(); } });
+      resolve(c);
+    }));
+    return { port: (server.address() as net.AddressInfo).port, conn };
+  }
+
+  it('pings a connection it opened with CRLFCRLF and keeps it while pongs come back (RFC 5626 4.4.1)', async () => {
+    // Each ping's pong window (600 ms) ends before the next ping, so a third ping proves the pongs were heard.
+    const { s } = await stack({ keepalive: { intervalMs: 60, pongTimeoutMs: 600 } });
+    const peer = await rawServer();
+    const out = s.invite({ requestUri: `sip:x@127.0.0.1:${peer.port};transport=tcp`, fromUri: 'sip:gw@127.0.0.1', sdp: SDP_A });
+    out.result.catch(() => undefined); // the raw peer never answers; only the connection matters here
+    const c = await peer.conn;
+    let pings = 0;
+    const threePings = new Promise<void>((resolve) => c.on('data', (d) => {
+      // Pings are written ~600 ms apart, so each arrives as its own 4-byte chunk.
+      if (d.toString('latin1') !== '\r\n\r\n') return;
+      c.write('\r\n'); // pong
+      if (++pings === 3) resolve();
+    }));
+    await threePings;
+    expect(c.destroyed).toBe(false);
+    expect(s.transportStats().connections.tcp).toBe(1);
+  });
+
+  it('closes a connection it opened when a ping gets no pong within pongTimeoutMs', async () => {
+    const { s, logger } = await stack({ keepalive: { intervalMs: 60, pongTimeoutMs: 100 } });
+    const peer = await rawServer();
+    s.invite({ requestUri: `sip:x@127.0.0.1:${peer.port};transport=tcp`, fromUri: 'sip:gw@127.0.0.1', sdp: SDP_A })
+      .result.catch(() => undefined);
+    const c = await peer.conn;
+    c.resume(); // read and ignore: no pong
+    await new Promise<void>((r) => c.once('close', () => r()));
+    expect(logger.lines.some((l) => l.msg.startsWith('sip keepalive pong missing'))).toBe(true);
+  });
 });
