@@ -63,6 +63,8 @@ function track(child: ChildProcess): ChildProcess {
   const kill = (): void => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
   cleanups.add(kill);
   child.once('exit', () => cleanups.delete(kill));
+  // A spawn failure (sipp missing) must not crash the process; callers notice the dead child.
+  child.on('error', (err) => process.stderr.write(`  ${child.spawnfile}: ${err.message}\n`));
   return child;
 }
 

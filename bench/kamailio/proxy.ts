@@ -47,6 +47,7 @@ export function startKamailioProxy(opts: KamailioProxyOptions): KamailioProxy {
     '-m', String(opts.sharedMemoryMiB ?? 1024),
     '-Y', runtimeDir,
   ], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.on('error', () => undefined); // spawn failure: stop() still works, the caller's port wait fails
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 100_000) stderr += d.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
