@@ -18,6 +18,8 @@ type Decision = ReturnType<RequestAuthorizer>;
 export class InboundAdmission {
   private authenticators = new Map<string, DigestAuthenticator>();
   private readonly admitted = new WeakMap<SipRequest, TrunkState>();
+  /** A scanner's flood of refused requests gives one log line per source per interval. */
+  private readonly refusalLog = new PerSourceLogThrottle(10_000);
   /** One nonce key for every authenticator, so reloads keep outstanding challenges valid. */
   private readonly secret = randomBytes(32);
 
@@ -60,9 +62,13 @@ export class InboundAdmission {
     if (claimed) return this.throughTrunk(req, claimed);
     if (admission.allowed) return { allow: true };
     if (authOnly.length > 0) return this.throughTrunk(req, authOnly[0]!);
-    this.logger.warn('request from a source outside the allow-lists refused', {
-      callId: req.callId, method: req.method, source: `${src.transport}:${src.address}:${src.port}`, reason: admission.reason,
-    });
+    const suppressed = this.refusalLog.admit(src.address);
+    if (suppressed !== undefined) {
+      this.logger.warn('request from a source outside the allow-lists refused', {
+        callId: req.callId, method: req.method, source: `${src.transport}:${src.address}:${src.port}`, reason: admission.reason,
+        ...(suppressed > 0 ? { suppressedSinceLastLine: suppressed } : {}),
+      });
+    }
     return { allow: false, status: 403, reason: 'Forbidden', why: admission.reason };
   }
 
@@ -89,4 +95,24 @@ function hasCredentialsFor(req: SipRequest, realm: string): boolean {
     const parsed = parseDigestHeader(h);
     return parsed?.scheme.toLowerCase() === 'digest' && parsed.params.get('realm') === realm;
   });
+}
+
+/** At most one log line per source address per `intervalMs`; counts what it held back. */
+class PerSourceLogThrottle {
+  private readonly sources = new Map<string, { lastAt: number; suppressed: number }>();
+  private static readonly MAX_SOURCES = 10_000;
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** The number of lines held back since the last one when a line may be written now, else undefined. */
+  admit(address: string, now = Date.now()): number | undefined {
+    const entry = this.sources.get(address);
+    if (entry && now - entry.lastAt < this.intervalMs) {
+      entry.suppressed++;
+      return undefined;
+    }
+    if (!entry && this.sources.size >= PerSourceLogThrottle.MAX_SOURCES) this.sources.clear();
+    this.sources.set(address, { lastAt: now, suppressed: 0 });
+    return entry?.suppressed ?? 0;
+  }
 }

@@ -191,6 +191,22 @@ describe('dial-out through the admin API', () => {
   });
 });
 
+describe('no open relay', () => {
+  it('an inbound INVITE for a number the dial plan routes to a trunk is refused with 404, not relayed', async () => {
+    const probe = await RawSipClient.open();
+    try {
+      const inv = probe.invite({ ruri: h.dialUri('room42'), sdp: audioOffer(4000, '0') });
+      await probe.send(inv.text, h.sipPort);
+      const res = await probe.finalResponse(inv.callId);
+      expect(res.status).toBe(404);
+      await probe.send(probe.ackFor(inv.text, res), h.sipPort);
+      expect(h.gateway.stats().activeCalls).toBe(0);
+    } finally {
+      probe.close();
+    }
+  });
+});
+
 describe('roomgate dial (CLI) with failover', () => {
   const cli = fileURLToPath(new URL('../../bin/roomgate', import.meta.url));
   const run = (args: string[]) =>
