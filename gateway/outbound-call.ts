@@ -111,10 +111,10 @@ export class OutboundCall {
     const video = this.deps.trunks.some((t) => t.config.outbound!.codecs.video.includes('H264'));
     try {
       this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log, video });
-      if (this.isOver()) return this.outcome();
+      if (this.isOver()) return this.releaseLateResources();
       const displayName = this.deps.number;
       this.leg = await joinWithTimeout(this.deps.joinMeeting({ roomId: this.deps.roomId, displayName, video, logger: this.log }), this.deps.joinTimeoutMs);
-      if (this.isOver()) return this.outcome();
+      if (this.isOver()) return this.releaseLateResources();
     } catch (err) {
       this.log.warn('dial-out: cannot join meeting', { error: (err as Error).message });
       this.closeWith({ by: 'gateway', reason: `meeting unavailable: ${(err as Error).message}`, status: 503 });
@@ -273,6 +273,13 @@ export class OutboundCall {
       reason: end?.reason ?? (last ? `${last.status} ${last.reason}` : 'failed'),
       attempts: this.attempts,
     };
+  }
+
+  /** Hung up while media or the meeting leg were being set up: free what arrived after closeWith. */
+  private releaseLateResources(): DialOutcome {
+    this.media?.close();
+    if (this.leg) void this.leg.leave().catch(() => undefined);
+    return this.outcome();
   }
 
   private isOver(): boolean {

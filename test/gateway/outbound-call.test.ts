@@ -186,4 +186,13 @@ describe('outbound call', () => {
     expect(await outcome).toMatchObject({ status: 'failed', sipStatus: 488 });
     expect(dialog.byes).toBe(1);
   });
+
+  it('hung up while joining the meeting: the media and the leg that arrive afterwards are released', async () => {
+    const t = setup(TWO, ['b']);
+    const outcome = t.call.run();
+    t.call.closeWith({ by: 'gateway', reason: 'hung up by the operator' });
+    expect(await outcome).toMatchObject({ status: 'failed', reason: 'hung up by the operator' });
+    expect(t.media.close).toHaveBeenCalled();
+    expect(t.invites).toHaveLength(0);
+  });
 });
