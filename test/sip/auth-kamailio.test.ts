@@ -1,17 +1,15 @@
 /**
  * Interop: our UAC INVITE answers a 407 Proxy-Authenticate from Debian's Kamailio (SHA-256 and
- * MD5, qop=auth, RFC 3261 22.3, RFC 8760), which then relays the call to a SIPp UAS.
+ * MD5, qop=auth, RFC 3261 22.3, RFC 8760), which then relays the call (Record-Route) to a callee.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDigestHeader, SipFailure, SipStack, type SipRequest } from '../../sip/index.ts';
 import { kamailioInstalled, startKamailio } from './kamailio-peer.ts';
-import { captureLogger, SDP_A } from './helpers.ts';
-import { freePort, killAllSipp, runSipp } from './sipp.ts';
+import { captureLogger, SDP_A, SDP_B } from './helpers.ts';
 
 const TIMERS = { t1Ms: 50, t2Ms: 400, t4Ms: 200, tdMs: 500 };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  killAllSipp();
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
@@ -31,11 +29,12 @@ async function uac(): Promise<{ s: SipStack; sent: SipRequest[] }> {
   return { s, sent };
 }
 
-describe.skipIf(!kamailioInstalled)('SipStack UAC INVITE → Kamailio 407 → SIPp UAS', () => {
-  it.each(['SHA-256', 'MD5'] as const)('answers a %s Proxy-Authenticate and the call is answered by SIPp', async (alg) => {
-    const sippPort = await freePort();
-    const sipp = runSipp(['-sn', 'uas', '-p', String(sippPort), '-m', '1']);
-    const k = await peer({ algorithm: alg, password: 'pw-gw', uasUri: `sip:127.0.0.1:${sippPort}` });
+describe.skipIf(!kamailioInstalled)('SipStack UAC INVITE → Kamailio 407 → callee', () => {
+  it.each(['SHA-256', 'MD5'] as const)('answers a %s Proxy-Authenticate and the relayed call is answered', async (alg) => {
+    const callee = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: TIMERS, transports: ['udp'] });
+    cleanups.push(() => callee.close());
+    callee.on('invite', (inv) => void inv.accept({ sdp: SDP_B }).catch(() => undefined));
+    const k = await peer({ algorithm: alg, password: 'pw-gw', uasUri: `sip:127.0.0.1:${callee.port}` });
     const { s, sent } = await uac();
     const out = s.invite({ requestUri: `sip:room@127.0.0.1:${k.port}`, fromUri: 'sip:gw@127.0.0.1', sdp: SDP_A,
       credentials: (realm) => (realm === '127.0.0.1' ? { username: 'gw', password: 'pw-gw' } : undefined) });
@@ -45,10 +44,8 @@ describe.skipIf(!kamailioInstalled)('SipStack UAC INVITE → Kamailio 407 → SI
     expect(creds?.params.get('algorithm')).toBe(alg);
     expect(creds?.params.get('qop')).toBe('auth');
     expect(invites.at(-1)!.cseq.seq).toBe(invites[0].cseq.seq + 1);
+    expect(dialog.answerSdp).toBe(SDP_B); // the callee's answer, relayed by Kamailio
     await dialog.bye();
-    const r = await sipp.done;
-    expect(r.code, r.output.slice(-2000)).toBe(0);
-    expect(r.successful).toBe(1);
   });
 
   it('wrong password: the second 407 fails the call', async () => {
