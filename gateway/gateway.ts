@@ -52,7 +52,7 @@ export class Gateway {
   ) {
     this.dialPlan = new DialPlan(config.dialPlan);
     this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
-    this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }));
+    this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }), (name) => this.trunks.get(name));
     this.keepalive.watch(this.trunks.all());
     this.admission = new InboundAdmission(this.trunks, logger.child({ component: 'admission' }));
     sip.setRequestAuthorizer(this.admission.authorize);

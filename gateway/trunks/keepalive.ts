@@ -19,6 +19,8 @@ export class TrunkKeepalive {
   constructor(
     private readonly stack: ProbeStack,
     private readonly logger: Logger,
+    /** The trunk's current state by name: a probe in flight across a reload updates the new state. */
+    private readonly current: (name: string) => TrunkState | undefined = () => undefined,
   ) {}
 
   /** (Re)starts probing for `trunks`; stops probing trunks no longer listed. */
@@ -86,7 +88,8 @@ export class TrunkKeepalive {
     return req;
   }
 
-  private record(trunk: TrunkState, ok: boolean, status?: number): void {
+  private record(probed: TrunkState, ok: boolean, status?: number): void {
+    const trunk = this.current(probed.config.name) ?? probed;
     trunk.lastProbeAt = Date.now();
     if (status !== undefined) trunk.lastProbeStatus = status;
     const before = trunk.reachability;
