@@ -475,7 +475,8 @@ export class Dialog extends typedEmitter<DialogEvents>() {
   private defaultAnswer(offer: string | undefined): string | undefined {
     const local = this.state.localSdp;
     if (offer === undefined || local === undefined) return local;
-    return withDirection(local, answerDirection(directionOf(offer)));
+    const wanted = answerDirection(directionOf(offer));
+    return directionOf(local) === wanted ? local : withDirection(local, wanted);
   }
 
   private sendReinvite2xx(req: SipRequest, tx: ServerTransaction, status: number, extra?: Record<string, string>): void {
