@@ -103,6 +103,11 @@ export class DigestAuthenticator {
     if (opaque !== undefined && opaque !== this.opaque) return { ok: false, stale: false, reason: 'opaque mismatch', user };
     const qop = p.get('qop');
     if (qop !== undefined && qop !== 'auth' && qop !== 'auth-int') return { ok: false, stale: false, reason: 'unsupported qop', user };
+    // DEVIATION(RFC 7616 3.4): credentials without qop (RFC 2069 form) are still accepted, as old
+    // room terminals send them; without nc checking (below) qop adds no replay protection here.
+    if (qop !== undefined && (p.get('nc') === undefined || p.get('cnonce') === undefined)) {
+      return { ok: false, stale: false, reason: 'qop without nc/cnonce', user };
+    }
     const password = this.opts.lookupPassword(user, this.realm);
     if (password === undefined) return { ok: false, stale: false, reason: 'unknown user', user };
     // DEVIATION(RFC 7616 3.4): without per-nonce state the nonce count is not checked for

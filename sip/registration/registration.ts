@@ -221,6 +221,7 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
 
   /** 5xx, 408, transport error: the next registrar; other failures too, after a full round: wait and retry. */
   private onAttemptFailed(status: number, reason: string, retryAfterS?: number): void {
+    if (this._state === 'stopped') return this.finishStop(); // the unREGISTER could not be sent: done anyway
     this.core.logger.warn('sip registration attempt failed', { aor: this.opts.aor, registrar: this.registrar, status, reason });
     this.triedInRound++;
     const failover = status >= 500 || status === 408;
