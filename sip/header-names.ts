@@ -24,8 +24,30 @@ const LIST_HEADERS = new Set([
   'content-encoding', 'in-reply-to', 'alert-info', 'call-info', 'error-info', 'path',
 ]);
 
+/**
+ * Keys of the spellings seen in nearly every message, precomputed so the parser's hot path skips
+ * lower-casing. Fixed at load time: names from the network are never added (no unbounded growth).
+ */
+const KNOWN_KEYS = new Map<string, string>();
+for (const key of [...Object.keys(CANONICAL), 'allow', 'supported', 'require', 'session-expires', 'min-se', 'server',
+  'expires', 'accept', 'date', 'subject', 'authorization', 'proxy-authorization', 'proxy-authenticate',
+  'event', 'content-disposition', 'p-asserted-identity', 'privacy', 'reason', 'warning']) {
+  for (const spelling of [key, CANONICAL[key] ?? canonicalName(key), key.toUpperCase()]) KNOWN_KEYS.set(spelling, key);
+}
+for (const [letter, key] of Object.entries(COMPACT)) {
+  KNOWN_KEYS.set(letter, key);
+  KNOWN_KEYS.set(letter.toUpperCase(), key);
+}
+
+/** The key of a well-known header spelling, or undefined (the caller then validates and lower-cases). */
+export function knownHeaderKey(name: string): string | undefined {
+  return KNOWN_KEYS.get(name);
+}
+
 /** The lookup key of a header name: lower case, compact forms expanded. */
 export function headerKey(name: string): string {
+  const known = KNOWN_KEYS.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   return lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
 }

@@ -5,7 +5,7 @@
  * by the grammar scanners only where the stack needs them.
  */
 import { ParseError } from './errors.ts';
-import { headerKey } from './header-names.ts';
+import { headerKey, knownHeaderKey } from './header-names.ts';
 import { SipRequest, SipResponse, type SipHeaders, type SipMessage } from './message.ts';
 import { isToken, parseUnsigned } from './grammar.ts';
 import { checkRequest, checkResponse, summarize, type HeaderSummary } from './message-checks.ts';
@@ -39,6 +39,21 @@ export function findHeaderEnd(buf: Buffer, from = 0): { headLen: number; bodySta
   if (crlf < 0 && lf < 0) return undefined;
   if (lf >= 0 && (crlf < 0 || lf < crlf)) return { headLen: lf - from, bodyStart: lf + 2 };
   return { headLen: crlf - from, bodyStart: crlf + 4 };
+}
+
+/**
+ * The header section as text, decoded once, and where the body starts. Fast path: the first
+ * CRLFCRLF, then a string search for an earlier bare-LF blank line (rare) instead of a second
+ * byte scan.
+ */
+function readHead(input: Buffer, start: number): { end?: { headLen: number; bodyStart: number }; head: string } {
+  const crlf = input.indexOf(CRLF2, start);
+  if (crlf >= 0) {
+    const head = input.toString('utf8', start, crlf);
+    if (head.indexOf('\n\n') < 0) return { end: { headLen: crlf - start, bodyStart: crlf + 4 }, head };
+  }
+  const end = findHeaderEnd(input, start);
+  return { end, head: input.toString('utf8', start, end ? start + end.headLen : input.length) };
 }
 
 function skipLeadingCrlf(buf: Buffer): number {
@@ -123,28 +138,47 @@ function readHeaders(headers: SipHeaders, head: string, pos: number): string | u
   while (pos < n) {
     let eol = head.indexOf('\n', pos);
     if (eol < 0) eol = n;
-    let line = head.slice(pos, eol > pos && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol);
+    const lineStart = pos;
     pos = eol + 1;
-    while (pos < n && isWsCode(head.charCodeAt(pos))) {
-      let next = head.indexOf('\n', pos);
-      if (next < 0) next = n;
-      const cont = trimLws(head.slice(pos, next));
-      if (cont !== '') line = `${trimLws(line)} ${cont}`;
-      pos = next + 1;
+    if (pos < n && isWsCode(head.charCodeAt(pos))) {
+      // Folded: gather the continuation lines (rare path).
+      let line = head.slice(lineStart, eol);
+      while (pos < n && isWsCode(head.charCodeAt(pos))) {
+        let next = head.indexOf('\n', pos);
+        if (next < 0) next = n;
+        const cont = trimLws(head.slice(pos, next));
+        if (cont !== '') line = `${trimLws(line)} ${cont}`;
+        pos = next + 1;
+      }
+      const bad = addHeaderLine(headers, line, 0, line.length);
+      problem ??= bad;
+    } else {
+      const bad = addHeaderLine(headers, head, lineStart, eol);
+      problem ??= bad;
     }
-    if (line === '') continue;
-    const colon = line.indexOf(':');
-    let nameEnd = colon;
-    // RFC 3261 25.1 HCOLON = *( SP / HTAB ) ":" SWS
-    while (nameEnd > 0 && isWsCode(line.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = colon < 0 ? '' : line.slice(0, nameEnd);
-    if (colon < 0 || !isToken(name)) {
-      problem ??= 'malformed header line';
-      continue;
-    }
-    headers.appendField(name, headerKey(name), trimLws(line.slice(colon + 1)));
   }
   return problem;
+}
+
+/** Adds the header line `text[start, end)`; returns a problem when it is not `name HCOLON value`. */
+function addHeaderLine(headers: SipHeaders, text: string, start: number, end: number): string | undefined {
+  while (end > start && isLwsCode(text.charCodeAt(end - 1))) end--;
+  if (end === start) return undefined;
+  const colon = text.indexOf(':', start);
+  if (colon < 0 || colon >= end) return 'malformed header line';
+  let nameEnd = colon;
+  // RFC 3261 25.1 HCOLON = *( SP / HTAB ) ":" SWS
+  while (nameEnd > start && isWsCode(text.charCodeAt(nameEnd - 1))) nameEnd--;
+  const name = text.slice(start, nameEnd);
+  let key = knownHeaderKey(name);
+  if (key === undefined) {
+    if (!isToken(name)) return 'malformed header line';
+    key = headerKey(name);
+  }
+  let valueStart = colon + 1;
+  while (valueStart < end && isLwsCode(text.charCodeAt(valueStart))) valueStart++;
+  headers.appendField(name, key, text.slice(valueStart, end));
+  return undefined;
 }
 
 /** Applies Content-Length framing to the bytes after the header section (RFC 3261 18.3, 20.14). */
@@ -181,8 +215,7 @@ export function parseMessage(input: Buffer, opts: { stream?: boolean } = {}): Pa
 function parseUnsafe(input: Buffer, stream: boolean): ParseOutcome {
   const start = skipLeadingCrlf(input);
   if (start >= input.length) return { kind: 'drop', error: parseError('empty message') };
-  const end = findHeaderEnd(input, start);
-  const head = input.toString('utf8', start, end ? start + end.headLen : input.length);
+  const { end, head } = readHead(input, start);
   let eol = head.indexOf('\n');
   if (eol < 0) eol = head.length;
   const firstLine = head.slice(0, eol > 0 && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol);
