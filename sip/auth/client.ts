@@ -27,7 +27,8 @@ export interface AuthorizeOptions {
  * Throws on a challenge that is not Digest or names an unsupported algorithm.
  */
 export function authorize(challengeHeader: string, creds: DigestCredentials, method: string, uri: string,
-  opts: AuthorizeOptions = {}): string {
+  bodyOrOpts: Buffer | AuthorizeOptions = {}): string {
+  const opts: AuthorizeOptions = Buffer.isBuffer(bodyOrOpts) ? { body: bodyOrOpts } : bodyOrOpts;
   const ch = parseDigestHeader(challengeHeader);
   if (!ch || ch.scheme.toLowerCase() !== 'digest') throw new Error('not a Digest challenge');
   const p = ch.params;
