@@ -31,6 +31,12 @@ export interface DigestAuthenticatorOptions {
   secret?: string | Buffer;
   /** true: 407 with Proxy-Authenticate / Proxy-Authorization (RFC 3261 22.3). Default false (401, WWW-Authenticate). */
   proxy?: boolean;
+  /**
+   * Refuse credentials whose digest-uri is not the Request-URI (RFC 2617 3.2.2.5 SHOULD). Default
+   * true. SIPp 3.6's [authentication] signs `sip:host:port` for every request, so an INVITE to
+   * sip:user@host:port only passes with false (the digest still binds whatever uri was signed).
+   */
+  checkDigestUri?: boolean;
   /** Time source (ms). Default Date.now. */
   now?: () => number;
 }
@@ -94,7 +100,8 @@ export class DigestAuthenticator {
     if (p.get('userhash') === 'true') return { ok: false, stale: false, reason: 'userhash not supported', user };
     const algorithm = toAlgorithm(p.get('algorithm'));
     if (!algorithm || !this.algorithms.includes(algorithm)) return { ok: false, stale: false, reason: 'algorithm not offered', user };
-    if (!sameUri(uri, req.uri)) return { ok: false, stale: false, reason: 'digest uri differs from Request-URI', user };
+    // DEVIATION(RFC 2617 3.2.2.5) when checkDigestUri is false: see the option.
+    if (this.opts.checkDigestUri !== false && !sameUri(uri, req.uri)) return { ok: false, stale: false, reason: 'digest uri differs from Request-URI', user };
     const nonceState = this.nonces.check(nonce);
     if (!nonceState.valid) return { ok: false, stale: false, reason: 'nonce not issued by us', user };
     const opaque = p.get('opaque');
