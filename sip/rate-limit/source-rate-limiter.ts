@@ -23,12 +23,13 @@ interface Bucket {
   refilledAt: number;
   droppedSinceLog: number;
   loggedAt: number;
+  limited: boolean;
 }
 
 export interface RateLimitStats {
   /** Messages dropped by the limiter since start. */
   dropped: number;
-  /** Sources that have had at least one message dropped since start. */
+  /** Sources that have had a message dropped (a source forgotten and limited again counts twice). */
   limitedSources: number;
 }
 
@@ -38,7 +39,7 @@ export class SourceRateLimiter {
   private readonly logIntervalMs: number;
   private readonly maxSources: number;
   private readonly buckets = new Map<string, Bucket>();
-  private readonly limited = new Set<string>();
+  private limitedSources = 0;
   private dropped = 0;
 
   /** `now` is the injected time source in ms (STYLE 6). */
@@ -60,7 +61,10 @@ export class SourceRateLimiter {
       return true;
     }
     this.dropped++;
-    this.limited.add(address);
+    if (!bucket.limited) {
+      bucket.limited = true;
+      this.limitedSources++; // a counter, not a set: spoofed sources must not grow memory
+    }
     bucket.droppedSinceLog++;
     if (now - bucket.loggedAt >= this.logIntervalMs) {
       this.logger.warn('sip rate limit exceeded, dropping messages from source', {
@@ -74,7 +78,7 @@ export class SourceRateLimiter {
   }
 
   stats(): RateLimitStats {
-    return { dropped: this.dropped, limitedSources: this.limited.size };
+    return { dropped: this.dropped, limitedSources: this.limitedSources };
   }
 
   private refill(b: Bucket, now: number): void {
@@ -87,7 +91,7 @@ export class SourceRateLimiter {
     let b = this.buckets.get(address);
     if (b) return b;
     if (this.buckets.size >= this.maxSources) this.evict(now);
-    b = { tokens: this.burst, refilledAt: now, droppedSinceLog: 0, loggedAt: -Infinity };
+    b = { tokens: this.burst, refilledAt: now, droppedSinceLog: 0, loggedAt: -Infinity, limited: false };
     this.buckets.set(address, b);
     return b;
   }
