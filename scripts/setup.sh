@@ -22,7 +22,7 @@ DEBIAN_PACKAGES=(
   libssl-dev libuv1-dev libsrtp2-dev libabsl-dev flatbuffers-compiler libflatbuffers-dev
   libusrsctp-dev nlohmann-json3-dev
   # real peers and media tools used by tests and benchmarks
-  baresip-core baresip-ffmpeg sip-tester chromium chromium-driver ffmpeg sox tshark iproute2 kamailio
+  baresip-core baresip-ffmpeg sip-tester chromium chromium-driver ffmpeg sox tshark iproute2 kamailio openssl
 )
 
 LOCK_HASH_FILE="node_modules/.roomgate-lock-hash"
