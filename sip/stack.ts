@@ -39,7 +39,10 @@ export interface SipStackOptions {
    * 1000), burst (messages, default 2000), logIntervalMs (default 10000). `false` disables it.
    */
   rateLimit?: RateLimitOptions | false;
-  /** Close TCP/TLS/WS connections idle (no bytes either way) this many ms; 0 = never. Default 300000. */
+  /**
+   * Close TCP/TLS/WS connections idle (no bytes either way) this many ms; 0 = never. Default
+   * 3600000 (1 h): long enough that a quiet call's connection to a terminal behind NAT survives.
+   */
   idleTimeoutMs?: number;
   /** Concurrent inbound connections per source address, per transport (TCP, TLS, WS). Default 256. */
   maxConnectionsPerSource?: number;
@@ -115,7 +118,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     const stack = new SipStack(opts);
     stack.transport = await NetTransport.start({
       bindAddress: opts.bindAddress, port: opts.port ?? 5060, transports: opts.transports ?? ['udp', 'tcp'],
-      tls: opts.tls, ws: opts.ws, wss: opts.wss, rateLimit: opts.rateLimit ?? {}, idleTimeoutMs: opts.idleTimeoutMs ?? 300_000,
+      tls: opts.tls, ws: opts.ws, wss: opts.wss, rateLimit: opts.rateLimit ?? {}, idleTimeoutMs: opts.idleTimeoutMs ?? 3_600_000,
       maxConnectionsPerSource: opts.maxConnectionsPerSource ?? 256, clock: stack.clock,
       keepaliveIntervalMs: opts.keepalive?.intervalMs ?? 0, keepalivePongTimeoutMs: opts.keepalive?.pongTimeoutMs ?? 10_000,
       logger: opts.logger, sink: { onParsed: (o, src) => stack.onParsed(o, src) },
