@@ -182,7 +182,7 @@ describe.concurrent('SIPp UAC → roomgate UAS', () => {
     await expectDrained(stack);
   });
 
-  it('session timer (Session-Expires 2 s, refresher=uas): roomgate refreshes by UPDATE, then answers SIPp\'s refresh', async (ctx) => {
+  it('session timer (Session-Expires 4 s, refresher=uas): roomgate refreshes by UPDATE, then answers SIPp\'s refresh', async (ctx) => {
     const stack = await startStack(ctx, 1);
     const seen = uas(stack);
     expectPassed(await sipp(ctx, ['-sf', scenario('uac-session-timer.xml'), target(stack), '-p', String(await freePort()), '-m', '2', '-r', '10']), 2);
@@ -240,13 +240,13 @@ describe.concurrent('roomgate UAC → SIPp UAS', () => {
     await expectDrained(stack);
   });
 
-  it('session timer as UAC: refresher=uac → roomgate refreshes by UPDATE at half of 2 s', async (ctx) => {
+  it('session timer as UAC: refresher=uac → roomgate refreshes by UPDATE at half of 4 s', async (ctx) => {
     const stack = await startStack(ctx, 1);
     const port = await freePort();
     const done = sipp(ctx, ['-sf', scenario('uas-session-timer.xml'), '-p', String(port), '-m', '2']);
     for (let i = 0; i < 2; i++) {
-      const d = await placeCall(stack, port, { sessionExpires: 2 });
-      expect(d.session).toEqual({ seconds: 2, weRefresh: true });
+      const d = await placeCall(stack, port, { sessionExpires: 4 });
+      expect(d.session).toEqual({ seconds: 4, weRefresh: true });
       await new Promise<void>((resolve) => d.once('session-refreshed', () => resolve()));
       expect(d.terminated).toBe(false);
       await d.bye();
