@@ -73,7 +73,7 @@ export interface SipStackOptions {
  * the response (e.g. a DigestAuthenticator's 401/407 challenge, RFC 3261 22.1).
  */
 export type RequestAuthorizer = (req: SipRequest, src: Source) =>
-  { allow: true } | { allow: false; status: number; reason?: string; headers?: { name: string; value: string }[]; why?: string };
+  { allow: true; user?: string } | { allow: false; status: number; reason?: string; headers?: { name: string; value: string }[]; why?: string };
 
 export interface SipStackEvents {
   invite: (invite: IncomingInvite) => void;
@@ -98,6 +98,8 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   private readonly outgoing = new Set<OutgoingInvite>();
   private closed = false;
   private authorizer?: RequestAuthorizer;
+  /** The user each authorized request authenticated as (see authenticatedUser). */
+  private readonly authUsers = new WeakMap<SipRequest, string>();
   private registrar?: RegisterHandler;
   private requestsMovedToTcp = 0;
   private readonly wsFlows = new WsFlows();
@@ -138,6 +140,11 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   }
 
   /** Checks every new out-of-dialog request but ACK, CANCEL and REGISTER; undefined: none. */
+  /** The user a request authenticated as through the request authorizer, e.g. `invite.request`. */
+  authenticatedUser(req: SipRequest): string | undefined {
+    return this.authUsers.get(req);
+  }
+
   setRequestAuthorizer(fn: RequestAuthorizer | undefined): void {
     this.authorizer = fn;
   }
@@ -324,7 +331,11 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   /** RFC 3261 22.1: a refused request is answered (typically 401/407 with challenges). */
   private refusedByAuthorizer(req: SipRequest, tx: ServerTransaction, src: Source): boolean {
     const decision = this.authorizer?.(req, src);
-    if (!decision || decision.allow) return false;
+    if (!decision) return false;
+    if (decision.allow) {
+      if (decision.user !== undefined) this.authUsers.set(req, decision.user);
+      return false;
+    }
     this.logger.debug('sip request not authorized', { callId: req.callId, method: req.method, address: src.address,
       status: decision.status, why: decision.why });
     this.reply(tx, req, decision);

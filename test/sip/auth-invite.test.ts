@@ -41,6 +41,8 @@ describe('INVITE with digest authentication', () => {
     expect(second.cseq.seq).toBe(first.cseq.seq + 1);
     expect(second.topVia.params.get('branch')).not.toBe(first.topVia.params.get('branch'));
     expect(second.headers.has(proxy ? 'proxy-authorization' : 'authorization')).toBe(true);
+    expect(uas.authenticatedUser(second)).toBe('gw');
+    expect(uas.authenticatedUser(first)).toBeUndefined();
     await dialog.bye();
   });
 
