@@ -39,6 +39,31 @@ for (const [letter, key] of Object.entries(COMPACT)) {
   KNOWN_KEYS.set(letter.toUpperCase(), key);
 }
 
+export interface KnownHeader {
+  name: string;
+  key: string;
+}
+
+/** Well-known exact spellings grouped by length, matched in place without slicing the line. */
+const BY_LENGTH: KnownHeader[][] = [];
+for (const [spelling, key] of KNOWN_KEYS) {
+  (BY_LENGTH[spelling.length] ??= []).push({ name: spelling.length === 1 ? canonicalName(key) : spelling, key });
+}
+// Canonical spellings first: they are what peers send.
+for (const list of BY_LENGTH) list?.sort((a, b) => Number(b.name !== b.key) - Number(a.name !== a.key));
+
+/** The well-known header spelled exactly as `text[start, end)`, or undefined. */
+export function matchKnownHeader(text: string, start: number, end: number): KnownHeader | undefined {
+  const list = BY_LENGTH[end - start];
+  if (list === undefined) return undefined;
+  if (end - start === 1) {
+    const letter = text[start];
+    return list.find((h) => h.key === KNOWN_KEYS.get(letter));
+  }
+  for (const h of list) if (text.startsWith(h.name, start)) return h;
+  return undefined;
+}
+
 /** The key of a well-known header spelling, or undefined (the caller then validates and lower-cases). */
 export function knownHeaderKey(name: string): string | undefined {
   return KNOWN_KEYS.get(name);

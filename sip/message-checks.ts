@@ -69,10 +69,11 @@ export type RequestVerdict = { drop?: string; reject?: string; status?: number }
 
 /** Problems in the header fields only, in the order a reply names them. */
 function headerProblem(req: SipRequest, sum: HeaderSummary): string | undefined {
-  for (const [value, name] of [[sum.from, 'from'], [sum.to, 'to'], [sum.callId, 'call-id'], [sum.cseq, 'cseq']] as const) {
-    // RFC 4475 3.3.1: missing required fields; ideally a 400 when it can be routed.
-    if (value === undefined || value === '') return `missing ${name} header`;
-  }
+  // RFC 4475 3.3.1: missing required fields; ideally a 400 when it can be routed.
+  if (!sum.from) return 'missing from header';
+  if (!sum.to) return 'missing to header';
+  if (!sum.callId) return 'missing call-id header';
+  if (!sum.cseq) return 'missing cseq header';
   if (sum.repeated !== undefined && sum.repeated !== 'Content-Length') return `multiple ${sum.repeated} headers`;
   let cseq;
   try {

@@ -5,7 +5,7 @@
  * by the grammar scanners only where the stack needs them.
  */
 import { ParseError } from './errors.ts';
-import { headerKey, knownHeaderKey } from './header-names.ts';
+import { headerKey, matchKnownHeader } from './header-names.ts';
 import { SipRequest, SipResponse, type SipHeaders, type SipMessage } from './message.ts';
 import { isToken, parseUnsigned } from './grammar.ts';
 import { checkRequest, checkResponse, summarize, type HeaderSummary } from './message-checks.ts';
@@ -169,15 +169,17 @@ function addHeaderLine(headers: SipHeaders, text: string, start: number, end: nu
   let nameEnd = colon;
   // RFC 3261 25.1 HCOLON = *( SP / HTAB ) ":" SWS
   while (nameEnd > start && isWsCode(text.charCodeAt(nameEnd - 1))) nameEnd--;
-  const name = text.slice(start, nameEnd);
-  let key = knownHeaderKey(name);
-  if (key === undefined) {
-    if (!isToken(name)) return 'malformed header line';
-    key = headerKey(name);
-  }
   let valueStart = colon + 1;
   while (valueStart < end && isLwsCode(text.charCodeAt(valueStart))) valueStart++;
-  headers.appendField(name, key, text.slice(valueStart, end));
+  const value = text.slice(valueStart, end);
+  const known = matchKnownHeader(text, start, nameEnd);
+  if (known !== undefined) {
+    headers.appendField(known.name, known.key, value);
+    return undefined;
+  }
+  const name = text.slice(start, nameEnd);
+  if (!isToken(name)) return 'malformed header line';
+  headers.appendField(name, headerKey(name), value);
   return undefined;
 }
 
