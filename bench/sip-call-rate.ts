@@ -51,9 +51,12 @@ async function cleanupAll(): Promise<void> {
   }
 }
 
+// Ctrl-C may arrive twice (from the terminal and relayed by tsx): later signals are ignored
+// so the first cleanup runs to its end.
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (interrupted) return;
     interrupted = true;
     void cleanupAll().finally(() => process.exit(130));
   });
@@ -150,6 +153,8 @@ function readSippStats(csv: string): RunFigures {
 /** Runs SIPp's built-in UAC against 127.0.0.1:port until `calls` calls ended or the limit hit. */
 async function runSippUac(port: number, calls: number): Promise<RunFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'roomgate-bench-sipp-'));
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  cleanups.add(removeDir);
   const statFile = join(dir, 'stat.csv');
   try {
     const child = track(spawn('sipp', ['-sn', 'uac', `127.0.0.1:${port}`, '-i', '127.0.0.1',
@@ -163,7 +168,8 @@ async function runSippUac(port: number, calls: number): Promise<RunFigures> {
     if (interrupted) throw new Error('interrupted');
     return readSippStats(readFileSync(statFile, 'utf8'));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanups.delete(removeDir);
+    removeDir();
   }
 }
 
@@ -172,14 +178,14 @@ async function startSippUas(port: number): Promise<{ pid: number; stop: () => vo
   const dir = mkdtempSync(join(tmpdir(), 'roomgate-bench-sipp-uas-'));
   const child = track(spawn('sipp', ['-sf', UAS_SCENARIO, '-i', '127.0.0.1', '-p', String(port), '-nostdin',
     '-timeout', `${4 * RUN_LIMIT_S}s`], { cwd: dir, stdio: 'ignore' }));
-  await waitUdpBound(port, 'sipp uas');
-  return {
-    pid: child.pid!,
-    stop: () => {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const stop = (): void => {
+    cleanups.delete(stop);
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   };
+  cleanups.add(stop);
+  await waitUdpBound(port, 'sipp uas');
+  return { pid: child.pid!, stop };
 }
 
 // ---- systems under test ------------------------------------------------------------------------
