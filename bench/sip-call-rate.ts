@@ -382,8 +382,8 @@ async function main(): Promise<void> {
 main().then(
   async () => { await cleanupAll(); process.exit(0); },
   async (err: Error) => {
-    process.stderr.write(`sip-call-rate failed: ${err.stack ?? err.message}\n`);
+    if (!interrupted) process.stderr.write(`sip-call-rate failed: ${err.stack ?? err.message}\n`);
     await cleanupAll();
-    process.exit(1);
+    process.exit(interrupted ? 130 : 1);
   },
 );
