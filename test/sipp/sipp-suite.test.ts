@@ -240,6 +240,43 @@ describe.concurrent('roomgate UAC → SIPp UAS', () => {
     await expectDrained(stack);
   });
 
+  it('early media: the 183 SDP reaches the app as provisional and early dialog; then the 200', async (ctx) => {
+    const stack = await startStack(ctx);
+    const port = await freePort();
+    const done = sipp(ctx, ['-sf', scenario('uas-early-media.xml'), '-p', String(port), '-m', '2']);
+    for (let i = 0; i < 2; i++) {
+      const out = stack.invite({ requestUri: `sip:service@127.0.0.1:${port}`, fromUri: 'sip:gateway@127.0.0.1', sdp: SDP_A });
+      const early: (string | undefined)[] = [];
+      out.on('provisional', (status, sdp) => { if (status === 183) early.push(sdp); });
+      let earlyDialogSdp: string | undefined;
+      out.on('early', (d) => { earlyDialogSdp = d.remoteSdp; });
+      const d = await out.result;
+      expect(early).toHaveLength(1);
+      expect(early[0]).toContain('m=audio');
+      expect(earlyDialogSdp).toContain('m=audio');
+      await d.bye();
+    }
+    expectPassed(await done, 2);
+    await expectDrained(stack);
+  });
+
+  it('delayed offer as UAC: INVITE without SDP, SIPp offers in the 200, our ACK carries the answer', async (ctx) => {
+    const stack = await startStack(ctx);
+    const port = await freePort();
+    const done = sipp(ctx, ['-sf', scenario('uas-delayed-offer.xml'), '-p', String(port), '-m', '2']);
+    for (let i = 0; i < 2; i++) {
+      const offers: string[] = [];
+      const d = await stack.invite({ requestUri: `sip:service@127.0.0.1:${port}`, fromUri: 'sip:gateway@127.0.0.1',
+        answer: (offer) => { offers.push(offer); return SDP_A; } }).result;
+      expect(offers).toHaveLength(1);
+      expect(d.remoteSdp).toBe(offers[0]);
+      expect(d.localSdp).toBe(SDP_A);
+      await d.bye();
+    }
+    expectPassed(await done, 2);
+    await expectDrained(stack);
+  });
+
   it('session timer as UAC: refresher=uac → roomgate refreshes by UPDATE at half of 4 s', async (ctx) => {
     const stack = await startStack(ctx, 1);
     const port = await freePort();
