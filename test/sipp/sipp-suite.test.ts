@@ -228,6 +228,22 @@ describe.concurrent('roomgate UAC → SIPp UAS', () => {
     await expectDrained(stack);
   });
 
+  it('491 on a hold re-INVITE: roomgate ACKs the 491, retries after the RFC 3261 14.1 wait, and the hold succeeds', async (ctx) => {
+    const stack = await startStack(ctx);
+    const port = await freePort();
+    const done = sipp(ctx, ['-sf', scenario('uas-glare-491.xml'), '-p', String(port), '-m', '2']);
+    for (let i = 0; i < 2; i++) {
+      const d = await placeCall(stack, port);
+      const r = await d.hold();
+      expect(r.status).toBe(200);
+      expect(directionOf(d.remoteSdp ?? '')).toBe('recvonly');
+      expect(d.terminated).toBe(false);
+      await d.bye();
+    }
+    expectPassed(await done, 2);
+    await expectDrained(stack);
+  });
+
   it('100rel: roomgate PRACKs the reliable 180 with the right RAck', async (ctx) => {
     const stack = await startStack(ctx);
     const port = await freePort();
