@@ -94,16 +94,20 @@ function parseStatusLine(line: string): StartLine {
   return { message: new SipResponse(status, sp2 < 0 ? '' : line.slice(sp2 + 1)) };
 }
 
+function isSipScheme(uri: string): boolean {
+  const lower = uri.slice(0, 5).toLowerCase();
+  return lower.startsWith('sip:') || lower === 'sips:';
+}
+
 /** What is wrong with the Request-URI text between the two separating SPs (RFC 4475 3.1.2.7-11). */
 function requestUriProblem(uri: string): string | undefined {
   if (uri === '') return 'empty Request-URI';
   if (isWsCode(uri.charCodeAt(0)) || isWsCode(uri.charCodeAt(uri.length - 1))) return 'multiple SP in Request-Line';
-  for (let i = 0; i < uri.length; i++) if (isWsCode(uri.charCodeAt(i))) return 'whitespace in Request-URI';
+  if (uri.indexOf(' ') >= 0 || uri.indexOf('\t') >= 0) return 'whitespace in Request-URI';
   if (uri.charCodeAt(0) === 0x3c) return 'Request-URI enclosed in <>';
-  // RFC 3261 19.1.1 (table 1): headers are not allowed in a Request-URI.
-  const lower = uri.slice(0, 5).toLowerCase();
-  // The user part may hold "?" (RFC 3261 25.1 user-unreserved); headers follow the hostport.
-  if ((lower.startsWith('sip:') || lower === 'sips:') && uri.indexOf('?', uri.lastIndexOf('@') + 1) >= 0) {
+  // RFC 3261 19.1.1 (table 1): headers are not allowed in a SIP/SIPS Request-URI. The user part
+  // may hold "?" (RFC 3261 25.1 user-unreserved); headers follow the hostport.
+  if (uri.indexOf('?') >= 0 && isSipScheme(uri) && uri.indexOf('?', uri.lastIndexOf('@') + 1) >= 0) {
     return 'headers in Request-URI';
   }
   return undefined;
