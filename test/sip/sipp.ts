@@ -33,7 +33,8 @@ export function runSipp(args: string[]): { done: Promise<SippResult>; child: Chi
   child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
   const done = new Promise<SippResult>((resolve) => {
-    child.on('exit', (code) => {
+    // 'close' (not 'exit'): the final statistics screen must be fully read before counting.
+    child.on('close', (code) => {
       children.delete(child);
       try { output += `\n--- sipp errors ---\n${readFileSync(errorFile, 'utf8').slice(0, 6000)}`; } catch { /* none */ }
       resolve({ code, output, successful: lastCounter(output, 'Successful call'), failed: lastCounter(output, 'Failed call') });
