@@ -213,16 +213,28 @@ export interface CSeq {
 }
 
 export function parseCSeq(value: string): CSeq {
-  const t = value.trim();
   let i = 0;
-  while (i < t.length && t[i] >= '0' && t[i] <= '9') i++;
-  if (i === 0 || i > 10) throw new ParseError('bad CSeq number');
-  const seq = Number(t.slice(0, i));
+  let end = value.length;
+  while (i < end && isWsCode(value.charCodeAt(i))) i++;
+  while (end > i && isWsCode(value.charCodeAt(end - 1))) end--;
+  const digitsStart = i;
+  let seq = 0;
+  for (; i < end; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    seq = seq * 10 + (c - 0x30);
+  }
+  if (i === digitsStart || i - digitsStart > 10) throw new ParseError('bad CSeq number');
   // RFC 3261 8.1.1.5: the sequence number MUST be less than 2**31.
   if (seq >= 2 ** 31) throw new ParseError('CSeq number out of range');
-  const method = t.slice(i).trim();
+  while (i < end && isWsCode(value.charCodeAt(i))) i++;
+  const method = value.slice(i, end);
   if (method === '' || !isToken(method)) throw new ParseError('bad CSeq method');
   return { seq, method };
+}
+
+function isWsCode(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
 
 /** RFC 3261 25.1 token characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
@@ -246,14 +258,18 @@ export function isToken(s: string): boolean {
   return true;
 }
 
-/** A non-negative decimal integer, or undefined if the text is not one. */
+/** A non-negative decimal integer (at most 10 digits, LWS around allowed), or undefined. */
 export function parseUnsigned(s: string): number | undefined {
-  const t = s.trim();
-  if (t.length === 0 || t.length > 10) return undefined;
+  let i = 0;
+  let end = s.length;
+  while (i < end && isWsCode(s.charCodeAt(i))) i++;
+  while (end > i && isWsCode(s.charCodeAt(end - 1))) end--;
+  if (end === i || end - i > 10) return undefined;
   let n = 0;
-  for (const c of t) {
-    if (c < '0' || c > '9') return undefined;
-    n = n * 10 + (c.charCodeAt(0) - 48);
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+    n = n * 10 + (c - 0x30);
   }
   return n;
 }
