@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { registrarSchema } from './registrar-schema.ts';
 import { cidr, regexSource, trunkSchema } from './trunk-schema.ts';
 
 /**
@@ -166,6 +167,8 @@ export const configSchema = z
     dialPlan: z.array(dialRuleSchema).default([{ match: '^([A-Za-z0-9_.~-]+)$', target: { room: '$1' } }]),
     /** SIP trunks (inbound match, outbound peer, limits). Default []. */
     trunks: z.array(trunkSchema).default([]),
+    /** The gateway's registrar for room terminals (config/registrar-schema.ts). Default disabled. */
+    registrar: registrarSchema.default(registrarSchema.parse({})),
     admin: adminSchema.default(adminSchema.parse({})),
     logging: z
       .object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') })

@@ -45,12 +45,26 @@ interface Entry {
 
 export class Registrar extends typedEmitter<RegistrarEvents>() implements RegisterHandler {
   private readonly byAor = new Map<string, Map<string, Entry>>();
-  private readonly minExpires: number;
-  private readonly maxExpires: number;
-  private readonly defaultExpires: number;
+  private minExpires = 60;
+  private maxExpires = 3600;
+  private defaultExpires = 3600;
 
-  constructor(private readonly opts: RegistrarOptions) {
+  constructor(private opts: RegistrarOptions) {
     super();
+    this.setLimits();
+  }
+
+  /**
+   * Replaces authentication, domains and expiry limits for the next REGISTER (config reload);
+   * existing bindings and their timers are kept.
+   */
+  reconfigure(changes: Pick<RegistrarOptions, 'authenticator' | 'domains' | 'mayRegister' | 'minExpiresS' | 'maxExpiresS' | 'defaultExpiresS'>): void {
+    this.opts = { ...this.opts, ...changes };
+    this.setLimits();
+  }
+
+  private setLimits(): void {
+    const opts = this.opts;
     this.minExpires = opts.minExpiresS ?? 60;
     this.maxExpires = Math.max(opts.maxExpiresS ?? 3600, this.minExpires);
     this.defaultExpires = Math.min(Math.max(opts.defaultExpiresS ?? 3600, this.minExpires), this.maxExpires);
