@@ -14,6 +14,7 @@ import type { Logger } from './logger.ts';
  *   POST   /api/calls           {meeting, to, trunk?} → DialOutcome (200 answered, 502/4xx failed)
  *   DELETE /api/calls/:callId   → 204, or 404 when there is no such call
  *   GET    /api/trunks          → TrunkSummary[] (keepalive state, active calls)
+ *   GET    /api/registrations   → RegistrationSummary[] (the registrar's bindings; [] when disabled)
  */
 export async function startAdminApi(
   gateway: Gateway,
@@ -74,6 +75,8 @@ async function route(gateway: Gateway, opts: { token: string; logger: Logger }, 
       return send(res, 200, gateway.activeCalls());
     case '/api/trunks':
       return send(res, 200, gateway.trunkSummaries());
+    case '/api/registrations':
+      return send(res, 200, gateway.registrations());
     default:
       return send(res, 404, { error: 'not found' });
   }
@@ -88,8 +91,12 @@ async function dial(gateway: Gateway, req: IncomingMessage, res: ServerResponse)
   send(res, status, outcome);
 }
 
-/** A request the gateway refused before dialling maps to the HTTP status of the same meaning. */
+/**
+ * A request the gateway refused before dialling maps to the HTTP status of the same meaning
+ * (480 "not registered" to 404: nobody to call at that name now).
+ */
 function clientStatus(sipStatus: number): number {
+  if (sipStatus === 480) return 404;
   return [400, 403, 404].includes(sipStatus) ? sipStatus : 503;
 }
 

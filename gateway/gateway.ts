@@ -7,7 +7,8 @@ import { DialPlan, userPartOf } from './dial-plan.ts';
 import { planDialOut, type DialRequest } from './dial-out-plan.ts';
 import { InboundCall, type CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
-import { OutboundCall, type DialOutcome } from './outbound-call.ts';
+import { OutboundCall, type DialOutcome, type OutboundCallDeps } from './outbound-call.ts';
+import { RegistrarService, type RegistrationSummary } from './registrar-service.ts';
 import { InboundAdmission } from './trunks/inbound-admission.ts';
 import { TrunkKeepalive } from './trunks/keepalive.ts';
 import { TrunkSet, type TrunkState } from './trunks/trunk-set.ts';
@@ -42,6 +43,7 @@ export class Gateway {
   private readonly trunks: TrunkSet;
   private readonly keepalive: TrunkKeepalive;
   private readonly admission: InboundAdmission;
+  private readonly registrar: RegistrarService;
   private closed = false;
 
   private constructor(
@@ -56,6 +58,7 @@ export class Gateway {
     this.keepalive.watch(this.trunks.all());
     this.admission = new InboundAdmission(this.trunks, logger.child({ component: 'admission' }));
     sip.setRequestAuthorizer(this.admission.authorize);
+    this.registrar = new RegistrarService(config.registrar, sip, sip.clock, logger.child({ component: 'registrar' }));
     sip.on('invite', (invite) => this.onInvite(invite));
   }
 
@@ -109,6 +112,11 @@ export class Gateway {
     }));
   }
 
+  /** Current bindings of the gateway's registrar (GET /api/registrations); [] when disabled. */
+  registrations(): RegistrationSummary[] {
+    return this.registrar.bindings();
+  }
+
   /**
    * Replaces dial plan, trunks, source allow-lists, codec policy and meeting settings for new
    * calls; live calls keep what they agreed. Settings that need a restart (SIP/media binding,
@@ -121,6 +129,7 @@ export class Gateway {
     this.trunks.reconfigure(config.trunks, config.sip.allowedSources);
     this.admission.reconfigure();
     this.keepalive.watch(this.trunks.all());
+    this.registrar.apply(config.registrar);
     this.config = {
       ...this.config,
       sip: { ...this.config.sip, allowedSources: config.sip.allowedSources },
@@ -128,23 +137,36 @@ export class Gateway {
       trunks: config.trunks,
       codecs: config.codecs,
       meeting: config.meeting,
+      registrar: config.registrar,
     };
   }
 
   /** Places a call from meeting `request.meeting` to a room through a configured trunk (dial-out). */
   async dialOut(request: DialRequest): Promise<DialOutcome> {
-    const plan = planDialOut(request, this.dialPlan, this.trunks);
-    if (!plan.ok) {
-      this.logger.info('dial-out refused', { to: request.to, trunk: request.trunk, reason: plan.reason });
-      return { status: 'failed', callId: '', sipStatus: plan.status, reason: plan.reason, attempts: [] };
-    }
+    const refuse = (status: number, reason: string): DialOutcome => {
+      this.logger.info('dial-out refused', { to: request.to, trunk: request.trunk, reason });
+      return { status: 'failed', callId: '', sipStatus: status, reason, attempts: [] };
+    };
+    // A terminal registered with our registrar is dialled at its Contact (RFC 3261 16.5), no trunk.
+    const registered = request.trunk === undefined && MEETING_ID.test(request.meeting)
+      ? this.registrar.resolve(request.to, [this.sip.advertisedHost, this.config.sip.bind])
+      : { kind: 'not-ours' as const };
+    if (registered.kind === 'refused') return refuse(registered.status, registered.reason);
+    const plan = registered.kind === 'registered'
+      ? { ok: true as const, number: registered.user, trunks: [] }
+      : planDialOut(request, this.dialPlan, this.trunks);
+    if (!plan.ok) return refuse(plan.status, plan.reason);
     if (this.closed) return { status: 'failed', callId: '', sipStatus: 503, reason: 'shutting down', attempts: [] };
+    const direct: Pick<OutboundCallDeps, 'registered'> = registered.kind === 'registered'
+      ? { registered: { aor: registered.aor, contact: registered.contact, codecs: this.config.codecs, fromUser: 'roomgate' } }
+      : {};
     const mediaBind = this.config.media.bind;
     const call = new OutboundCall({
       roomId: request.meeting,
       to: request.to,
       number: plan.number,
       trunks: plan.trunks,
+      ...direct,
       acquire: (t) => this.trunks.tryAcquire(t),
       release: (t) => this.trunks.release(t),
       invite: (opts) => this.sip.invite(opts),
@@ -159,7 +181,8 @@ export class Gateway {
     });
     this.calls.set(call.callId, call);
     this.callsTotal++;
-    this.logger.info('dial-out', { callId: call.callId, roomId: request.meeting, to: request.to, trunks: plan.trunks.map((t) => t.config.name) });
+    this.logger.info('dial-out', { callId: call.callId, roomId: request.meeting, to: request.to, trunks: plan.trunks.map((t) => t.config.name),
+      ...(direct.registered ? { contact: direct.registered.contact } : {}) });
     try {
       return await call.run();
     } catch (err) {
@@ -231,6 +254,7 @@ export class Gateway {
     if (this.closed) return;
     this.closed = true;
     this.keepalive.stop();
+    this.registrar.close();
     const calls = [...this.calls.values()];
     for (const call of calls) call.closeWith({ by: 'gateway', reason: 'gateway shutting down' });
     // Give each room its BYE (RFC 3261 15) before the transports close; bounded by Timer F.
@@ -241,6 +265,9 @@ export class Gateway {
     await this.sip.close();
   }
 }
+
+/** Meeting room ids, as planDialOut checks them before dialling. */
+const MEETING_ID = /^[A-Za-z0-9_.~-]{1,128}$/;
 
 /** Settings bound at start (sockets, port pool, admin API): a reload cannot change them. */
 function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {

@@ -6,12 +6,16 @@ import type { CallEnd, CallState, CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
 import { joinWithTimeout } from './meeting-join.ts';
+import type { CodecPolicy } from './sdp/negotiate.ts';
 import { AnswerRejected, buildOffer, parseAnswer } from './sdp/offer.ts';
 import type { TrunkState } from './trunks/trunk-set.ts';
 
 /** One INVITE attempt through one trunk, as reported in the outcome. */
 export interface DialAttempt {
+  /** The trunk's name, or REGISTERED_TARGET for a registered terminal's contact. */
   trunk: string;
+  /** The Contact dialled directly (registered terminals only). */
+  contact?: string;
   /** SIP final status (or the status the gateway mapped a local failure to). */
   status: number;
   reason: string;
@@ -22,8 +26,10 @@ export interface DialAttempt {
 export interface DialOutcome {
   status: 'answered' | 'failed';
   callId: string;
-  /** The trunk that answered (answered calls only). */
+  /** The trunk that answered (answered calls only; REGISTERED_TARGET for a registered terminal). */
   trunk?: string;
+  /** The registered Contact that answered (registered terminals only). */
+  contact?: string;
   /** Final SIP status of the last attempt (200 when answered). */
   sipStatus: number;
   reason: string;
@@ -37,8 +43,13 @@ export interface OutboundCallDeps {
   to: string;
   /** The dialled user part after the dial plan's rewrite (Request-URI user). */
   number: string;
-  /** Trunks to try, in failover order. */
+  /** Trunks to try, in failover order (empty when `registered` is set). */
   trunks: TrunkState[];
+  /**
+   * Dial a terminal registered with our registrar at its bound Contact, without a trunk (RFC 3261
+   * 16.5: the Request-URI becomes the binding's Contact; To keeps the AOR).
+   */
+  registered?: { aor: string; contact: string; codecs: CodecPolicy; fromUser: string };
   acquire: (trunk: TrunkState) => boolean;
   release: (trunk: TrunkState) => void;
   invite: (opts: OutgoingInviteOptions) => OutgoingInvite;
@@ -55,6 +66,20 @@ export interface OutboundCallDeps {
 /** RFC 3261 22.2: the trunk's credentials, offered only to its realm when one is configured. */
 function credentialsFor(creds: { username: string; password: string; realm?: string }): CredentialProvider {
   return (realm) => (creds.realm === undefined || creds.realm === realm ? { username: creds.username, password: creds.password } : undefined);
+}
+
+/** Attempt label of a registered terminal's contact (in place of a trunk name). */
+export const REGISTERED_TARGET = 'registrar';
+
+/** One place an INVITE goes: a trunk's peer or a registered contact. */
+interface Leg {
+  /** Trunk name or REGISTERED_TARGET. */
+  label: string;
+  requestUri: string;
+  policy: CodecPolicy;
+  fromUser: string;
+  credentials?: CredentialProvider;
+  contact?: string;
 }
 
 /** RFC 3261 8.1.3.1 / 21.5: outcomes after which the next trunk is worth trying. */
@@ -78,6 +103,7 @@ export class OutboundCall {
   private pending?: OutgoingInvite;
   private heldTrunk?: TrunkState;
   private answeredTrunk?: string;
+  private answeredContact?: string;
   private keyframesFromRoom = 0;
   private keyframesToRoom = 0;
   private readonly attempts: DialAttempt[] = [];
@@ -108,7 +134,8 @@ export class OutboundCall {
 
   /** Places the call; resolves with the outcome once answered or finally failed. */
   async run(): Promise<DialOutcome> {
-    const video = this.deps.trunks.some((t) => t.config.outbound!.codecs.video.includes('H264'));
+    const registered = this.deps.registered;
+    const video = registered ? registered.codecs.video.includes('H264') : this.deps.trunks.some((t) => t.config.outbound!.codecs.video.includes('H264'));
     try {
       this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log, video });
       if (this.isOver()) return this.releaseLateResources();
@@ -122,7 +149,11 @@ export class OutboundCall {
     }
     this.leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     this.media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
-    for (const trunk of this.deps.trunks) {
+    if (registered && !this.isOver()) {
+      const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact };
+      if (await this.invite(leg)) return this.outcome();
+    }
+    for (const trunk of registered ? [] : this.deps.trunks) {
       if (this.isOver()) break;
       const answered = await this.attempt(trunk);
       if (answered) return this.outcome();
@@ -140,10 +171,18 @@ export class OutboundCall {
     if (trunk.reachability === 'down') return this.record({ trunk: name, status: 503, reason: 'trunk down (OPTIONS keepalive)' });
     if (!this.deps.acquire(trunk)) return this.record({ trunk: name, status: 503, reason: 'trunk at its concurrent call limit' });
     this.heldTrunk = trunk;
-    const policy = trunk.config.outbound!.codecs;
-    const invite = this.deps.invite(this.inviteOptions(trunk));
+    const out = trunk.config.outbound!;
+    return this.invite({ label: name, requestUri: this.requestUri(trunk), policy: out.codecs, fromUser: out.fromUser,
+      ...(out.credentials ? { credentials: credentialsFor(out.credentials) } : {}) });
+  }
+
+  /** One INVITE along `leg` (a trunk already acquired, or a registered contact); true when answered. */
+  private async invite(leg: Leg): Promise<boolean> {
+    const name = leg.label;
+    const policy = leg.policy;
+    const invite = this.deps.invite(this.inviteOptions(leg));
     this.pending = invite;
-    this.log.info('dial-out: INVITE', { trunk: name, sipCallId: invite.callId, requestUri: this.requestUri(trunk) });
+    this.log.info('dial-out: INVITE', { trunk: name, sipCallId: invite.callId, requestUri: leg.requestUri });
     invite.on('provisional', (status, sdp) => {
       // RFC 3261 13.2.1 / RFC 3960: early media (183 with SDP) is played as soon as it arrives.
       if (sdp && !this.isOver()) this.applyRemote(sdp, policy, 'early media');
@@ -157,22 +196,23 @@ export class OutboundCall {
       this.releaseTrunk();
       const failure = err instanceof SipFailure ? err : new SipFailure(500, (err as Error).message);
       // A 401/407 was already answered once by the stack with the trunk's credentials (RFC 3261 22.2).
-      return this.record({ trunk: name, status: failure.status, reason: failure.reason, sipCallId: invite.callId });
+      return this.record({ trunk: name, status: failure.status, reason: failure.reason, sipCallId: invite.callId, ...(leg.contact ? { contact: leg.contact } : {}) });
     }
     this.pending = undefined;
-    return this.answered(trunk, dialog, invite.callId);
+    return this.answered(leg, dialog, invite.callId);
   }
 
-  private answered(trunk: TrunkState, dialog: AnsweredDialog, sipCallId: string): boolean {
+  private answered(leg: Leg, dialog: AnsweredDialog, sipCallId: string): boolean {
     this.dialog = dialog;
     if (this.isOver()) {
       void dialog.bye().catch(() => undefined);
       return false;
     }
     const sdp = dialog.answerSdp ?? dialog.remoteSdp;
-    if (!sdp || !this.applyRemote(sdp, trunk.config.outbound!.codecs, 'answer')) {
+    const contact = leg.contact ? { contact: leg.contact } : {};
+    if (!sdp || !this.applyRemote(sdp, leg.policy, 'answer')) {
       // RFC 3261 13.2.1: an unusable answer: the UAC ACKs and immediately ends the session.
-      this.record({ trunk: trunk.config.name, status: 488, reason: 'unusable SDP answer', sipCallId });
+      this.record({ trunk: leg.label, status: 488, reason: 'unusable SDP answer', sipCallId, ...contact });
       this.state = 'active';
       this.closeWith({ by: 'gateway', reason: 'unusable SDP answer', status: 488 });
       return false;
@@ -180,15 +220,16 @@ export class OutboundCall {
     this.media!.attachCloud(this.leg!);
     this.state = 'active';
     this.answeredAt = Date.now();
-    this.answeredTrunk = trunk.config.name;
-    this.record({ trunk: trunk.config.name, status: 200, reason: 'OK', sipCallId });
-    this.log.info('dial-out: call answered', { trunk: trunk.config.name, sipCallId, to: this.deps.to });
+    this.answeredTrunk = leg.label;
+    this.answeredContact = leg.contact;
+    this.record({ trunk: leg.label, status: 200, reason: 'OK', sipCallId, ...contact });
+    this.log.info('dial-out: call answered', { trunk: leg.label, sipCallId, to: this.deps.to, ...contact });
     this.wireDialog(dialog);
     return true;
   }
 
   /** Sets the room side of the media from an SDP answer (early or final); false if unusable. */
-  private applyRemote(sdp: string, policy: { audio: readonly ('opus' | 'PCMU' | 'PCMA')[]; video: readonly 'H264'[] }, what: string): boolean {
+  private applyRemote(sdp: string, policy: CodecPolicy, what: string): boolean {
     let negotiated: NegotiatedMedia;
     try {
       negotiated = parseAnswer(sdp, policy);
@@ -202,9 +243,8 @@ export class OutboundCall {
     return true;
   }
 
-  private inviteOptions(trunk: TrunkState): OutgoingInviteOptions {
-    const out = trunk.config.outbound!;
-    const sdp = buildOffer(out.codecs, {
+  private inviteOptions(leg: Leg): OutgoingInviteOptions {
+    const sdp = buildOffer(leg.policy, {
       address: this.deps.mediaAddress.advertised,
       audioPort: this.media!.audioPort,
       videoPort: this.media!.videoPort,
@@ -212,12 +252,12 @@ export class OutboundCall {
       sessionVersion: 1,
     });
     return {
-      requestUri: this.requestUri(trunk),
-      toUri: this.deps.to,
-      fromUri: `sip:${out.fromUser}@${this.deps.advertisedSipHost}`,
+      requestUri: leg.requestUri,
+      toUri: this.deps.registered?.aor ?? this.deps.to,
+      fromUri: `sip:${leg.fromUser}@${this.deps.advertisedSipHost}`,
       fromDisplayName: `roomgate ${this.deps.roomId}`,
       sdp,
-      ...(out.credentials ? { credentials: credentialsFor(out.credentials) } : {}),
+      ...(leg.credentials ? { credentials: leg.credentials } : {}),
     };
   }
 
@@ -263,7 +303,8 @@ export class OutboundCall {
   private outcome(): DialOutcome {
     const last = this.attempts[this.attempts.length - 1];
     if (this.answeredTrunk && this.state === 'active') {
-      return { status: 'answered', callId: this.callId, trunk: this.answeredTrunk, sipStatus: 200, reason: 'answered', attempts: this.attempts };
+      return { status: 'answered', callId: this.callId, trunk: this.answeredTrunk, ...(this.answeredContact ? { contact: this.answeredContact } : {}),
+        sipStatus: 200, reason: 'answered', attempts: this.attempts };
     }
     const end = this.endedWith;
     return {

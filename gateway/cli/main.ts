@@ -6,8 +6,10 @@ import { AdminClient } from './admin-client.ts';
 
 const USAGE = `usage:
   roomgate dial --meeting ROOM --to sip:user@host [--trunk NAME]
+  roomgate dial --meeting ROOM --to NAME            (a terminal registered with the gateway)
   roomgate hangup CALL_ID
   roomgate calls
+  roomgate registrations
 options (all commands):
   -c, --config FILE   gateway config to read admin bind/port/token from (default config/default.yaml)
   --admin URL         admin API base URL (default http://<admin.bind>:<admin.port>)
@@ -43,8 +45,9 @@ export async function runCli(argv: string[], out: (line: string) => void): Promi
       out(res.status === 204 ? `hung up ${args[0]}` : `hangup failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.status === 204 ? 0 : 1;
     }
-    case 'calls': {
-      const res = await client.request('GET', '/api/calls');
+    case 'calls':
+    case 'registrations': {
+      const res = await client.request('GET', `/api/${command}`);
       out(JSON.stringify(res.body, null, 2));
       return res.status === 200 ? 0 : 1;
     }
@@ -70,7 +73,11 @@ async function dial(client: AdminClient, values: { meeting?: string; to?: string
     out(`dial failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
     return 1;
   }
-  for (const a of outcome.attempts ?? []) out(`  attempt via ${a.trunk}: ${a.status} ${a.reason}`);
+  for (const a of outcome.attempts ?? []) out(`  attempt via ${a.contact !== undefined ? `registered contact ${a.contact}` : a.trunk}: ${a.status} ${a.reason}`);
+  if (outcome.status === 'answered' && outcome.contact !== undefined) {
+    out(`answered at registered contact ${outcome.contact}; call ${outcome.callId}`);
+    return 0;
+  }
   if (outcome.status === 'answered') {
     out(`answered via trunk ${outcome.trunk}; call ${outcome.callId}`);
     return 0;

@@ -107,7 +107,13 @@ export class Registrar extends typedEmitter<RegistrarEvents>() implements Regist
     let user: string | undefined;
     if (this.opts.authenticator) {
       const decision = this.opts.authenticator.authorize(req);
-      if (!decision.allow) return { status: decision.status, headers: decision.headers };
+      if (!decision.allow) {
+        // A first REGISTER without credentials is the normal challenge round; failed credentials are worth a line.
+        if (req.headers.has('authorization')) {
+          this.opts.logger.warn('sip REGISTER authentication failed', { callId: req.callId, address: src.address, port: src.port, why: decision.why });
+        }
+        return { status: decision.status, headers: decision.headers };
+      }
       user = decision.user;
     }
     // Step 5: the AOR is the To URI.

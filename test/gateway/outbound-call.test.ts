@@ -50,7 +50,7 @@ class FakeDialog extends EventEmitter {
   }
 }
 
-function setup(yamlTrunks: string, names: string[]) {
+function setup(yamlTrunks: string, names: string[], extra: Partial<OutboundCallDeps> = {}) {
   const config = parseConfig(`trunks:\n${yamlTrunks}`);
   const trunkSet = new TrunkSet(config.trunks, []);
   const invites: FakeInvite[] = [];
@@ -87,6 +87,7 @@ function setup(yamlTrunks: string, names: string[]) {
     joinTimeoutMs: 1000,
     logger,
     onEnded: ended,
+    ...extra,
   };
   const nextInvite = () => new Promise<FakeInvite>((resolve) => invited.once('invite', resolve));
   return { call: new OutboundCall(deps), trunkSet, invites, media, leg, ended, nextInvite };
@@ -194,5 +195,31 @@ describe('outbound call', () => {
     expect(await outcome).toMatchObject({ status: 'failed', reason: 'hung up by the operator' });
     expect(t.media.close).toHaveBeenCalled();
     expect(t.invites).toHaveLength(0);
+  });
+});
+
+describe('outbound call to a registered contact (RFC 3261 16.5)', () => {
+  const registered = { aor: 'sip:room7@gw.example', contact: 'sip:room7-1a2b@192.0.2.77:5070;transport=udp', codecs: { audio: ['PCMU'] as const, video: [] as const }, fromUser: 'roomgate' };
+
+  it('INVITEs the binding\'s Contact with the AOR in To, holding no trunk', async () => {
+    const t = setup(TWO, [], { to: 'room7', number: 'room7', registered });
+    const outcome = t.call.run();
+    const inv = await t.nextInvite();
+    expect(inv.opts.requestUri).toBe(registered.contact);
+    expect(inv.opts.toUri).toBe('sip:room7@gw.example');
+    expect(inv.opts.credentials).toBeUndefined();
+    inv.settle.answer(ANSWER);
+    expect(await outcome).toMatchObject({ status: 'answered', trunk: 'registrar', contact: registered.contact,
+      attempts: [{ trunk: 'registrar', contact: registered.contact, status: 200 }] });
+    expect(t.trunkSet.all().every((tr) => tr.activeCalls === 0)).toBe(true);
+  });
+
+  it('a failure at the contact ends the call without trying any trunk', async () => {
+    const t = setup(TWO, ['a', 'b'], { registered });
+    const outcome = t.call.run();
+    (await t.nextInvite()).settle.fail(503, 'Service Unavailable');
+    expect(await outcome).toMatchObject({ status: 'failed', sipStatus: 503, attempts: [{ trunk: 'registrar', status: 503 }] });
+    expect(t.invites).toHaveLength(1);
+    expect(t.media.close).toHaveBeenCalled();
   });
 });
