@@ -149,7 +149,7 @@ export class Gateway {
     };
     // A terminal registered with our registrar is dialled at its Contact (RFC 3261 16.5), no trunk.
     const registered = request.trunk === undefined && MEETING_ID.test(request.meeting)
-      ? this.registrar.resolve(request.to, [this.sip.advertisedHost, this.config.sip.bind])
+      ? this.registrar.resolve(request.to, [this.sip.advertisedHost, this.config.sip.bind].filter((h) => h !== '0.0.0.0' && h !== '::'))
       : { kind: 'not-ours' as const };
     if (registered.kind === 'refused') return refuse(registered.status, registered.reason);
     const plan = registered.kind === 'registered'

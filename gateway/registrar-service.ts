@@ -98,20 +98,23 @@ export class RegistrarService {
     if (!registrar) return { kind: 'not-ours' };
     const isUri = /^sips?:/i.test(to);
     let user: string;
-    let aor: string | undefined;
+    let key: string; // what Registrar.lookup is asked: the AOR at one of our domains, else the user
     if (isUri) {
-      aor = canonicalAor(to);
+      const aor = canonicalAor(to);
       if (aor === undefined) return { kind: 'not-ours' };
       const host = aor.slice(aor.lastIndexOf('@') + 1);
-      const ours = [...this.config.domains, ...gatewayHosts].map((d) => d.toLowerCase());
-      if (!ours.includes(host)) return { kind: 'not-ours' };
+      const domains = this.config.domains.map((d) => d.toLowerCase());
+      if (!domains.includes(host) && !gatewayHosts.map((d) => d.toLowerCase()).includes(host)) return { kind: 'not-ours' };
       user = aor.slice(aor.indexOf(':') + 1, aor.lastIndexOf('@'));
+      key = domains.includes(host) ? aor : user;
     } else {
       user = to;
       if (!this.config.users.some((u) => u.username === user)) return { kind: 'not-ours' };
+      key = user;
     }
-    // With no domains configured the AOR's host is whatever the terminal registered: look up by user.
-    const bindings = registrar.lookup(aor !== undefined && this.config.domains.length > 0 ? aor : user);
+    // A bare user (or the gateway's own host with no such domain configured) matches the first
+    // AOR with that user part: the host a terminal registered under is its own choice.
+    const bindings = registrar.lookup(key);
     const best = bindings[0];
     if (best) return { kind: 'registered', user, aor: best.aor, contact: best.contact };
     // RFC 3261 21.4.18: 480 = a known user who is not currently registered; 404 = no such user.
