@@ -12,7 +12,10 @@ const hungUp: string[] = [];
 const gateway = {
   activeCalls: () => [{ callId: 'c1', roomId: 'demo', state: 'active' }],
   hangUp: (id: string) => (hungUp.push(id), id === 'c1'),
-  dialOut: async () => ({ status: 'failed', callId: 'c2', sipStatus: 486, reason: '486 Busy Here', attempts: [{ trunk: 'a', status: 486, reason: 'Busy Here' }] }),
+  registrations: () => [{ aor: 'sip:room7@gw.example', contact: 'sip:room7@192.0.2.7:5070', user: 'room7', expiresInS: 30 }],
+  dialOut: async (r: { to: string }) => r.to === 'room8'
+    ? { status: 'failed', callId: '', sipStatus: 480, reason: '"room8" is not registered', attempts: [] }
+    : { status: 'failed', callId: 'c2', sipStatus: 486, reason: '486 Busy Here', attempts: [{ trunk: 'a', status: 486, reason: 'Busy Here' }] },
 } as unknown as Gateway;
 let admin: { port: number; close(): Promise<void> };
 const dir = mkdtempSync(join(tmpdir(), 'roomgate-cli-'));
@@ -51,5 +54,15 @@ describe('roomgate CLI', () => {
     expect((await cli(['calls', '-c', configFile, '--token', 'wrong'])).code).toBe(1);
     await expect(cli([])).rejects.toThrow(/usage:/);
     await expect(cli(['dial', '-c', configFile, '--meeting', 'demo'])).rejects.toThrow(/dial needs --meeting and --to/);
+  });
+
+  it('lists registrations and reports a name that is not registered (480, HTTP 404)', async () => {
+    const listed = await cli(['registrations', '-c', configFile]);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out)).toEqual([expect.objectContaining({ aor: 'sip:room7@gw.example', user: 'room7' })]);
+    expect(await cli(['dial', '-c', configFile, '--meeting', 'demo', '--to', 'room8'])).toEqual({ code: 1, out: 'failed: 480 "room8" is not registered' });
+    const res = await fetch(`http://127.0.0.1:${admin.port}/api/calls`, { method: 'POST', headers: { authorization: 'Bearer file-token-0123456789' },
+      body: JSON.stringify({ meeting: 'demo', to: 'room8' }) });
+    expect(res.status).toBe(404);
   });
 });
