@@ -1,6 +1,7 @@
 /** The SIP user-agent core: wires transport, transactions, dialogs and invite sessions (RFC 3261 8, 12). */
 import net from 'node:net';
 import { SystemClock, type Clock } from './clock.ts';
+import { SourceLogThrottle } from './rate-limit/source-log-throttle.ts';
 import { ALLOWED_METHODS, dialogId, SUPPORTED_OPTION_TAGS, type UaCore } from './core.ts';
 import type { Dialog } from './dialog.ts';
 import { formatVia, parseNameAddr, parseUnsigned } from './grammar.ts';
@@ -102,7 +103,13 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   private readonly authUsers = new WeakMap<SipRequest, string>();
   private registrar?: RegisterHandler;
   private requestsMovedToTcp = 0;
+  /** Messages that could not be parsed and were dropped (counted even when their log line is held back). */
+  private unparseableDropped = 0;
+  /** Requests answered 400-class by the parser checks (counted even when their log line is held back). */
+  private malformedRejected = 0;
   private readonly wsFlows = new WsFlows();
+  /** Bad input (drops, 400s) is logged a bounded number of times per source, not per message (issue #3 acceptance 5). */
+  private readonly badInputLog: SourceLogThrottle;
 
   private constructor(private readonly opts: SipStackOptions) {
     super();
@@ -114,6 +121,7 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     this.userAgent = opts.userAgent ?? 'roomgate';
     this.advertisedHost = opts.advertisedAddress ?? opts.bindAddress;
     this.minSessionExpires = opts.sessionTimers?.minSeSeconds ?? RFC_MIN_SE;
+    this.badInputLog = new SourceLogThrottle({}, () => this.clock.now());
   }
 
   static async start(opts: SipStackOptions): Promise<SipStack> {
@@ -169,10 +177,12 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
   /**
    * Transport counters, apart from stats() so its shape (compared whole in tests) stays fixed:
    * rate-limited drops and sources, refused connections, open connections per transport, and
-   * requests moved from UDP to TCP for size (RFC 3261 18.1.1).
+   * requests moved from UDP to TCP for size (RFC 3261 18.1.1), unparseable messages dropped and
+   * malformed requests rejected (their log lines are throttled per source; these count them all).
    */
-  transportStats(): TransportStats & { requestsMovedToTcp: number } {
-    return { ...this.transport.stats(), requestsMovedToTcp: this.requestsMovedToTcp };
+  transportStats(): TransportStats & { requestsMovedToTcp: number; unparseableDropped: number; malformedRejected: number } {
+    return { ...this.transport.stats(), requestsMovedToTcp: this.requestsMovedToTcp,
+      unparseableDropped: this.unparseableDropped, malformedRejected: this.malformedRejected };
   }
 
   /** Idempotent: ends dialogs locally (no BYE), clears every transaction, timer and socket. */
@@ -255,7 +265,12 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
     if (this.closed) return;
     try {
       if (outcome.kind === 'drop') {
-        this.logger.warn('sip message dropped', { transport: src.transport, address: src.address, port: src.port, reason: outcome.error.message });
+        this.unparseableDropped++;
+        const suppressed = this.badInputLog.admit(src.address);
+        if (suppressed !== undefined) {
+          this.logger.warn('sip message dropped', { transport: src.transport, address: src.address, port: src.port, reason: outcome.error.message,
+            ...(suppressed > 0 ? { suppressedSinceLastLine: suppressed } : {}) });
+        }
       } else if (outcome.kind === 'reject') {
         this.rejectMalformed(outcome.request, outcome.error.status, outcome.error.message, src);
       } else if (outcome.message.isRequest) {
@@ -271,7 +286,12 @@ export class SipStack extends typedEmitter<SipStackEvents>() implements UaCore {
 
   /** RFC 3261 8.2 / 21.4.1: a 400 naming the problem, sent statelessly; ACK is never answered. */
   private rejectMalformed(req: SipRequest, status: number, reason: string, src: Source): void {
-    this.logger.warn('sip malformed request rejected', { address: src.address, port: src.port, method: req.method, status, reason });
+    this.malformedRejected++;
+    const suppressed = this.badInputLog.admit(src.address);
+    if (suppressed !== undefined) {
+      this.logger.warn('sip malformed request rejected', { address: src.address, port: src.port, method: req.method, status, reason,
+        ...(suppressed > 0 ? { suppressedSinceLastLine: suppressed } : {}) });
+    }
     if (req.method === 'ACK') return;
     stampTopVia(req, src);
     const res = createResponse(req, status, reason, newTag());
