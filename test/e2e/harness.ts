@@ -37,13 +37,17 @@ export function capturingLogger(logs: LogEntry[]): winston.Logger {
   return winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream: sink })] });
 }
 
-export async function startHarness(opts: { mediaPorts: { min: number; max: number }; yaml?: string }): Promise<Harness> {
+/**
+ * `sip` adds entries to the gateway's `sip:` flow map (e.g. `timers: { t1Ms: 100 }`); `yaml` adds
+ * other top-level sections.
+ */
+export async function startHarness(opts: { mediaPorts: { min: number; max: number }; yaml?: string; sip?: string }): Promise<Harness> {
   const meetingLogs: LogEntry[] = [];
   const meeting = await startMeetingServer({ host: '127.0.0.1', port: 0, logger: capturingLogger(meetingLogs) });
   const sipPort = await freeSipPort(0);
   const config = parseConfig(
     [
-      `sip: { bind: 127.0.0.1, port: ${sipPort}, advertisedAddress: 127.0.0.1 }`,
+      `sip: { bind: 127.0.0.1, port: ${sipPort}, advertisedAddress: 127.0.0.1${opts.sip ? `, ${opts.sip}` : ''} }`,
       `media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1, portRange: { min: ${opts.mediaPorts.min}, max: ${opts.mediaPorts.max} } }`,
       `meeting: { url: "${meeting.wsUrl}" }`,
       'admin: { port: 0 }',
