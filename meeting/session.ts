@@ -17,6 +17,8 @@ const BAD_FRAME_LOG_LIMIT = 5;
 export class SignallingSession {
   private peer?: MeetingPeer;
   private room?: Room;
+  /** This session's 'closed' listener on its room, removed on leave (the room outlives the session). */
+  private onRoomClosed?: () => void;
   private queue: Promise<void> = Promise.resolve();
   private socketClosed = false;
   private badFrames = 0;
@@ -114,9 +116,10 @@ export class SignallingSession {
     room.addPeer(peer);
     this.peer = peer;
     this.room = room;
-    room.once('closed', () => {
+    this.onRoomClosed = () => {
       if (this.room === room) this.socket.close(1000, 'room closed');
-    });
+    };
+    room.once('closed', this.onRoomClosed);
     this.log.info('peer joined', { roomId, peerId: peer.id, displayName, kind });
     return { peerId: peer.id, routerRtpCapabilities: room.rtpCapabilities, peers: room.peerInfos(peer) };
   }
@@ -126,6 +129,10 @@ export class SignallingSession {
     if (!peer || !room) return;
     this.peer = undefined;
     this.room = undefined;
+    // Without this every peer that ever joined a long-lived room kept a listener (and its session)
+    // on it until the room closed.
+    if (this.onRoomClosed) room.off('closed', this.onRoomClosed);
+    this.onRoomClosed = undefined;
     room.removePeer(peer);
     this.log.info('peer left', { roomId: room.id, peerId: peer.id });
   }
