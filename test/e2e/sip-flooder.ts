@@ -34,7 +34,7 @@ const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0
 function request(method: string, n: number, user: string, body = '', contentLength = body.length): string {
   return [
     `${method} sip:${user}@${host}:${port} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${values.from}:5060;branch=z9hG4bK-flood-${n}`,
+    `Via: SIP/2.0/UDP ${values.from}:5060;rport;branch=z9hG4bK-flood-${n}`, // rport: answers come back here (RFC 3581)
     `From: <sip:scanner@${values.from}>;tag=f${n}`,
     `To: <sip:${user}@${host}>`,
     `Call-ID: flood-${n}@${values.from}`,
