@@ -59,9 +59,12 @@ function stackOf(harness: Harness): SipStack {
   return (harness.gateway as unknown as { sip: SipStack }).sip;
 }
 
-/** SIPp's final per-message row: [messages, retransmissions] for `INVITE ---------->` etc. */
+/**
+ * SIPp's final count for a scenario row that appears once per screen (`INVITE ---------->`,
+ * `100 <----------`; not 200, which has two rows): [messages, retransmissions] on the last screen.
+ */
 function sippRow(output: string, label: string): [number, number] {
-  const row = output.split('\n').filter((l) => l.trim().startsWith(`${label} `) && l.includes('-->')).at(-1) ?? '';
+  const row = output.split('\n').filter((l) => l.trim().startsWith(`${label} `) && l.includes('------')).at(-1) ?? '';
   const cells = row.trim().split(/\s+/);
   return [Number(cells[2] ?? NaN), Number(cells[3] ?? 0)];
 }
@@ -113,6 +116,8 @@ describe('issue #3 acceptance 2: 500 calls through the gateway under loss (SIPp)
     const r = await sippCalls(['-t', 't1', '-m', '500', '-r', '30', '-l', '20']);
     expectAllPassed(r, 500);
     console.info(`sip-load tcp: 500 calls in ${Date.now() - started} ms`);
+    // RFC 3261 17.2.1: the gateway answers every INVITE with 100 Trying at once (the meeting join takes longer).
+    expect(sippRow(r.output, '100')[0], r.output.slice(-4000)).toBe(500);
     expect(h.gateway.stats().callsTotal - before).toBe(500);
     await expectDrained();
   }, 200_000);
