@@ -87,6 +87,11 @@ export class Gateway {
     return this.sip.port ?? this.config.sip.port;
   }
 
+  /** The SIP transports' counters (rate-limited drops, malformed input, connections). */
+  sipTransportStats(): ReturnType<SipStack['transportStats']> {
+    return this.sip.transportStats();
+  }
+
   stats(): GatewayStats {
     return {
       activeCalls: this.calls.size,

@@ -54,10 +54,6 @@ afterAll(async () => {
   certs?.remove();
 });
 
-/** The gateway's SIP stack: Gateway has no public accessor for transport counters yet. */
-function stackOf(harness: Harness): SipStack {
-  return (harness.gateway as unknown as { sip: SipStack }).sip;
-}
 
 /**
  * SIPp's final count for a scenario row that appears once per screen (`INVITE ---------->`,
@@ -174,7 +170,7 @@ function mentionsFloodSource(l: LogEntry): boolean {
 describe('issue #3 acceptance 5: a flood from one source does not hurt a legitimate caller', () => {
   it('150,000 junk/unauthenticated datagrams at 5,000/s from 127.0.0.2 for 30 s; SIPp completes 60 of 60 calls', async () => {
     const logsBefore = h.logs.length;
-    const droppedBefore = stackOf(h).transportStats().rateLimitedDropped;
+    const droppedBefore = h.gateway.sipTransportStats().rateLimitedDropped;
     const before = h.gateway.stats().callsTotal;
     const flood = runFlooder(['--from', FLOOD_SOURCE, '--to', `127.0.0.1:${h.sipPort}`, '--count', '150000', '--rate', '5000', '--max-seconds', '45']);
     // 60 calls at 2 per second: the caller keeps calling for the flood's 30 s.
@@ -186,7 +182,7 @@ describe('issue #3 acceptance 5: a flood from one source does not hurt a legitim
     expect(f.summary?.replies, f.output).toBeGreaterThan(0);
     expectAllPassed(r, 60);
     expect(h.gateway.stats().callsTotal - before).toBe(60);
-    const stats = stackOf(h).transportStats();
+    const stats = h.gateway.sipTransportStats();
     expect(stats.rateLimitedDropped - droppedBefore).toBeGreaterThan(0);
     expect(stats.rateLimitedSources).toBeGreaterThanOrEqual(1);
     // What got past the limiter was parsed and refused as bad input, counted even where not logged.
