@@ -1,4 +1,5 @@
 import type sdpTransform from 'sdp-transform';
+import type { NegotiatedAudio } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
 
 /** Payload formats of SDP m-lines, shared by the answerer (negotiate.ts) and the offerer (offer.ts). */
@@ -65,4 +66,22 @@ export function chooseH264(formats: OfferedFormat[]): OfferedFormat | undefined 
 /** RFC 3264 5/6: RTP/AVP or RTP/AVPF (SRTP profiles come with issue #4). */
 export function isPlainRtp(section: MediaSection): boolean {
   return /^RTP\/AVPF?$/i.test(section.protocol);
+}
+
+/** The telephone-event format (RFC 4733) at the chosen audio codec's clock rate, if offered. */
+export function telephoneEventFor(formats: OfferedFormat[], audio: OfferedFormat): OfferedFormat | undefined {
+  return formats.find((f) => f.codec.toLowerCase() === 'telephone-event' && f.rate === audio.rate);
+}
+
+/** What the bridge needs to know of the agreed audio stream of one m-line. */
+export function negotiatedAudio(section: MediaSection, choice: OfferedFormat, telephoneEvent?: OfferedFormat): NegotiatedAudio {
+  return {
+    port: section.port,
+    payloadType: choice.pt,
+    codec: canonicalAudio(choice.codec)!,
+    clockRate: choice.rate,
+    channels: choice.channels,
+    ptimeMs: section.ptime ?? 20,
+    ...(telephoneEvent ? { telephoneEventPt: telephoneEvent.pt } : {}),
+  };
 }

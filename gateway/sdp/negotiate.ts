@@ -1,7 +1,7 @@
 import sdpTransform from 'sdp-transform';
 import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
-import { canonicalAudio, chooseH264, firstSupportedAudio, offeredFormats, type MediaSection, type OfferedFormat } from './formats.ts';
+import { chooseH264, firstSupportedAudio, negotiatedAudio, offeredFormats, telephoneEventFor, type MediaSection, type OfferedFormat } from './formats.ts';
 
 export type { NegotiatedMedia };
 
@@ -59,16 +59,8 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy): Negotiati
     if (section.type === 'audio' && !negotiated.audio && plain && section.port !== 0) {
       const choice = firstSupportedAudio(formats, policy.audio);
       if (choice) {
-        const te = formats.find((f) => f.codec.toLowerCase() === 'telephone-event' && f.rate === choice.rate);
-        negotiated.audio = {
-          port: section.port,
-          payloadType: choice.pt,
-          codec: canonicalAudio(choice.codec)!,
-          clockRate: choice.rate,
-          channels: choice.channels,
-          ptimeMs: section.ptime ?? 20,
-          ...(te ? { telephoneEventPt: te.pt } : {}),
-        };
+        const te = telephoneEventFor(formats, choice);
+        negotiated.audio = negotiatedAudio(section, choice, te);
         negotiated.address ||= section.connection?.ip ?? sessionAddress ?? '';
         accepted.push({ section, format: choice, ...(te ? { telephoneEvent: te } : {}) });
         continue;

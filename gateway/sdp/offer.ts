@@ -1,7 +1,7 @@
 import sdpTransform from 'sdp-transform';
 import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
-import { canonicalAudio, chooseH264, firstSupportedAudio, isPlainRtp, offeredFormats } from './formats.ts';
+import { chooseH264, firstSupportedAudio, isPlainRtp, negotiatedAudio, offeredFormats, telephoneEventFor } from './formats.ts';
 import type { CodecPolicy, LocalMedia } from './negotiate.ts';
 
 /** The SDP answer to our offer cannot be used; the call attempt ends with 488 semantics. */
@@ -69,16 +69,7 @@ export function parseAnswer(answerSdp: string, policy: CodecPolicy): NegotiatedM
     if (section.type === 'audio' && !negotiated.audio) {
       const choice = firstSupportedAudio(formats, policy.audio);
       if (!choice) continue;
-      const te = formats.find((f) => f.codec.toLowerCase() === 'telephone-event' && f.rate === choice.rate);
-      negotiated.audio = {
-        port: section.port,
-        payloadType: choice.pt,
-        codec: canonicalAudio(choice.codec)!,
-        clockRate: choice.rate,
-        channels: choice.channels,
-        ptimeMs: section.ptime ?? 20,
-        ...(te ? { telephoneEventPt: te.pt } : {}),
-      };
+      negotiated.audio = negotiatedAudio(section, choice, telephoneEventFor(formats, choice));
       negotiated.address ||= address;
     } else if (section.type === 'video' && !negotiated.video && policy.video.includes('H264')) {
       const h264 = chooseH264(formats);
