@@ -1,16 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../config/index.ts';
+import { parseConfig } from '../../config/index.ts';
+import { errorOf } from './config-error.ts';
 
-function errorOf(text: string): ConfigError {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('registrar config', () => {
   it('is disabled by default, challenges MD5 only, 60..3600 s', () => {

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isValidCidr, parseConfig } from '../../config/index.ts';
+import { isValidCidr, parseConfig } from '../../config/index.ts';
+import { errorOf } from './config-error.ts';
 
-function errorOf(text: string): ConfigError {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const TRUNK = [
   'trunks:',
