@@ -23,6 +23,8 @@ DEBIAN_PACKAGES=(
   libusrsctp-dev nlohmann-json3-dev
   # real peers and media tools used by tests and benchmarks
   baresip-core baresip-ffmpeg sip-tester chromium chromium-driver ffmpeg sox tshark iproute2 kamailio openssl
+  # H.323: Erlang's independent aligned-PER codec (cross-check), rtpengine (media bench peer)
+  erlang-base erlang-asn1 rtpengine-daemon
 )
 
 LOCK_HASH_FILE="node_modules/.roomgate-lock-hash"
