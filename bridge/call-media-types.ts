@@ -1,5 +1,6 @@
 import type { Logger } from '../rtp/logger.ts';
 import type { PortAllocator } from '../rtp/port-allocator.ts';
+import type { MixHubLease } from './audio/mix/meeting-mix-hub.ts';
 import type { TickSource } from './media-ticker.ts';
 
 /** Options of CallMedia.create. */
@@ -19,6 +20,11 @@ export interface CallMediaOptions {
   rtcpIntervalMs?: number;
   /** 20 ms clock of the meeting → room path. Default: the thread's shared ticker. */
   ticker?: TickSource;
+  /**
+   * The meeting's shared mix (one decode per meeting source, one encode per distinct mix for
+   * every room of the meeting). Released when the media closes. Default: this call mixes alone.
+   */
+  mixHub?: MixHubLease;
 }
 
 export interface DirectionCounters {
@@ -50,6 +56,10 @@ export interface CallMediaStats {
   keyframeRequestsToRoom: number;
   /** Meeting audio sources currently in the mix. */
   activeCloudAudioSources: number;
+  /** Switches of the meeting video source the room sees (each starts on a keyframe). */
+  videoSourceSwitches: number;
+  /** Meeting video packets held back while a new source had not sent its keyframe yet. */
+  videoHeldForKeyframe: number;
 }
 
 /** CallMedia's events (control events). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Goodbye, ReceiverReport, RtpEndpoint, silentLogger, type Logger } from '../rtp/index.ts';
 import { MeetingAudioToRoom } from './audio/meeting-audio-to-room.ts';
+import type { MixSubscription } from './audio/mix/meeting-mix-hub.ts';
 import { RoomAudioToMeeting } from './audio/room-audio-to-meeting.ts';
 import type { CallMediaEvents, CallMediaOptions, CallMediaStats } from './call-media-types.ts';
 import type { CloudMediaPort, CloudMediaPortEvents } from './cloud-media-port.ts';
@@ -35,7 +36,9 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private readonly toCloudKeyframes: KeyframeLimiter;
   private readonly toRoomKeyframes: KeyframeLimiter;
   private uplink: RoomAudioToMeeting | undefined;
-  private downlink: MeetingAudioToRoom | undefined;
+  private downlink: MeetingAudioToRoom | MixSubscription | undefined;
+  /** The meeting source id of the room's own voice (its leg's peer): never mixed back to it. */
+  private ownSourceId: string | undefined;
   private video: VideoRelay | undefined;
   private audioDesc: NegotiatedAudio | undefined;
   private videoDesc: NegotiatedVideo | undefined;
@@ -65,13 +68,20 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   static async create(opts: CallMediaOptions): Promise<CallMedia> {
     const base = opts.logger ?? silentLogger;
     const logger = base.child?.({ component: 'call-media' }) ?? base;
-    const audioEp = await RtpEndpoint.open({ ports: opts.ports, bindAddress: opts.bindAddress, logger, label: 'audio' });
+    let audioEp: RtpEndpoint;
+    try {
+      audioEp = await RtpEndpoint.open({ ports: opts.ports, bindAddress: opts.bindAddress, logger, label: 'audio' });
+    } catch (err) {
+      opts.mixHub?.release();
+      throw err;
+    }
     let videoEp: RtpEndpoint | undefined;
     if (opts.video !== false) {
       try {
         videoEp = await RtpEndpoint.open({ ports: opts.ports, bindAddress: opts.bindAddress, logger, label: 'video' });
       } catch (err) {
         audioEp.close();
+        opts.mixHub?.release();
         throw err;
       }
     }
@@ -86,10 +96,16 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (!this.rtcpTimer) this.scheduleRtcp();
   }
 
-  /** Connect the meeting side. Replaces (and detaches from) a previously attached port. */
-  attachCloud(port: CloudMediaPort): void {
+  /**
+   * Connect the meeting side. Replaces (and detaches from) a previously attached port.
+   * `ownSourceId`: the sourceId under which the meeting knows this room's own audio (its leg's
+   * peer), so a shared mix never plays the room back to itself.
+   */
+  attachCloud(port: CloudMediaPort, ownSourceId?: string): void {
     if (this.closed) return;
     this.detachCloud();
+    this.ownSourceId = ownSourceId;
+    if (this.downlink && 'ownSourceId' in this.downlink) this.downlink.ownSourceId = ownSourceId;
     const l: CloudListeners = {
       audio: this.onCloudAudio,
       video: this.onCloudVideo,
@@ -132,6 +148,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     s.malformedDropped += a.malformed + (v?.malformed ?? 0);
     s.room.rtcpIn.packets = a.rtcpIn + (v?.rtcpIn ?? 0);
     s.activeCloudAudioSources = this.downlink?.activeSources ?? 0;
+    s.videoSourceSwitches = this.video?.switches ?? 0;
+    s.videoHeldForKeyframe = this.video?.heldForKeyframe ?? 0;
     return s;
   }
 
@@ -158,7 +176,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.audioEp.close();
     this.videoEp?.close();
     this.uplink = undefined;
-    this.downlink = undefined;
+    this.closeDownlink();
+    this.opts.mixHub?.release();
     this.video = undefined;
     this.removeAllListeners();
   }
@@ -221,7 +240,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private readonly onTick = (now: number): void => {
     if (this.closed) return;
     try {
-      this.downlink?.tick(now);
+      if (this.downlink && 'tick' in this.downlink) this.downlink.tick(now);
     } catch (err) {
       this.failed('tick', err);
     }
@@ -232,7 +251,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.untick?.();
       this.untick = undefined;
       this.uplink = undefined;
-      this.downlink = undefined;
+      this.closeDownlink();
       this.audioDesc = undefined;
       return;
     }
@@ -252,18 +271,34 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       },
       onDrop: (key, detail) => this.drop(`room-audio:${key}`, detail),
     });
-    this.downlink = new MeetingAudioToRoom({
+    const previous = this.downlink?.stream;
+    this.closeDownlink();
+    const downlinkOpts = {
       codec: audio.codec,
       payloadType: audio.payloadType,
       ptimeMs: audio.ptimeMs,
-      sourceTimeoutMs: this.opts.sourceTimeoutMs,
-      send: (rtp) => {
+      send: (rtp: Buffer) => {
         count(this.counters.room.audioOut, rtp.length);
         this.audioEp.sendRtp(rtp);
       },
-      onDrop: (key, detail) => this.drop(`cloud-audio:${key}`, detail),
-    });
-    this.untick ??= this.ticker.subscribe(this.onTick);
+      onDrop: (key: string, detail: object) => this.drop(`cloud-audio:${key}`, detail),
+      // same codec clock: keep SSRC/seq/ts continuous across a re-INVITE (RFC 3550 5.1)
+      ...(previous && previous.clockRate === (audio.codec === 'opus' ? 48000 : 8000) ? { stream: previous } : {}),
+    };
+    const hub = this.opts.mixHub?.hub;
+    if (hub) {
+      const sub = hub.subscribe(downlinkOpts);
+      sub.ownSourceId = this.ownSourceId;
+      this.downlink = sub;
+    } else {
+      this.downlink = new MeetingAudioToRoom({ ...downlinkOpts, sourceTimeoutMs: this.opts.sourceTimeoutMs });
+      this.untick ??= this.ticker.subscribe(this.onTick);
+    }
+  }
+
+  private closeDownlink(): void {
+    if (this.downlink && 'close' in this.downlink) this.downlink.close();
+    this.downlink = undefined;
   }
 
   private applyVideo(address: string, video: NegotiatedVideo | undefined): void {

@@ -5,6 +5,10 @@ export type { CallMediaOptions, CallMediaStats, CallMediaEvents, DirectionCounte
 export { CallMedia } from './call-media.ts';
 export { MediaTicker, sharedMediaTicker, type MediaTickerOptions, type TickListener, type TickSource } from './media-ticker.ts';
 export { AudioMixer, type MixerOptions } from './audio/mixer.ts';
+export {
+  MeetingMixHub, MeetingMixHubs, MixSubscription,
+  type MeetingMixHubOptions, type MeetingMixHubStats, type MixHubLease, type MixSubscriberOptions,
+} from './audio/mix/meeting-mix-hub.ts';
 export { Upsampler8to48, Downsampler48to8, floatToInt16, RESAMPLE_FACTOR, RESAMPLER_DELAY_48K } from './audio/resampler.ts';
 export { g711Decode, g711Encode, g711Silence, type G711Law } from './audio/g711.ts';
 export { OpusAudioEncoder, OpusAudioDecoder, OPUS_FRAME_SAMPLES } from './audio/opus-codec.ts';

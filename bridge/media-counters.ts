@@ -11,6 +11,8 @@ export function newCallMediaStats(): CallMediaStats {
     keyframeRequestsToCloud: 0,
     keyframeRequestsToRoom: 0,
     activeCloudAudioSources: 0,
+    videoSourceSwitches: 0,
+    videoHeldForKeyframe: 0,
   };
 }
 

@@ -1,4 +1,4 @@
-import { CallMedia, PortAllocator } from '../bridge/index.ts';
+import { CallMedia, MeetingMixHubs, PortAllocator } from '../bridge/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { SipStack, type IncomingInvite } from '../sip/index.ts';
 import { resolveAdvertisedAddress } from './addresses.ts';
@@ -44,6 +44,8 @@ export class Gateway {
   private readonly keepalive: TrunkKeepalive;
   private readonly admission: InboundAdmission;
   private readonly registrar: RegistrarService;
+  /** One shared meeting → rooms mix per meeting (issue #4: encode each distinct mix once). */
+  private readonly mixHubs = new MeetingMixHubs();
   private closed = false;
 
   private constructor(
@@ -178,7 +180,7 @@ export class Gateway {
       advertisedSipHost: this.sip.advertisedHost,
       mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
       ports: this.ports,
-      createMedia: (opts) => CallMedia.create(opts),
+      createMedia: (opts) => CallMedia.create({ ...opts, mixHub: this.mixHubs.acquire(request.meeting) }),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
@@ -235,7 +237,7 @@ export class Gateway {
       codecs: this.config.codecs,
       mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
       ports: this.ports,
-      createMedia: (opts) => CallMedia.create(opts),
+      createMedia: (opts) => CallMedia.create({ ...opts, mixHub: this.mixHubs.acquire(target.roomId) }),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,

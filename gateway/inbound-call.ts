@@ -127,7 +127,7 @@ export class InboundCall {
     const media = this.media;
     const leg = this.leg;
     media.setRemote(negotiation.negotiated);
-    media.attachCloud(leg);
+    media.attachCloud(leg, leg.peerId);
     leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
 

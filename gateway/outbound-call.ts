@@ -217,7 +217,7 @@ export class OutboundCall {
       this.closeWith({ by: 'gateway', reason: 'unusable SDP answer', status: 488 });
       return false;
     }
-    this.media!.attachCloud(this.leg!);
+    this.media!.attachCloud(this.leg!, this.leg!.peerId);
     this.state = 'active';
     this.answeredAt = Date.now();
     this.answeredTrunk = leg.label;
@@ -239,7 +239,7 @@ export class OutboundCall {
       return false;
     }
     this.media?.setRemote(negotiated);
-    if (what === 'early media' && this.leg) this.media?.attachCloud(this.leg);
+    if (what === 'early media' && this.leg) this.media?.attachCloud(this.leg, this.leg.peerId);
     return true;
   }
 

@@ -62,6 +62,7 @@ export const requestSchemas = {
   closeProducer: z.object({ producerId: id }),
   consume: z.object({ transportId: id, producerId: id }),
   resumeConsumer: z.object({ consumerId: id }),
+  pauseConsumer: z.object({ consumerId: id }),
   requestKeyFrame: z.object({ consumerId: id }),
   getRoom: z.object({}),
   leave: z.object({}),

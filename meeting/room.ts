@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { MeetingLogger } from './logger.ts';
+import { DominantSpeaker } from './dominant-speaker.ts';
 import { routerMediaCodecs } from './media-codecs.ts';
 import { MeetingPeer } from './peer.ts';
 import type { NotificationName, PeerInfo } from './protocol.ts';
@@ -18,6 +19,8 @@ export interface RtcListenConfig {
 /** Per-peer limits, so one socket cannot exhaust the worker's ports or CPU. */
 const MAX_TRANSPORTS_PER_PEER = 4;
 const MAX_PRODUCERS_PER_PEER = 8;
+/** Audio level report interval; a new speaker is announced after two reports (≈ 0.6 s). */
+const SPEAKER_INTERVAL_MS = 300;
 
 export interface RoomEvents {
   /** The room closed (last peer left, admin close or worker death). Emitted once. */
@@ -32,26 +35,41 @@ export interface RoomEvents {
 export class Room extends EventEmitter<RoomEvents> {
   readonly peers = new Map<string, MeetingPeer>();
   private closedFlag = false;
+  private readonly dominant = new DominantSpeaker();
 
   private constructor(
     readonly id: string,
     private readonly router: types.Router,
-    private readonly speakerObserver: types.ActiveSpeakerObserver,
+    private readonly speakerObserver: types.AudioLevelObserver,
     private readonly rtc: RtcListenConfig,
     private readonly log: MeetingLogger,
   ) {
     super();
     // only the worker's death closes a router behind our back
     router.observer.on('close', () => this.close('media server failure'));
-    speakerObserver.on('dominantspeaker', ({ producer }) => {
-      const peerId = (producer.appData as { peerId?: string }).peerId;
-      if (peerId) this.broadcast('activeSpeaker', { peerId });
+    speakerObserver.on('volumes', (volumes) => {
+      const loudest = (volumes[0]?.producer.appData as { peerId?: string } | undefined)?.peerId;
+      this.onSpeakerReport(loudest);
     });
+    speakerObserver.on('silence', () => this.onSpeakerReport(undefined));
+  }
+
+  private onSpeakerReport(loudestPeerId: string | undefined): void {
+    const changed = this.dominant.report(loudestPeerId);
+    if (changed === undefined) return;
+    this.log.debug('active speaker', { roomId: this.id, peerId: changed });
+    this.broadcast('activeSpeaker', { peerId: changed });
+  }
+
+  /** The current active speaker, if any (sent to a peer that joins, PROTOCOL.md activeSpeaker). */
+  get activeSpeaker(): string | undefined {
+    return this.dominant.speaker;
   }
 
   static async create(worker: types.Worker, id: string, rtc: RtcListenConfig, log: MeetingLogger): Promise<Room> {
     const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs, appData: { roomId: id } });
-    const observer = await router.createActiveSpeakerObserver({ interval: 500 });
+    // Levels from the RFC 6464 header extension, averaged per interval; -70 dBov ≈ a quiet talker.
+    const observer = await router.createAudioLevelObserver({ maxEntries: 1, threshold: -70, interval: SPEAKER_INTERVAL_MS });
     return new Room(id, router, observer, rtc, log);
   }
 
@@ -78,6 +96,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.peers.get(peer.id) !== peer) return;
     this.peers.delete(peer.id);
     peer.close();
+    this.dominant.forget(peer.id);
     this.broadcast('peerLeft', { peerId: peer.id });
     if (this.peers.size === 0) this.close('last peer left');
   }
@@ -129,6 +148,10 @@ export class Room extends EventEmitter<RoomEvents> {
     if (peer.producers.size >= MAX_PRODUCERS_PER_PEER) throw new Error('too many producers');
     const producer = await transport.produce({ kind, rtpParameters, appData: { ...appData, peerId: peer.id } });
     peer.producers.set(producer.id, producer);
+    this.log.debug('producer created', {
+      roomId: this.id, peerId: peer.id, producerId: producer.id, kind,
+      headerExtensions: (rtpParameters.headerExtensions ?? []).map((x) => x.uri),
+    });
     producer.observer.on('close', () => {
       peer.producers.delete(producer.id);
       if (!this.closedFlag) this.broadcast('producerClosed', { producerId: producer.id, peerId: peer.id }, peer);

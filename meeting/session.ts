@@ -57,6 +57,9 @@ export class SignallingSession {
       const data = await this.handle(req);
       this.sendFrame({ id: req.id, ok: true, data });
       if (req.method === 'leave') this.socket.close(1000, 'left');
+      // PROTOCOL.md activeSpeaker: a peer that joins learns who is speaking right after its answer
+      const speaker = req.method === 'join' ? this.room?.activeSpeaker : undefined;
+      if (speaker) this.sendFrame({ notification: 'activeSpeaker', data: { peerId: speaker } });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn('signalling request failed', { method: req.method, peerId: this.peer?.id, roomId: this.room?.id, error: message });
@@ -91,6 +94,9 @@ export class SignallingSession {
         return room.consume(peer, req.data.transportId, req.data.producerId);
       case 'resumeConsumer':
         await peer.consumer(req.data.consumerId).resume();
+        return {};
+      case 'pauseConsumer':
+        await peer.consumer(req.data.consumerId).pause();
         return {};
       case 'requestKeyFrame':
         await peer.consumer(req.data.consumerId).requestKeyFrame();

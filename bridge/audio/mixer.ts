@@ -12,7 +12,7 @@ export interface MixerOptions {
 }
 
 /** Per-source sample FIFO (ring buffer) with prefill-based jitter tolerance. */
-class SourceQueue {
+export class SourceQueue {
   readonly ring: Int16Array;
   head = 0; // read position
   size = 0;

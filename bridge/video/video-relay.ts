@@ -3,6 +3,7 @@ import {
   setRtpPayloadType, setRtpSequence, setRtpSsrc, setRtpTimestamp, RtcpType, RTP_HEADER_SIZE,
 } from '../../rtp/index.ts';
 import { SendStream } from '../send-stream.ts';
+import { isH264KeyframeStart } from './h264-keyframe.ts';
 
 /** RFC 4585 6.3.1 PLI and RFC 5104 4.3.1 FIR formats of PSFB. */
 const FMT_PLI = 1;
@@ -15,7 +16,10 @@ export interface VideoRelayOptions {
   sendToCloud: (rtp: Buffer) => void;
   /** The room asked for a keyframe (RTCP PLI/FIR on the video port). */
   onRoomWantsKeyframe: () => void;
-  /** The meeting's video source changed (new SSRC): the room needs a keyframe of it. */
+  /**
+   * The meeting's video source changed (new SSRC) or started, and its packets are held until a
+   * keyframe: ask the meeting for one. Called for every held packet; the caller rate-limits.
+   */
   onCloudSourceSwitch: () => void;
   onDrop: (key: 'malformed' | 'unexpected-pt' | 'rtcp-malformed', detail: object) => void;
   now?: () => number;
@@ -39,6 +43,12 @@ export class VideoRelay {
   private lastOutTs = 0;
   private lastOutWallMs = 0;
   private started = false;
+  /** SSRC of a new meeting source whose packets are held until it sends a keyframe. */
+  private pendingSsrc: number | undefined;
+  /** Meeting packets dropped while waiting for a new source's keyframe. */
+  heldForKeyframe = 0;
+  /** Source switches completed (first packet of a new source forwarded, a keyframe). */
+  switches = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: VideoRelayOptions) {
@@ -92,7 +102,19 @@ export class VideoRelay {
     const seq = rtpSequence(pkt);
     const ts = rtpTimestamp(pkt);
     const now = this.now();
-    if (ssrc !== this.inSsrc) this.switchSource(ssrc, seq, ts, now);
+    if (ssrc !== this.inSsrc) {
+      // A decoder cannot continue one participant's picture with another's P-frames (H.264
+      // 8.2.1): keep showing the old source until the new one starts with an IDR.
+      const payload = pkt.subarray(RTP_HEADER_SIZE + 4 * layout.csrcCount);
+      if (!isH264KeyframeStart(payload)) {
+        this.pendingSsrc = ssrc;
+        this.heldForKeyframe++;
+        this.opts.onCloudSourceSwitch();
+        return;
+      }
+      this.pendingSsrc = undefined;
+      this.switchSource(ssrc, seq, ts, now);
+    }
     const outSeq = (seq + this.seqOffset) & 0xffff;
     const outTs = (ts + this.tsOffset) >>> 0;
     setRtpSequence(pkt, outSeq);
@@ -121,6 +143,11 @@ export class VideoRelay {
     this.tsOffset = (nextTs - ts) >>> 0;
     // Force the bookkeeping to follow the new source from here.
     this.lastOutSeq = (nextSeq - 1) & 0xffff;
-    if (!first) this.opts.onCloudSourceSwitch();
+    this.switches++;
+  }
+
+  /** True while a new meeting source is held back waiting for its keyframe. */
+  get awaitingKeyframe(): boolean {
+    return this.pendingSsrc !== undefined;
   }
 }

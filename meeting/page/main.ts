@@ -37,6 +37,7 @@ async function start(roomId: string, displayName: string): Promise<void> {
       tiles.clear();
     },
   });
+  let micTrack: MediaStreamTrack | undefined;
   const ready = (async () => {
     const tone = params.get('tone');
     const media = await openLocalMedia({
@@ -44,6 +45,7 @@ async function start(roomId: string, displayName: string): Promise<void> {
       audio: params.get('audio') !== '0',
       video: params.get('video') !== '0',
     });
+    micTrack = media.audio;
     tiles.addSelf(displayName, media.video);
     statusEl.textContent = 'Joining…';
     const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
@@ -54,7 +56,7 @@ async function start(roomId: string, displayName: string): Promise<void> {
       media.stop();
     });
   })();
-  installTestHooks(client, ready, statusEl);
+  installTestHooks(client, ready, statusEl, () => micTrack);
   $<HTMLButtonElement>('leave').addEventListener('click', () => {
     client.leave();
     location.href = `/?room=${encodeURIComponent(roomId)}`;

@@ -22,6 +22,8 @@ export interface RoomgateTestHooks {
   audioFrameCount(peerName: string): number;
   /** The text of the status line (e.g. "The meeting has ended"). */
   status(): string;
+  /** Mute (false) or unmute (true) the microphone/tone track: muted sends silence. */
+  setMicEnabled(on: boolean): void;
 }
 
 declare global {
@@ -30,7 +32,12 @@ declare global {
   }
 }
 
-export function installTestHooks(client: MeetingClient, ready: Promise<void>, statusEl: HTMLElement): void {
+export function installTestHooks(
+  client: MeetingClient,
+  ready: Promise<void>,
+  statusEl: HTMLElement,
+  micTrack: () => MediaStreamTrack | undefined = () => undefined,
+): void {
   ready.catch(() => {}); // observed by tests; avoid an unhandled rejection
   const byName = (name: string): RemotePeer | undefined =>
     [...client.peers.values()].find((p) => p.displayName === name);
@@ -51,6 +58,10 @@ export function installTestHooks(client: MeetingClient, ready: Promise<void>, st
     audioFrames: (name, fromIndex = 0) => (byName(name)?.audioFrames ?? []).slice(fromIndex).map((f) => Array.from(f)),
     audioFrameCount: (name) => byName(name)?.audioFrames.length ?? 0,
     status: () => statusEl.textContent ?? '',
+    setMicEnabled: (on) => {
+      const track = micTrack();
+      if (track) track.enabled = on;
+    },
   };
 }
 

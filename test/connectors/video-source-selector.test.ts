@@ -35,3 +35,22 @@ describe('VideoSourceSelector: the most recently joined peer with video, sticky 
     expect(s.select()).toBeUndefined();
   });
 });
+
+describe('VideoSourceSelector: voice-activated switching', () => {
+  it('switches to an active speaker that has video; ignores speakers without video and itself', () => {
+    const s = new VideoSourceSelector('me');
+    s.videoProducerAdded('a', 'pa');
+    s.videoProducerAdded('b', 'pb');
+    s.peerJoined('c'); // audio only
+    s.videoProducerAdded('me', 'mine');
+    expect(s.select()?.peerId).toBe('b');
+    expect(s.speakerChanged('a')).toEqual({ peerId: 'a', producerId: 'pa' });
+    expect(s.select()?.peerId).toBe('a');
+    expect(s.speakerChanged('a')).toBeUndefined(); // already shown
+    expect(s.speakerChanged('c')).toBeUndefined(); // no video: keep showing a
+    expect(s.speakerChanged('me')).toBeUndefined(); // the room speaking: never its own video
+    expect(s.speakerChanged('unknown')).toBeUndefined();
+    expect(s.current?.peerId).toBe('a');
+    expect(s.speakerChanged('b')?.producerId).toBe('pb');
+  });
+});

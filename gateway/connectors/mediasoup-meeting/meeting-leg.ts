@@ -79,6 +79,8 @@ export interface MeetingLegStats {
   negotiations: number;
   /** The participant whose video is forwarded as 'video'. */
   videoSourcePeerId?: string;
+  /** Voice-activated video switches, most recent last (at most 32): wall-clock ms and new source. */
+  videoSwitches: { atMs: number; peerId: string }[];
   malformedRtcp: number;
   unknownSsrcPackets: number;
 }
@@ -97,6 +99,8 @@ interface ConsumerState {
   ssrc: number;
   rtpParameters: RtpParameters;
   slot: RecvSlot;
+  /** Paused in the meeting (a video source we switched away from, kept for a quick switch back). */
+  paused: boolean;
 }
 
 interface ProducerRef {
@@ -106,6 +110,7 @@ interface ProducerRef {
 }
 
 const LEAVE_TIMEOUT_MS = 2000;
+const MAX_RECORDED_SWITCHES = 32;
 const RTP_FIXED_HEADER_BYTES = 12;
 
 const zeroCounts = (): DirectionCounts => ({ packetsSent: 0, bytesSent: 0, sendDropped: 0, packetsReceived: 0, bytesReceived: 0 });
@@ -157,6 +162,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
   private negotiations = 0;
   private malformedRtcp = 0;
   private unknownSsrcPackets = 0;
+  private readonly videoSwitches: { atMs: number; peerId: string }[] = [];
 
   private constructor(
     private readonly client: SignallingClient,
@@ -272,6 +278,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
       consumers: this.consumersById.size,
       negotiations: this.negotiations,
       videoSourcePeerId: this.currentVideoConsumer()?.peerId,
+      videoSwitches: this.videoSwitches.map((x) => ({ ...x })),
       malformedRtcp: this.malformedRtcp,
       unknownSsrcPackets: this.unknownSsrcPackets,
     };
@@ -467,6 +474,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
         ssrc: res.rtpParameters.encodings[0]!.ssrc!,
         rtpParameters: res.rtpParameters,
         slot,
+        paused: false,
       };
       slot.consumer = consumer;
       this.consumersById.set(consumer.consumerId, consumer);
@@ -516,7 +524,15 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     if (!this.videoTx || !this.selector) return;
     for (let attempt = 0; attempt < 8; attempt++) {
       const chosen = this.selector.select();
-      if (!chosen || this.consumedProducers.has(chosen.producerId)) return;
+      if (!chosen) return;
+      if (this.consumedProducers.has(chosen.producerId)) {
+        const paused = this.currentVideoConsumer();
+        if (paused?.paused) {
+          paused.paused = false;
+          await this.client.request('resumeConsumer', { consumerId: paused.consumerId });
+        }
+        return;
+      }
       await this.consume([{ ...chosen, kind: 'video' }]);
       if (this.consumedProducers.has(chosen.producerId)) return;
       // consume failed: the selector dropped that producer, try the next choice
@@ -576,6 +592,13 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
         await this.reconcileVideo();
         return;
       }
+      case 'activeSpeaker': {
+        if (!this.videoTx) return;
+        const before = this.currentVideoConsumer();
+        const next = selector.speakerChanged(String(data.peerId));
+        if (next) await this.switchVideo(before, next.peerId);
+        return;
+      }
       case 'consumerClosed': {
         const consumer = this.consumersById.get(String(data.consumerId));
         if (!consumer) return;
@@ -588,6 +611,31 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
       }
       default:
         return;
+    }
+  }
+
+  /**
+   * Make-before-break switch to the selector's new choice: consume (or resume) it, then pause the
+   * previous source in the meeting so no unwanted video flows. The bridge holds the new source's
+   * packets until its keyframe, which the meeting requests on resume and the bridge asks for too.
+   */
+  private async switchVideo(previous: ConsumerState | undefined, peerId: string): Promise<void> {
+    this.videoSwitches.push({ atMs: Date.now(), peerId });
+    if (this.videoSwitches.length > MAX_RECORDED_SWITCHES) this.videoSwitches.shift();
+    this.logger.info('meeting leg video source switched (active speaker)', { from: previous?.peerId, to: peerId });
+    const next = this.currentVideoConsumer();
+    if (next?.paused) {
+      next.paused = false;
+      await this.client.request('resumeConsumer', { consumerId: next.consumerId });
+    } else if (!next) {
+      await this.reconcileVideo();
+    }
+    if (previous && previous !== this.currentVideoConsumer() && !previous.paused) {
+      previous.paused = true;
+      await this.client.request('pauseConsumer', { consumerId: previous.consumerId }).catch((error: Error) => {
+        previous.paused = false;
+        if (this.state !== 'ended') this.logger.warn('pauseConsumer failed', { consumerId: previous.consumerId, error: error.message });
+      });
     }
   }
 

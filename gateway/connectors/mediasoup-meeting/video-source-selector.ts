@@ -1,8 +1,9 @@
 /**
- * Chooses the ONE meeting participant whose video the room sees (first cut, issue #2):
- * the most recently joined peer that has a video producer. The choice is sticky: it changes only
- * when the chosen peer leaves or its video producer closes (the protocol has no way to pause a
- * consumer we no longer want, so switching on every join would leave unwanted streams flowing).
+ * Chooses the ONE meeting participant whose video the room sees (voice-activated switching):
+ * the active speaker when the meeting names one that has video, otherwise the most recently
+ * joined peer with a video producer. The choice is sticky: it changes when another participant
+ * with video becomes the active speaker, or when the chosen peer leaves or its video closes.
+ * The leg's own peer (the room itself) is never chosen: a room never sees its own video.
  * Pure state, no I/O: the leg feeds it notifications and asks what to consume.
  */
 export interface VideoSource {
@@ -48,6 +49,19 @@ export class VideoSourceSelector {
       if (i >= 0) peer.videoProducers.splice(i, 1);
     }
     if (this.chosen?.producerId === producerId) this.chosen = undefined;
+  }
+
+  /**
+   * The meeting names a new active speaker. Returns the new source when the choice changes
+   * (the speaker has video and is not us), undefined when it stays.
+   */
+  speakerChanged(peerId: string): VideoSource | undefined {
+    if (peerId === this.selfPeerId) return undefined;
+    const peer = this.peers.get(peerId);
+    const producerId = peer?.videoProducers[peer.videoProducers.length - 1];
+    if (!producerId || this.chosen?.producerId === producerId) return undefined;
+    this.chosen = { peerId, producerId };
+    return this.chosen;
   }
 
   get current(): VideoSource | undefined {

@@ -105,6 +105,7 @@ export const notificationSchemas = {
   newProducer: z.looseObject({ peerId: z.string().min(1), producerId: z.string().min(1), kind: mediaKind }),
   producerClosed: z.looseObject({ producerId: z.string().min(1), peerId: z.string().optional() }),
   consumerClosed: z.looseObject({ consumerId: z.string().min(1), producerId: z.string().optional() }),
+  activeSpeaker: z.looseObject({ peerId: z.string().min(1) }),
   roomClosed: z.looseObject({ roomId: z.string().optional(), reason: z.string().optional() }),
 } as const;
 

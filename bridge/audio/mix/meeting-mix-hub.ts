@@ -1,0 +1,294 @@
+import { writeRtpHeader, RTP_HEADER_SIZE } from '../../../rtp/index.ts';
+import { sharedMediaTicker, type TickSource } from '../../media-ticker.ts';
+import type { AudioCodecName } from '../../negotiated-media.ts';
+import { SendStream } from '../../send-stream.ts';
+import { OPUS_FRAME_SAMPLES } from '../opus-codec.ts';
+import { MixEncoder, normalisedPtime, type EncodedPayload } from './mix-encoder.ts';
+import { MixSource, type MixSourceDrop } from './mix-source.ts';
+
+export interface MeetingMixHubOptions {
+  /** At most this many speakers are mixed (the loudest). Default 3. */
+  maxSpeakers?: number;
+  /** A source below this RMS (16-bit scale) is not a speaker. Default 60 (≈ -55 dBFS). */
+  speakerThreshold?: number;
+  /** A source with no input for this long leaves the mix, ms. Default 1000. */
+  sourceTimeoutMs?: number;
+  /** A feeding leg silent for this long hands the source to another leg, ms. Default 100. */
+  feederTimeoutMs?: number;
+  ticker?: TickSource;
+}
+
+export interface MixSubscriberOptions {
+  codec: AudioCodecName;
+  payloadType: number;
+  /** Room's packetisation interval, ms (G.711). Opus is always 20. */
+  ptimeMs: number;
+  /** Sends one RTP packet to the room (ownership passes). */
+  send: (rtp: Buffer) => void;
+  onDrop: (key: MixSourceDrop, detail: object) => void;
+  /** Continue an existing stream (SSRC, seq, ts) when switching from a standalone downlink. */
+  stream?: SendStream;
+}
+
+export interface MeetingMixHubStats {
+  sources: number;
+  subscribers: number;
+  /** Speakers in the last mixed frame. */
+  speakers: number;
+  /** Distinct encodes in the last tick (shared mixes + personal mix-minus ones). */
+  encodesLastTick: number;
+  /** Packets of a source delivered by a second leg, ignored (each source is decoded once). */
+  duplicateFeeds: number;
+}
+
+/**
+ * The meeting → rooms audio of every room of one meeting in this process. Each meeting source is
+ * decoded once; every 20 ms the loudest `maxSpeakers` sources (audio levels, like RFC 6464's use)
+ * are mixed. A room whose own voice is among them hears a mix-minus of itself, encoded for it
+ * alone; every other room hears the common mix, encoded ONCE per codec and packetisation and
+ * shared: in a large meeting most rooms are listeners, so the cost per extra room is one RTP
+ * header and one send.
+ */
+export class MeetingMixHub {
+  private readonly sources = new Map<string, MixSource>();
+  private readonly subscribers = new Set<MixSubscription>();
+  private readonly encoders = new Map<string, { encoder: MixEncoder; lastUsedTick: number }>();
+  private readonly maxSpeakers: number;
+  private readonly threshold: number;
+  private readonly sourceTimeoutMs: number;
+  private readonly feederTimeoutMs: number;
+  private readonly ticker: TickSource;
+  private untick: (() => void) | undefined;
+  private readonly full = new Float32Array(OPUS_FRAME_SAMPLES);
+  private readonly personal = new Float32Array(OPUS_FRAME_SAMPLES);
+  private readonly speakers: string[] = [];
+  private tickCount = 0;
+  private encodesLastTick = 0;
+  private duplicateFeeds = 0;
+
+  constructor(opts: MeetingMixHubOptions = {}) {
+    this.maxSpeakers = opts.maxSpeakers ?? 3;
+    const threshold = opts.speakerThreshold ?? 60;
+    this.threshold = threshold * threshold; // compared with mean squares
+    this.sourceTimeoutMs = opts.sourceTimeoutMs ?? 1000;
+    this.feederTimeoutMs = opts.feederTimeoutMs ?? 100;
+    this.ticker = opts.ticker ?? sharedMediaTicker();
+  }
+
+  subscribe(opts: MixSubscriberOptions): MixSubscription {
+    const sub = new MixSubscription(this, opts);
+    this.subscribers.add(sub);
+    this.untick ??= this.ticker.subscribe((now) => this.tick(now));
+    return sub;
+  }
+
+  stats(): MeetingMixHubStats {
+    return {
+      sources: this.sources.size,
+      subscribers: this.subscribers.size,
+      speakers: this.speakers.length,
+      encodesLastTick: this.encodesLastTick,
+      duplicateFeeds: this.duplicateFeeds,
+    };
+  }
+
+  /** Sources a subscriber hears (all but its own). */
+  sourceCountFor(sub: MixSubscription): number {
+    return this.sources.size - (sub.ownSourceId !== undefined && this.sources.has(sub.ownSourceId) ? 1 : 0);
+  }
+
+  /** @internal via MixSubscription.onCloudAudio */
+  push(from: MixSubscription, sourceId: string, rtp: Buffer, nowMs: number): void {
+    let src = this.sources.get(sourceId);
+    if (!src) {
+      src = new MixSource(from, nowMs);
+      this.sources.set(sourceId, src);
+    } else if (src.feeder !== from) {
+      const feeder = src.feeder as MixSubscription;
+      if (!feeder.closed && nowMs - src.lastInputMs <= this.feederTimeoutMs) {
+        this.duplicateFeeds++;
+        return;
+      }
+      src.changeFeeder(from);
+    }
+    const dropped = src.push(rtp, nowMs);
+    if (dropped) from.opts.onDrop(dropped, { sourceId });
+  }
+
+  /** @internal */
+  removeSource(sourceId: string): void {
+    this.sources.delete(sourceId);
+  }
+
+  /** @internal */
+  unsubscribe(sub: MixSubscription): void {
+    this.subscribers.delete(sub);
+    if (this.subscribers.size === 0) {
+      this.untick?.();
+      this.untick = undefined;
+      this.sources.clear();
+      this.encoders.clear();
+    }
+  }
+
+  /** One 20 ms frame for every room. Exposed for tests driving a manual clock. */
+  tick(nowMs: number): void {
+    this.tickCount++;
+    this.pullAndRank(nowMs);
+    const full = this.full;
+    full.fill(0);
+    for (const id of this.speakers) {
+      const f = this.sources.get(id)!.frame;
+      for (let i = 0; i < OPUS_FRAME_SAMPLES; i++) full[i]! += f[i]!;
+    }
+    const shared = new Map<string, EncodedPayload[]>();
+    let encodes = 0;
+    for (const sub of this.subscribers) {
+      const own = sub.ownSourceId;
+      const minus = own !== undefined && this.speakers.includes(own);
+      const key = `${minus ? `minus:${own}` : 'all'}|${sub.opts.codec}|${sub.ptime}`;
+      let payloads = shared.get(key);
+      if (!payloads) {
+        let frame = full;
+        if (minus) {
+          // RFC 7667 3.6 (mixer): a participant is not sent its own contribution
+          const mine = this.sources.get(own)!.frame;
+          frame = this.personal;
+          for (let i = 0; i < OPUS_FRAME_SAMPLES; i++) frame[i] = full[i]! - mine[i]!;
+        }
+        clip(frame);
+        payloads = this.encoderFor(key, sub).encode(frame);
+        shared.set(key, payloads);
+        encodes++;
+      }
+      sub.sendPayloads(payloads, nowMs);
+    }
+    this.encodesLastTick = encodes;
+    // forget encoders of mixes nobody has heard for a second
+    if (this.tickCount % 50 === 0) {
+      for (const [k, e] of this.encoders) if (this.tickCount - e.lastUsedTick > 50) this.encoders.delete(k);
+    }
+  }
+
+  private pullAndRank(nowMs: number): void {
+    this.speakers.length = 0;
+    const ranked: MixSource[] = [];
+    for (const [id, src] of this.sources) {
+      if (src.expired(nowMs, this.sourceTimeoutMs)) {
+        this.sources.delete(id);
+        continue;
+      }
+      if (src.pull() && src.level >= this.threshold) ranked.push(src);
+    }
+    ranked.sort((a, b) => b.level - a.level);
+    for (const [id, src] of this.sources) {
+      const rank = ranked.indexOf(src);
+      if (rank >= 0 && rank < this.maxSpeakers) this.speakers.push(id);
+    }
+  }
+
+  private encoderFor(key: string, sub: MixSubscription): MixEncoder {
+    let e = this.encoders.get(key);
+    if (!e) {
+      e = { encoder: new MixEncoder(sub.opts.codec, sub.ptime), lastUsedTick: this.tickCount };
+      this.encoders.set(key, e);
+    }
+    e.lastUsedTick = this.tickCount;
+    return e.encoder;
+  }
+}
+
+function clip(frame: Float32Array): void {
+  for (let i = 0; i < frame.length; i++) {
+    const v = frame[i]!;
+    if (v > 32767) frame[i] = 32767;
+    else if (v < -32768) frame[i] = -32768;
+  }
+}
+
+/** One room's place in a hub: its own RTP stream (SSRC, seq, ts) carrying the shared payloads. */
+export class MixSubscription {
+  readonly stream: SendStream;
+  readonly ptime: number;
+  /** The meeting source id of this room's own voice (its leg's peer), excluded from what it hears. */
+  ownSourceId: string | undefined;
+  closed = false;
+  private marker = true;
+
+  constructor(
+    private readonly hub: MeetingMixHub,
+    readonly opts: MixSubscriberOptions,
+  ) {
+    this.ptime = opts.codec === 'opus' ? 20 : normalisedPtime(opts.ptimeMs);
+    this.stream = opts.stream ?? new SendStream(opts.codec === 'opus' ? 48000 : 8000);
+  }
+
+  /** Opus RTP of one meeting source, as this room's leg received it. */
+  onCloudAudio(sourceId: string, rtp: Buffer, nowMs: number): void {
+    if (!this.closed) this.hub.push(this, sourceId, rtp, nowMs);
+  }
+
+  removeSource(sourceId: string): void {
+    this.hub.removeSource(sourceId);
+  }
+
+  get activeSources(): number {
+    return this.hub.sourceCountFor(this);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hub.unsubscribe(this);
+  }
+
+  /** @internal: the hub hands this tick's payloads (shared with other rooms: copied, never modified). */
+  sendPayloads(payloads: EncodedPayload[], nowMs: number): void {
+    const s = this.stream;
+    for (const { payload, samples } of payloads) {
+      const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length);
+      payload.copy(pkt, RTP_HEADER_SIZE);
+      const ts = s.ts;
+      writeRtpHeader(pkt, this.opts.payloadType, this.marker, s.nextSeq(), ts, s.ssrc);
+      this.marker = false;
+      s.ts = (ts + samples) >>> 0;
+      s.record(ts, payload.length, nowMs);
+      this.opts.send(pkt);
+    }
+  }
+}
+
+/** Hubs by meeting, shared by the calls of this process; a hub lives while a call holds it. */
+export class MeetingMixHubs {
+  private readonly hubs = new Map<string, { hub: MeetingMixHub; refs: number }>();
+
+  constructor(private readonly opts: MeetingMixHubOptions = {}) {}
+
+  acquire(meetingId: string): MixHubLease {
+    let entry = this.hubs.get(meetingId);
+    if (!entry) {
+      entry = { hub: new MeetingMixHub(this.opts), refs: 0 };
+      this.hubs.set(meetingId, entry);
+    }
+    entry.refs++;
+    const held = entry;
+    let released = false;
+    return {
+      hub: held.hub,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--held.refs === 0 && this.hubs.get(meetingId) === held) this.hubs.delete(meetingId);
+      },
+    };
+  }
+
+  get size(): number {
+    return this.hubs.size;
+  }
+}
+
+export interface MixHubLease {
+  hub: MeetingMixHub;
+  release(): void;
+}

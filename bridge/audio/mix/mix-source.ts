@@ -1,0 +1,93 @@
+import { parseRtpHeader, rtpSequence } from '../../../rtp/index.ts';
+import { SourceQueue } from '../mixer.ts';
+import { OPUS_FRAME_SAMPLES, OpusAudioDecoder } from '../opus-codec.ts';
+
+/** Why a meeting packet was not used. */
+export type MixSourceDrop = 'malformed' | 'late' | 'decode-error';
+
+const PREFILL_SAMPLES = 2 * OPUS_FRAME_SAMPLES;
+const MAX_QUEUE_SAMPLES = 10 * OPUS_FRAME_SAMPLES;
+/** Smoothing of the per-frame level used to rank speakers (≈ 200 ms time constant at 20 ms frames). */
+const LEVEL_SMOOTHING = 0.1;
+
+/**
+ * One meeting participant's audio inside a mix hub: decoded once, whichever room's meeting leg
+ * delivered it (the "feeder"), queued with a small prefill for jitter, pulled one 20 ms frame
+ * per tick. Its smoothed level ranks it among the meeting's speakers.
+ */
+export class MixSource {
+  private readonly decoder = new OpusAudioDecoder();
+  private readonly queue: SourceQueue;
+  /** This tick's frame (valid when `hasFrame`). */
+  readonly frame = new Float32Array(OPUS_FRAME_SAMPLES);
+  hasFrame = false;
+  /** Smoothed mean square of recent frames (16-bit scale). */
+  level = 0;
+  feeder: object;
+  lastInputMs: number;
+  private lastSeq: number | undefined;
+
+  constructor(feeder: object, nowMs: number) {
+    this.feeder = feeder;
+    this.lastInputMs = nowMs;
+    this.queue = new SourceQueue(MAX_QUEUE_SAMPLES + OPUS_FRAME_SAMPLES * 6, nowMs);
+  }
+
+  /** Another leg delivers this source from now on (its consumer has its own seq space). */
+  changeFeeder(feeder: object): void {
+    this.feeder = feeder;
+    this.lastSeq = undefined;
+  }
+
+  /** Opus RTP of this source. Returns why it was dropped, or undefined when used. */
+  push(rtp: Buffer, nowMs: number): MixSourceDrop | undefined {
+    let layout;
+    try {
+      layout = parseRtpHeader(rtp);
+    } catch {
+      return 'malformed';
+    }
+    const seq = rtpSequence(rtp);
+    if (this.lastSeq !== undefined) {
+      const d = ((seq - this.lastSeq) << 16) >> 16; // RFC 3550 A.1: signed 16-bit distance
+      if (d <= 0 && d > -1000) return 'late';
+    }
+    this.lastSeq = seq;
+    this.lastInputMs = nowMs;
+    const end = rtp.length - layout.paddingLength;
+    if (end <= layout.payloadOffset) return undefined; // empty (DTX keep-alive)
+    let pcm: Int16Array;
+    try {
+      pcm = this.decoder.decode(rtp.subarray(layout.payloadOffset, end));
+    } catch {
+      return 'decode-error';
+    }
+    this.queue.lastInputMs = nowMs;
+    this.queue.push(pcm, MAX_QUEUE_SAMPLES);
+    if (!this.queue.primed && this.queue.size >= PREFILL_SAMPLES) this.queue.primed = true;
+    return undefined;
+  }
+
+  /** Take this tick's frame; false when the source has nothing to play (not primed, underrun). */
+  pull(): boolean {
+    this.frame.fill(0);
+    this.hasFrame = false;
+    const q = this.queue;
+    if (!q.primed) {
+      this.level *= 1 - LEVEL_SMOOTHING;
+      return false;
+    }
+    const got = q.addInto(this.frame, OPUS_FRAME_SAMPLES);
+    if (got < OPUS_FRAME_SAMPLES) q.primed = false; // underrun: re-buffer before playing again
+    let sum = 0;
+    for (let i = 0; i < got; i++) sum += this.frame[i]! * this.frame[i]!;
+    this.level += LEVEL_SMOOTHING * (sum / OPUS_FRAME_SAMPLES - this.level);
+    this.hasFrame = got > 0;
+    return this.hasFrame;
+  }
+
+  /** Nothing queued and no input for `timeoutMs`: the source is gone. */
+  expired(nowMs: number, timeoutMs: number): boolean {
+    return nowMs - this.lastInputMs > timeoutMs && this.queue.size === 0;
+  }
+}

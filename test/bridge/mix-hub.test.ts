@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { g711Decode, MeetingMixHub, MeetingMixHubs, OpusAudioEncoder, OPUS_FRAME_SAMPLES, type MixSubscription } from '../../bridge/index.ts';
+import { RtpPacket } from '../../rtp/index.ts';
+import { spectralPeaks } from '../helpers/spectrum.ts';
+
+const idleTicker = { subscribe: () => () => {} };
+
+/** A meeting participant sending a tone as Opus RTP (20 ms frames). */
+class ToneSource {
+  private readonly enc = new OpusAudioEncoder();
+  private seq = 1000;
+  private phase = 0;
+  constructor(readonly hz: number, readonly amplitude = 8000) {}
+  next(): Buffer {
+    const pcm = new Int16Array(OPUS_FRAME_SAMPLES);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(this.amplitude * Math.sin((2 * Math.PI * this.hz * this.phase++) / 48000));
+    const seq = this.seq++;
+    return new RtpPacket({ payloadType: 111, sequenceNumber: seq, timestamp: seq * 960, ssrc: this.hz, payload: this.enc.encode(pcm) }).encode();
+  }
+}
+
+interface Room {
+  sub: MixSubscription;
+  packets: RtpPacket[];
+}
+
+function pcmuRoom(hub: MeetingMixHub, ownSourceId?: string): Room {
+  const packets: RtpPacket[] = [];
+  const sub = hub.subscribe({
+    codec: 'PCMU', payloadType: 0, ptimeMs: 20,
+    send: (b) => packets.push(RtpPacket.decode(b)),
+    onDrop: (key) => { throw new Error(`unexpected drop ${key}`); },
+  });
+  sub.ownSourceId = ownSourceId;
+  return { sub, packets };
+}
+
+function heard(room: Room, skipPackets = 20): number[] {
+  const payloads = room.packets.slice(skipPackets).map((p) => p.payload);
+  const pcm = new Int16Array(payloads.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of payloads) at += g711Decode('PCMU', p, pcm, at);
+  return spectralPeaks(pcm, 8000, 6).filter((p) => p.level > 0.02).map((p) => Math.round(p.hz / 10) * 10).sort((a, b) => a - b);
+}
+
+/** Delivers one frame of every source through `feeder` and ticks the hub once. */
+function run(hub: MeetingMixHub, feeder: MixSubscription, sources: Record<string, ToneSource>, ticks: number, t0 = 0): number {
+  let now = t0;
+  for (let i = 0; i < ticks; i++) {
+    for (const [id, s] of Object.entries(sources)) feeder.onCloudAudio(id, s.next(), now);
+    hub.tick(now);
+    now += 20;
+  }
+  return now;
+}
+
+describe('MeetingMixHub', () => {
+  it('listeners share one encode of the full mix; a speaking room hears everyone but itself', () => {
+    const hub = new MeetingMixHub({ ticker: idleTicker });
+    const speaker = pcmuRoom(hub, 'room-b'); // its own voice arrives through the other rooms' legs
+    const listeners = [pcmuRoom(hub, 'room-x'), pcmuRoom(hub, 'room-y'), pcmuRoom(hub)];
+    const sources = { alice: new ToneSource(440), bob: new ToneSource(660), 'room-b': new ToneSource(1000) };
+    run(hub, listeners[0]!.sub, sources, 100);
+    expect(hub.stats()).toMatchObject({ sources: 3, subscribers: 4, speakers: 3, encodesLastTick: 2 });
+    expect(heard(speaker)).toEqual([440, 660]);
+    for (const l of listeners) expect(heard(l)).toEqual([440, 660, 1000]);
+    // the listeners' payloads are the same bytes (one encode), in their own RTP streams
+    const [a, b] = [listeners[0]!.packets.at(-1)!, listeners[1]!.packets.at(-1)!];
+    expect(a.payload.equals(b.payload)).toBe(true);
+    expect(a.ssrc).not.toBe(b.ssrc);
+    expect(speaker.sub.activeSources).toBe(2);
+    expect(listeners[2]!.sub.activeSources).toBe(3);
+  });
+
+  it('mixes only the loudest maxSpeakers sources', () => {
+    const hub = new MeetingMixHub({ ticker: idleTicker, maxSpeakers: 2 });
+    const room = pcmuRoom(hub);
+    run(hub, room.sub, { loud1: new ToneSource(500, 9000), loud2: new ToneSource(700, 8000), quiet: new ToneSource(1200, 1500) }, 100);
+    expect(hub.stats().speakers).toBe(2);
+    expect(heard(room)).toEqual([500, 700]);
+  });
+
+  it('decodes each source once when several legs deliver it; another leg takes over when the feeder goes', () => {
+    const hub = new MeetingMixHub({ ticker: idleTicker });
+    const r1 = pcmuRoom(hub);
+    const r2 = pcmuRoom(hub);
+    const tone = new ToneSource(440);
+    let now = 0;
+    for (let i = 0; i < 50; i++) {
+      const pkt = tone.next();
+      r1.sub.onCloudAudio('alice', pkt, now);
+      r2.sub.onCloudAudio('alice', Buffer.from(pkt), now); // the same participant through room 2's leg
+      hub.tick(now);
+      now += 20;
+    }
+    expect(hub.stats().duplicateFeeds).toBe(50);
+    r1.sub.close();
+    for (let i = 0; i < 60; i++) {
+      r2.sub.onCloudAudio('alice', tone.next(), now);
+      hub.tick(now);
+      now += 20;
+    }
+    expect(heard(r2, 70)).toEqual([440]);
+  });
+
+  it('MeetingMixHubs: one hub per meeting while a call holds it', () => {
+    const hubs = new MeetingMixHubs({ ticker: idleTicker });
+    const a = hubs.acquire('demo');
+    const b = hubs.acquire('demo');
+    const c = hubs.acquire('other');
+    expect(a.hub).toBe(b.hub);
+    expect(c.hub).not.toBe(a.hub);
+    a.release();
+    a.release(); // idempotent
+    expect(hubs.size).toBe(2);
+    b.release();
+    c.release();
+    expect(hubs.size).toBe(0);
+  });
+});
