@@ -12,6 +12,7 @@ import { sharedMediaTicker, type TickSource } from './media-ticker.ts';
 import type { NegotiatedAudio, NegotiatedMedia, NegotiatedVideo } from './negotiated-media.ts';
 import { buildPliCompound, buildSenderReport, randomisedInterval } from './rtcp-sender.ts';
 import type { SendStream } from './send-stream.ts';
+import { packetizationModeOf } from './video/h264-single-nal.ts';
 import { VideoRelay } from './video/video-relay.ts';
 
 type CloudListeners = { [K in keyof CloudMediaPortEvents]: (...args: CloudMediaPortEvents[K]) => void };
@@ -313,6 +314,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.videoDesc = video;
     this.video = new VideoRelay({
       payloadType: video.payloadType,
+      packetizationMode: packetizationModeOf(video.fmtp),
       sendToRoom: (rtp) => {
         count(this.counters.room.videoOut, rtp.length);
         this.videoEp!.sendRtp(rtp);

@@ -1,9 +1,10 @@
 import {
   iterateRtcp, parseRtpHeader, rtpPayloadType, rtpSequence, rtpSsrc, rtpTimestamp,
-  setRtpPayloadType, setRtpSequence, setRtpSsrc, setRtpTimestamp, RtcpType, RTP_HEADER_SIZE,
+  setRtpPayloadType, setRtpSequence, setRtpSsrc, setRtpTimestamp, writeRtpHeader, RtcpType, RTP_HEADER_SIZE,
 } from '../../rtp/index.ts';
 import { SendStream } from '../send-stream.ts';
 import { isH264KeyframeStart } from './h264-keyframe.ts';
+import { H264SingleNalRepacketizer } from './h264-single-nal.ts';
 
 /** RFC 4585 6.3.1 PLI and RFC 5104 4.3.1 FIR formats of PSFB. */
 const FMT_PLI = 1;
@@ -12,6 +13,8 @@ const FMT_FIR = 4;
 export interface VideoRelayOptions {
   /** Negotiated H.264 payload type of the room. */
   payloadType: number;
+  /** The room's H.264 packetization-mode (RFC 6184 8.1). 0: meeting video is re-packetized into single NAL units. Default 1. */
+  packetizationMode?: 0 | 1 | 2;
   sendToRoom: (rtp: Buffer) => void;
   sendToCloud: (rtp: Buffer) => void;
   /** The room asked for a keyframe (RTCP PLI/FIR on the video port). */
@@ -50,9 +53,16 @@ export class VideoRelay {
   /** Source switches completed (first packet of a new source forwarded, a keyframe). */
   switches = 0;
   private readonly now: () => number;
+  private readonly singleNal: H264SingleNalRepacketizer | undefined;
 
   constructor(private readonly opts: VideoRelayOptions) {
     this.now = opts.now ?? (() => performance.now());
+    this.singleNal = opts.packetizationMode === 0 ? new H264SingleNalRepacketizer() : undefined;
+  }
+
+  /** NAL units the mode-0 re-packetizer dropped (lost fragments). */
+  get droppedNals(): number {
+    return this.singleNal?.droppedNals ?? 0;
   }
 
   /** Validated RTP from the room's video port. */
@@ -127,8 +137,27 @@ export class VideoRelay {
       this.lastOutWallMs = now;
       this.started = true;
     }
+    if (this.singleNal) {
+      this.sendSingleNals(pkt, outSeq, outTs, now);
+      return;
+    }
     this.stream.record(outTs, pkt.length - RTP_HEADER_SIZE, now);
     this.opts.sendToRoom(pkt);
+  }
+
+  /** Packetization-mode 0 room: one NAL unit per packet, our own continuous sequence numbers. */
+  private sendSingleNals(pkt: Buffer, seq: number, ts: number, now: number): void {
+    const marker = (pkt[1]! & 0x80) !== 0;
+    const csrcBytes = 4 * (pkt[0]! & 0x0f);
+    const padding = pkt[0]! & 0x20 ? pkt[pkt.length - 1]! : 0;
+    const payload = pkt.subarray(RTP_HEADER_SIZE + csrcBytes, pkt.length - padding);
+    for (const out of this.singleNal!.push(payload, seq, ts, marker)) {
+      const packet = Buffer.allocUnsafe(RTP_HEADER_SIZE + out.nal.length);
+      out.nal.copy(packet, RTP_HEADER_SIZE);
+      writeRtpHeader(packet, this.opts.payloadType, out.marker, this.stream.nextSeq(), ts, this.stream.ssrc);
+      this.stream.record(ts, out.nal.length, now);
+      this.opts.sendToRoom(packet);
+    }
   }
 
   private switchSource(ssrc: number, seq: number, ts: number, now: number): void {

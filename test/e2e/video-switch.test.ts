@@ -2,7 +2,7 @@
 // take turns speaking; the H.264 the room receives switches to the speaker, keeps one SSRC and a
 // continuous sequence, and an IDR reaches the room within 500 ms of every switch, measured on a
 // tshark capture of the loopback interface.
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaresip, type Baresip } from '../helpers/baresip.ts';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
 import { LoopbackCapture, type CapturedDatagram } from '../helpers/rtp-capture.ts';
@@ -73,11 +73,6 @@ describe('voice-activated video switching toward a SIP room', () => {
   });
 
   it('follows the active speaker: Bob, Alice, Bob', async () => {
-    const dump = setInterval(() => {
-      const c = h.gateway.activeCalls()[0];
-      console.log(JSON.stringify({ media: { sw: c?.media?.videoSourceSwitches, held: c?.media?.videoHeldForKeyframe, vo: c?.media?.room.videoOut }, leg: c?.meeting?.videoSwitches, src: c?.meeting?.videoSourcePeerId, speakers: h.meetingLogs.filter((l) => l.message === 'active speaker').map((l) => (l as any).peerId).slice(-3), prod: h.meetingLogs.filter((l) => l.message === 'producer created').map((l) => [(l as any).peerId.slice(0,4), (l as any).kind, (l as any).headerExtensions.length]) }));
-    }, 2000);
-    onTestFinished(() => clearInterval(dump));
     for (const [speaker, silent, id] of [[bob, alice, () => bobId], [alice, bob, () => aliceId], [bob, alice, () => bobId]] as const) {
       await speak(speaker, silent);
       await expect.poll(() => leg().videoSourcePeerId, { timeout: 15_000, interval: 100 }).toBe(id());
