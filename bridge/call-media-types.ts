@@ -16,6 +16,8 @@ export interface CallMediaOptions {
   sourceTimeoutMs?: number;
   /** Minimum spacing of keyframe requests in either direction, ms. Default 500. */
   keyframeMinIntervalMs?: number;
+  /** A keyframe request the room leaves unanswered this long is repeated (at most 3 times), ms. Default 1000. */
+  keyframeRetryMs?: number;
   /** RTCP sender report interval toward the room, ms. Default 5000 (RFC 3550 6.2). */
   rtcpIntervalMs?: number;
   /** 20 ms clock of the meeting → room path. Default: the thread's shared ticker. */
@@ -54,6 +56,8 @@ export interface CallMediaStats {
   decodeErrors: number;
   keyframeRequestsToCloud: number;
   keyframeRequestsToRoom: number;
+  /** Keyframe requests repeated because the room sent no keyframe within a second (some ignore the first). */
+  keyframeRetriesToRoom: number;
   /** Meeting audio sources currently in the mix. */
   activeCloudAudioSources: number;
   /** Switches of the meeting video source the room sees (each starts on a keyframe). */

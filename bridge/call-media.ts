@@ -47,6 +47,9 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private cloudListeners: CloudListeners | undefined;
   private untick: (() => void) | undefined;
   private rtcpTimer: NodeJS.Timeout | undefined;
+  /** Watches an outstanding keyframe request toward the room (see armRoomKeyframeWatch). */
+  private roomKeyframeWatch: NodeJS.Timeout | undefined;
+  private roomKeyframeRetries = 0;
   private closed = false;
 
   private constructor(opts: CallMediaOptions, audioEp: RtpEndpoint, videoEp: RtpEndpoint | undefined, logger: Logger) {
@@ -166,6 +169,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.untick = undefined;
     if (this.rtcpTimer) clearTimeout(this.rtcpTimer);
     this.rtcpTimer = undefined;
+    if (this.roomKeyframeWatch) clearTimeout(this.roomKeyframeWatch);
+    this.roomKeyframeWatch = undefined;
     this.toCloudKeyframes.close();
     this.toRoomKeyframes.close();
     this.detachCloud();
@@ -341,6 +346,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private sendKeyframeRequestToRoom(): void {
     this.counters.keyframeRequestsToRoom++;
     this.emit('room-keyframe-needed');
+    this.armRoomKeyframeWatch();
     const v = this.video;
     if (v && this.videoEp) {
       // RFC 4585 6.3.1: PLI from our video SSRC about the room's video SSRC
@@ -348,6 +354,28 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       count(this.counters.room.rtcpOut, pkt.length);
       this.videoEp.sendRtcp(pkt);
     }
+  }
+
+  /**
+   * Some terminals ignore a keyframe request (INFO or PLI) now and then, or until asked again:
+   * when no keyframe arrives within `keyframeRetryMs`, ask again, at most 3 times per request.
+   */
+  private armRoomKeyframeWatch(): void {
+    const relay = this.video;
+    if (!relay || this.roomKeyframeWatch || this.closed) return;
+    const seen = relay.roomKeyframes;
+    this.roomKeyframeWatch = setTimeout(() => {
+      this.roomKeyframeWatch = undefined;
+      if (this.closed || this.video !== relay) return;
+      if (relay.roomKeyframes !== seen || this.roomKeyframeRetries >= 3) {
+        this.roomKeyframeRetries = 0;
+        return;
+      }
+      this.roomKeyframeRetries++;
+      this.counters.keyframeRetriesToRoom++;
+      this.toRoomKeyframes.request();
+    }, this.opts.keyframeRetryMs ?? 1000);
+    this.roomKeyframeWatch.unref?.();
   }
 
   /** RFC 3550 6.2: sender reports for the streams we send to the room, about every 5 s. */

@@ -10,6 +10,7 @@ export function newCallMediaStats(): CallMediaStats {
     decodeErrors: 0,
     keyframeRequestsToCloud: 0,
     keyframeRequestsToRoom: 0,
+    keyframeRetriesToRoom: 0,
     activeCloudAudioSources: 0,
     videoSourceSwitches: 0,
     videoHeldForKeyframe: 0,

@@ -50,6 +50,8 @@ export class VideoRelay {
   private pendingSsrc: number | undefined;
   /** Meeting packets dropped while waiting for a new source's keyframe. */
   heldForKeyframe = 0;
+  /** Keyframes (IDR/SPS starts) the room has sent. */
+  roomKeyframes = 0;
   /** Source switches completed (first packet of a new source forwarded, a keyframe). */
   switches = 0;
   private readonly now: () => number;
@@ -73,6 +75,9 @@ export class VideoRelay {
       return;
     }
     this.roomSsrc = rtpSsrc(buf);
+    const cc = buf[0]! & 0x0f;
+    const ext = buf[0]! & 0x10 && buf.length >= RTP_HEADER_SIZE + 4 * cc + 4 ? 4 + 4 * buf.readUInt16BE(RTP_HEADER_SIZE + 4 * cc + 2) : 0;
+    if (isH264KeyframeStart(buf.subarray(RTP_HEADER_SIZE + 4 * cc + ext))) this.roomKeyframes++;
     this.opts.sendToCloud(buf);
   }
 

@@ -24,9 +24,9 @@ interface Rig {
 
 let rig: Rig | undefined;
 
-async function makeRig(codec: AudioCodecName, pt: number, ptimeMs = 20, rtcpIntervalMs = 5000): Promise<Rig> {
+async function makeRig(codec: AudioCodecName, pt: number, ptimeMs = 20, rtcpIntervalMs = 5000, keyframeRetryMs = 1000): Promise<Rig> {
   const ticker = new ManualTicker();
-  const media = await CallMedia.create({ ports, bindAddress: '127.0.0.1', logger: quiet, ticker, keyframeMinIntervalMs: 500, rtcpIntervalMs });
+  const media = await CallMedia.create({ ports, bindAddress: '127.0.0.1', logger: quiet, ticker, keyframeMinIntervalMs: 500, rtcpIntervalMs, keyframeRetryMs });
   const audio = await FakeTerminal.open();
   const video = await FakeTerminal.open();
   const videoRtcp = await FakeTerminal.open();
@@ -307,5 +307,25 @@ describe('CallMedia robustness and lifecycle', () => {
     expect(r.ticker.subscribers).toBe(0);
     r.cloud.emit('audio', 'a', Buffer.alloc(20)); // detached: ignored
     expect(r.media.stats().cloud.audioIn.packets).toBe(0);
+  });
+
+  it('repeats an unanswered keyframe request to the room at most 3 times', async () => {
+    const r = await makeRig('PCMU', 0, 20, 5000, 100);
+    let asked = 0;
+    r.media.on('room-keyframe-needed', () => asked++);
+    r.cloud.emit('keyframe-request');
+    await expect.poll(() => r.media.stats().keyframeRetriesToRoom, { timeout: 5000, interval: 50 }).toBe(3);
+    await expect.poll(() => asked, { timeout: 2000, interval: 50 }).toBe(4);
+  });
+
+  it('does not repeat the request when the room answers with a keyframe', async () => {
+    const r = await makeRig('PCMU', 0, 20, 5000, 100);
+    r.cloud.emit('keyframe-request');
+    r.video.send(new RtpPacket({ payloadType: 96, sequenceNumber: 1, timestamp: 1, ssrc: 0x7777, payload: Buffer.from([0x65, 0x88]) }).encode(), r.media.videoPort);
+    await r.cloud.until(() => r.cloud.videoSent.length >= 1);
+    // absence check: the retry would have fired after 100 ms
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(r.media.stats().keyframeRetriesToRoom).toBe(0);
+    expect(r.media.stats().keyframeRequestsToRoom).toBe(1);
   });
 });
