@@ -152,6 +152,37 @@ describe('G.722 against ffmpeg adpcm_g722', () => {
     expect(sampleDiffs).toEqual([0, 0, 0]);
   });
 
+  it('fuzz: random octets decode identically in ours and ffmpeg\'s, modes 1-3', () => {
+    const r = prng(4);
+    const bytes = new Uint8Array(32000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (r() * 256) | 0;
+    const diffs = ([1, 2, 3] as const).map((mode) => differences(ourDecode(bytes, mode), ffmpegDecode(bytes, 'fuzz', mode)));
+    console.info(`G.722 decoders on ${bytes.length} random octets, differing samples in mode 1/2/3: ${diffs.join('/')}`);
+    expect(diffs).toEqual([0, 0, 0]);
+  });
+
+  it('sustained largest codewords (overload): any difference from ffmpeg lies within 20 ms of clipped output', () => {
+    // Runs of the largest positive and negative lower-band codes drive the predictor into overload.
+    // There the zero-section sum SZL (G.722 6.2.1.5 FILTEZ) leaves 16 bits: the Recommendation's
+    // 16-bit arithmetic (and ITU-T's reference C code) saturates each partial sum, ffmpeg adds in
+    // 32 bits, so the two decoders part. Ours keeps the Recommendation's saturation.
+    const bytes = new Uint8Array(16000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i >> 6) & 1 ? 0x20 : 0xc4;
+    const ours = ourDecode(bytes), theirs = ffmpegDecode(bytes, 'overload', 1);
+    const clipped = (i: number) => theirs[i] === 32767 || theirs[i] === -32768 || ours[i] === 32767 || ours[i] === -32768;
+    let differing = 0, outsideOverload = 0, firstDiff = -1;
+    for (let i = 0; i < ours.length; i++) {
+      if (ours[i] === theirs[i]) continue;
+      differing++;
+      if (firstDiff < 0) firstDiff = i;
+      let near = false;
+      for (let j = Math.max(0, i - 320); j < Math.min(ours.length, i + 320) && !near; j++) near = clipped(j);
+      if (!near) outsideOverload++;
+    }
+    console.info(`G.722 overload run vs ffmpeg: ${differing} of ${ours.length} samples differ (first at ${firstDiff}); ${outsideOverload} of them away from clipped output`);
+    expect(outsideOverload).toBe(0);
+  });
+
   it('the codec passes a 1 kHz tone with SNR above 35 dB and keeps a 6 kHz tone (the higher sub-band) within 1 dB', () => {
     const one = ourDecode(ourEncode(tone(1000, -6))).subarray(1600);
     const snr1k = sineSnrDb(one, 1000);
