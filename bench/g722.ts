@@ -17,14 +17,14 @@ function cpuMicros(): number {
   return u.user + u.system;
 }
 
-/** 10 s of harmonics with a syllable envelope and some noise (not a single steady tone). */
+/** 10 s of harmonics with a syllable envelope (never silent: no easy stretches) and some noise. */
 function speechLike(): Int16Array {
   const out = new Int16Array(RATE * SECONDS);
   let seed = 1;
   for (let i = 0; i < out.length; i++) {
     const t = i / RATE;
     seed = (seed * 1103515245 + 12345) >>> 0;
-    const env = Math.max(0, Math.sin(2 * Math.PI * 3 * t));
+    const env = 0.3 + 0.7 * Math.abs(Math.sin(2 * Math.PI * 3 * t));
     let v = 0;
     for (let k = 1; k <= 20; k++) v += Math.sin(2 * Math.PI * 140 * k * t) / k;
     out[i] = Math.round(8000 * env * v + (seed / 2 ** 32 - 0.5) * 2000);

@@ -1,6 +1,10 @@
 import { SubBand } from './band.ts';
 import { QmfHistory } from './qmf.ts';
-import { QM2, QM4, QM5, QM6 } from './tables.ts';
+import * as tables from './tables.ts';
+
+// Module-local bindings: under tsx an imported binding is read through an accessor on every
+// use, which costs more than the arithmetic in these per-sample loops.
+const { QM2, QM4, QM5, QM6 } = tables;
 
 /** G.722 1.3: mode 1 = 64 kbit/s (6-bit lower band), mode 2 = 56 (5-bit), mode 3 = 48 (4-bit). */
 export type G722Mode = 1 | 2 | 3;

@@ -1,6 +1,10 @@
 import { SubBand, sat16 } from './band.ts';
 import { QmfHistory } from './qmf.ts';
-import { IHN, IHP, ILN, ILP, Q2, Q6, QM2, QM4 } from './tables.ts';
+import * as tables from './tables.ts';
+
+// Module-local bindings: under tsx an imported binding is read through an accessor on every
+// use, which costs more than the arithmetic in these per-sample loops.
+const { IHN, IHP, ILN, ILP, Q2, Q6, QM2, QM4 } = tables;
 
 /**
  * ITU-T G.722 encoder, 64 kbit/s (mode 1): 16 kHz 16-bit PCM in, one octet per two input

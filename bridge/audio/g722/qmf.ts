@@ -1,4 +1,8 @@
-import { QMF_H } from './tables.ts';
+import * as tables from './tables.ts';
+
+// Module-local bindings: under tsx an imported binding is read through an accessor on every
+// use, which costs more than the arithmetic in these per-sample loops.
+const { QMF_H } = tables;
 
 const TAPS = 24;
 
