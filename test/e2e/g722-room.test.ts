@@ -47,6 +47,7 @@ describe('G.722 room terminal dials sip:g722@gateway', () => {
     expect(heard.sampleRate).toBe(16000); // sndfile records at the codec's rate: G.722 was used
     const tail = heard.samples.subarray(heard.sampleRate); // the meeting's audio starts after the answer
     const hz = dominantFrequency(tail, heard.sampleRate);
+    console.info(`G.722 room hears before the 6 kHz source: ${spectralPeaks(tail, heard.sampleRate, 3).map((p) => `${p.hz.toFixed(1)} Hz at ${(20 * Math.log10(p.level)).toFixed(1)} dBFS`).join(', ')}`);
     expect(hz).toBeGreaterThan(875);
     expect(hz).toBeLessThan(885);
   });
