@@ -9,7 +9,8 @@ export {
   MeetingMixHub, MeetingMixHubs, MixSubscription,
   type MeetingMixHubOptions, type MeetingMixHubStats, type MixHubLease, type MixSubscriberOptions,
 } from './audio/mix/meeting-mix-hub.ts';
-export { Upsampler8to48, Downsampler48to8, floatToInt16, RESAMPLE_FACTOR, RESAMPLER_DELAY_48K } from './audio/resampler.ts';
+export { Upsampler8to48, Downsampler48to8, Upsampler16to48, Downsampler48to16, floatToInt16, RESAMPLE_FACTOR, RESAMPLER_DELAY_48K, RESAMPLER16_DELAY_48K } from './audio/resampler.ts';
+export { G722Encoder, G722Decoder, type G722Mode } from './audio/g722/index.ts';
 export { g711Decode, g711Encode, g711Silence, type G711Law } from './audio/g711.ts';
 export { OpusAudioEncoder, OpusAudioDecoder, OPUS_FRAME_SAMPLES } from './audio/opus-codec.ts';
 export { PortAllocator } from '../rtp/port-allocator.ts';

@@ -1,12 +1,12 @@
 /** What the gateway negotiated with the room (from the SDP answer it built). */
-export type AudioCodecName = 'PCMU' | 'PCMA' | 'opus';
+export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 
 export interface NegotiatedAudio {
   /** Room's RTP port for audio (RTCP is port+1 unless muxed). */
   port: number;
   payloadType: number;
   codec: AudioCodecName;
-  /** Hz: 8000 for G.711, 48000 for Opus. */
+  /** RTP clock rate, Hz: 8000 for G.711 and G.722 (RFC 3551 4.5.2: G.722 samples at 16 kHz), 48000 for Opus. */
   clockRate: number;
   channels: number;
   /** Packetisation interval the room asked for (a=ptime), ms; default 20. */

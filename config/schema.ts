@@ -97,13 +97,16 @@ export const mediaSchema = z
   })
   .strict();
 
-export const audioCodec = z.enum(['opus', 'PCMU', 'PCMA']);
+export const audioCodec = z.enum(['opus', 'G722', 'PCMU', 'PCMA']);
 export const videoCodec = z.enum(['H264']);
 
 export const codecsSchema = z
   .object({
-    /** Audio codecs the gateway accepts from rooms, in preference order. Default [opus, PCMU, PCMA]. */
-    audio: z.array(audioCodec).min(1).default(['opus', 'PCMU', 'PCMA']),
+    /**
+     * Audio codecs the gateway accepts from rooms. The answer follows the room's order, except that
+     * G.722 (wideband) is taken over G.711 when both are offered and listed. Default [opus, G722, PCMU, PCMA].
+     */
+    audio: z.array(audioCodec).min(1).default(['opus', 'G722', 'PCMU', 'PCMA']),
     /** Video codecs accepted from rooms. Empty disables video. Default [H264]. */
     video: z.array(videoCodec).default(['H264']),
   })

@@ -70,14 +70,14 @@ const outboundSchema = z
       .object({ username: z.string().min(1), password: z.string().min(1), realm: z.string().min(1).optional() })
       .strict()
       .optional(),
-    /** Codecs offered through this trunk, in preference order. Default audio [PCMU, PCMA, opus], video [H264]. */
+    /** Codecs offered through this trunk, in preference order. Default audio [G722, PCMU, PCMA, opus] (wideband first), video [H264]. */
     codecs: z
       .object({
-        audio: z.array(z.enum(['opus', 'PCMU', 'PCMA'])).min(1).default(['PCMU', 'PCMA', 'opus']),
+        audio: z.array(z.enum(['opus', 'G722', 'PCMU', 'PCMA'])).min(1).default(['G722', 'PCMU', 'PCMA', 'opus']),
         video: z.array(z.enum(['H264'])).default(['H264']),
       })
       .strict()
-      .default({ audio: ['PCMU', 'PCMA', 'opus'], video: ['H264'] }),
+      .default({ audio: ['G722', 'PCMU', 'PCMA', 'opus'], video: ['H264'] }),
     /** SRTP policy (validated only; SRTP media is issue #4). Default off. */
     srtp: z.enum(['off', 'optional', 'required']).default('off'),
     /** OPTIONS keepalive with up/down state. Default disabled. */

@@ -2,16 +2,18 @@ import { parseRtpHeader, rtpSequence, writeRtpHeader, RTP_HEADER_SIZE } from '..
 import type { AudioCodecName } from '../negotiated-media.ts';
 import { SendStream } from '../send-stream.ts';
 import { g711Encode, g711Silence, type G711Law } from './g711.ts';
+import { G722Encoder } from './g722/index.ts';
 import { AudioMixer } from './mixer.ts';
 import { OPUS_FRAME_SAMPLES, OpusAudioDecoder, OpusAudioEncoder } from './opus-codec.ts';
-import { Downsampler48to8, floatToInt16 } from './resampler.ts';
+import { Downsampler48to16, Downsampler48to8, floatToInt16 } from './resampler.ts';
 
-const FRAME_8K = 160;
+/** 20 ms in RTP timestamp units: G.711 and G.722 both count 8000 per second (RFC 3551 4.5.2). */
+const FRAME_TS = 160;
 
 export interface MeetingAudioToRoomOptions {
   codec: AudioCodecName;
   payloadType: number;
-  /** Room's packetisation interval, ms (G.711: 10-60 in steps of 10). Opus always 20. */
+  /** Room's packetisation interval, ms (G.711, G.722: 10-60 in steps of 10). Opus always 20. */
   ptimeMs: number;
   /** Sends one RTP packet to the room (ownership passes: UDP sends complete asynchronously). */
   send: (rtp: Buffer) => void;
@@ -27,8 +29,8 @@ interface SourceState {
 
 /**
  * meeting → room audio: Opus RTP from each meeting source is decoded into the mixer; each
- * 20 ms tick mixes one frame, and for G.711 rooms downsamples 48 → 8 kHz and encodes at the
- * room's ptime; for Opus rooms re-encodes the mix. One stable SSRC, continuous sequence
+ * 20 ms tick mixes one frame, and for G.711 (G.722) rooms downsamples 48 → 8 (16) kHz and
+ * encodes at the room's ptime; for Opus rooms re-encodes the mix. One stable SSRC, continuous sequence
  * numbers and timestamps (RFC 3550 5.1); silence is sent when nobody speaks so the room's
  * media timeout never fires.
  */
@@ -39,10 +41,16 @@ export class MeetingAudioToRoom {
   private readonly mixOut = new Float32Array(OPUS_FRAME_SAMPLES);
   private readonly pcm48 = new Int16Array(OPUS_FRAME_SAMPLES);
   private readonly law: G711Law | undefined;
-  private readonly downsampler = new Downsampler48to8();
-  private readonly down8 = new Float32Array(FRAME_8K);
-  private readonly fifo8 = new Int16Array(FRAME_8K * 8);
-  private fifo8Size = 0;
+  private readonly g722: G722Encoder | undefined;
+  /** PCM samples per RTP timestamp unit: 1 for G.711, 2 for G.722 (16 kHz on an 8000 clock). */
+  private readonly samplesPerTs: number;
+  /** 20 ms of room PCM: 160 samples at 8 kHz, 320 at 16 kHz. */
+  private readonly frame: number;
+  private readonly downsampler: Downsampler48to8 | Downsampler48to16;
+  private readonly down: Float32Array;
+  private readonly fifo: Int16Array;
+  private fifoSize = 0;
+  /** PCM samples per packet at the room's sampling rate. */
   private readonly samplesPerPacket: number;
   private readonly encoder: OpusAudioEncoder | undefined;
   private marker = true;
@@ -51,17 +59,22 @@ export class MeetingAudioToRoom {
 
   constructor(private readonly opts: MeetingAudioToRoomOptions) {
     this.mixer = new AudioMixer({ sourceTimeoutMs: opts.sourceTimeoutMs });
+    this.law = opts.codec === 'PCMU' || opts.codec === 'PCMA' ? opts.codec : undefined;
+    this.g722 = opts.codec === 'G722' ? new G722Encoder() : undefined;
+    this.samplesPerTs = this.g722 ? 2 : 1;
+    this.frame = FRAME_TS * this.samplesPerTs;
+    this.downsampler = this.g722 ? new Downsampler48to16() : new Downsampler48to8();
+    this.down = new Float32Array(this.frame);
+    this.fifo = new Int16Array(this.frame * 8);
     if (opts.codec === 'opus') {
-      this.law = undefined;
       this.samplesPerPacket = OPUS_FRAME_SAMPLES;
       this.encoder = new OpusAudioEncoder();
       this.stream = opts.stream ?? new SendStream(48000);
     } else {
-      this.law = opts.codec;
       this.encoder = undefined;
       const ptime = Math.min(60, Math.max(10, Math.round((opts.ptimeMs || 20) / 10) * 10));
-      this.samplesPerPacket = ptime * 8;
-      this.stream = opts.stream ?? new SendStream(8000);
+      this.samplesPerPacket = ptime * 8 * this.samplesPerTs;
+      this.stream = opts.stream ?? new SendStream(8000); // RFC 3551 4.5.2: G.722 too
     }
   }
 
@@ -112,7 +125,7 @@ export class MeetingAudioToRoom {
   /** 20 ms clock: mix one frame and send what the room's ptime allows. */
   tick(nowMs: number): void {
     this.lastContributing = this.mixer.mix(this.mixOut, nowMs, (id) => this.sources.delete(id));
-    if (!this.law) {
+    if (this.encoder) {
       floatToInt16(this.mixOut, 0, OPUS_FRAME_SAMPLES, this.pcm48, 0);
       const payload = this.encoder!.encode(this.pcm48, 0);
       const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length);
@@ -120,22 +133,25 @@ export class MeetingAudioToRoom {
       this.emit(pkt, OPUS_FRAME_SAMPLES, payload.length, nowMs);
       return;
     }
-    this.downsampler.process(this.mixOut, 0, OPUS_FRAME_SAMPLES, this.down8, 0);
-    floatToInt16(this.down8, 0, FRAME_8K, this.fifo8, this.fifo8Size);
-    this.fifo8Size += FRAME_8K;
+    this.downsampler.process(this.mixOut, 0, OPUS_FRAME_SAMPLES, this.down, 0);
+    floatToInt16(this.down, 0, this.frame, this.fifo, this.fifoSize);
+    this.fifoSize += this.frame;
     const spp = this.samplesPerPacket;
+    const tsPerPacket = spp / this.samplesPerTs;
     let off = 0;
-    while (this.fifo8Size - off >= spp) {
+    while (this.fifoSize - off >= spp) {
       // Small allocUnsafe buffers are slices of Node's shared pool (cheap); a reused buffer
       // would be overwritten before libuv has sent it when ticks catch up in a burst.
-      const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + spp);
-      g711Encode(this.law, this.fifo8, off, spp, pkt, RTP_HEADER_SIZE);
-      this.emit(pkt, spp, spp, nowMs);
+      // G.722 1.4: one octet per two samples, so the payload is as long as the timestamp step.
+      const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + tsPerPacket);
+      if (this.g722) this.g722.encode(this.fifo, off, spp, pkt, RTP_HEADER_SIZE);
+      else g711Encode(this.law!, this.fifo, off, spp, pkt, RTP_HEADER_SIZE);
+      this.emit(pkt, tsPerPacket, tsPerPacket, nowMs);
       off += spp;
     }
     if (off > 0) {
-      this.fifo8.copyWithin(0, off, this.fifo8Size);
-      this.fifo8Size -= off;
+      this.fifo.copyWithin(0, off, this.fifoSize);
+      this.fifoSize -= off;
     }
   }
 

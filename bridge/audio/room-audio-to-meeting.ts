@@ -2,15 +2,19 @@ import { randomInt } from 'node:crypto';
 import { parseRtpHeader, rtpPayloadType, rtpSequence, rtpTimestamp, setRtpPayloadType, writeRtpHeader, RTP_HEADER_SIZE } from '../../rtp/index.ts';
 import type { AudioCodecName } from '../negotiated-media.ts';
 import { g711Decode, type G711Law } from './g711.ts';
+import { G722Decoder } from './g722/index.ts';
 import { OPUS_FRAME_SAMPLES, OpusAudioEncoder } from './opus-codec.ts';
-import { Upsampler8to48, floatToInt16 } from './resampler.ts';
+import { Upsampler16to48, Upsampler8to48, floatToInt16 } from './resampler.ts';
 
 /** Payload type the bridge uses toward the cloud leg for Opus (the leg may rewrite it). */
 export const CLOUD_OPUS_PT = 111;
-const FRAME_8K = 160; // 20 ms at 8 kHz
+/** 20 ms in RTP timestamp units: G.711 and G.722 both count 8000 per second (RFC 3551 4.5.2). */
+const FRAME_TS = 160;
+/** 48 kHz samples per RTP timestamp unit of the room. */
+const TS_TO_48K = 6;
 const MAX_PAYLOAD = 1500;
-/** Timestamp jumps beyond this (8 kHz samples, 2 s) are a restart of the room's stream. */
-const MAX_GAP_8K = 16000;
+/** Timestamp jumps beyond this (RTP units at 8000/s, 2 s) are a restart of the room's stream. */
+const MAX_GAP_TS = 16000;
 /** RFC 3551 4.5.14: comfort noise payload type. */
 const PT_CN = 13;
 
@@ -25,7 +29,7 @@ export interface RoomAudioToMeetingOptions {
 }
 
 /**
- * room → meeting audio: G.711 RTP from the terminal is decoded, upsampled 8 → 48 kHz,
+ * room → meeting audio: G.711 (G.722) RTP from the terminal is decoded, upsampled 8 (16) → 48 kHz,
  * regrouped into 20 ms frames (terminals may send 10/30/40 ms) and Opus-encoded into RTP with
  * its own sequence numbers and 48 kHz timestamps. The room's timestamps drive ours, so silence
  * suppression gaps stay gaps (RFC 3550 5.1) and the first packet after one carries the marker
@@ -33,9 +37,15 @@ export interface RoomAudioToMeetingOptions {
  */
 export class RoomAudioToMeeting {
   private readonly law: G711Law | undefined;
+  private readonly g722: G722Decoder | undefined;
   private readonly encoder: OpusAudioEncoder | undefined;
-  private readonly upsampler = new Upsampler8to48();
-  private readonly fifo = new Int16Array(FRAME_8K + MAX_PAYLOAD);
+  /** PCM samples per RTP timestamp unit: 1 for G.711, 2 for G.722 (16 kHz on an 8000 clock). */
+  private readonly samplesPerTs: number;
+  /** 20 ms of room PCM: 160 samples at 8 kHz, 320 at 16 kHz. */
+  private readonly frame: number;
+  private readonly upsampler: Upsampler8to48 | Upsampler16to48;
+  private readonly fifo: Int16Array;
+  /** PCM samples in the FIFO (at the room's sampling rate). */
   private fifoSize = 0;
   /** Room timestamp of fifo[0]; undefined before the first packet. */
   private headTs: number | undefined;
@@ -50,13 +60,13 @@ export class RoomAudioToMeeting {
   ignored = 0;
 
   constructor(private readonly opts: RoomAudioToMeetingOptions) {
-    if (opts.codec === 'opus') {
-      this.law = undefined;
-      this.encoder = undefined;
-    } else {
-      this.law = opts.codec;
-      this.encoder = new OpusAudioEncoder();
-    }
+    this.law = opts.codec === 'PCMU' || opts.codec === 'PCMA' ? opts.codec : undefined;
+    this.g722 = opts.codec === 'G722' ? new G722Decoder() : undefined;
+    this.encoder = opts.codec === 'opus' ? undefined : new OpusAudioEncoder();
+    this.samplesPerTs = this.g722 ? 2 : 1;
+    this.frame = FRAME_TS * this.samplesPerTs;
+    this.upsampler = this.g722 ? new Upsampler16to48() : new Upsampler8to48();
+    this.fifo = new Int16Array(this.frame + MAX_PAYLOAD * this.samplesPerTs);
   }
 
   /** One validated RTP packet from the room's audio port. Ownership passes in. */
@@ -70,7 +80,7 @@ export class RoomAudioToMeeting {
       this.opts.onDrop('unexpected-pt', { payloadType: pt, expected: this.opts.payloadType });
       return;
     }
-    if (!this.law) {
+    if (!this.encoder) {
       setRtpPayloadType(buf, CLOUD_OPUS_PT); // the cloud leg rewrites SSRC
       this.opts.send(buf);
       return;
@@ -85,8 +95,9 @@ export class RoomAudioToMeeting {
       return;
     }
     if (!this.acceptTimestamp(rtpTimestamp(buf), rtpSequence(buf))) return;
-    g711Decode(this.law, buf.subarray(start, end), this.fifo, this.fifoSize);
-    this.fifoSize += n;
+    // G.722 1.4: one octet decodes to two 16 kHz samples
+    if (this.g722) this.fifoSize += this.g722.decode(buf.subarray(start, end), this.fifo, this.fifoSize);
+    else this.fifoSize += g711Decode(this.law!, buf.subarray(start, end), this.fifo, this.fifoSize);
     this.drainFrames();
   }
 
@@ -96,25 +107,26 @@ export class RoomAudioToMeeting {
       this.headTs = ts;
       return true;
     }
-    const expected = (this.headTs + this.fifoSize) >>> 0;
+    const spt = this.samplesPerTs;
+    const expected = (this.headTs + this.fifoSize / spt) >>> 0;
     const diff = (ts - expected) | 0; // signed distance, wrap-safe (RFC 3550 A.1)
     if (diff === 0) return true;
-    if (diff < 0 && diff > -MAX_GAP_8K) {
+    if (diff < 0 && diff > -MAX_GAP_TS) {
       this.opts.onDrop('late', { seq, behindSamples: -diff }); // duplicate or reordered
       return false;
     }
     // A gap (silence suppression, loss) or a restart of the room's stream: finish the partial
     // frame with silence, advance our timestamp by the rest of the gap, mark the talkspurt
     // start (RFC 3551 4.1).
-    let padded = 0;
+    let padded = 0; // in RTP timestamp units
     if (this.fifoSize > 0) {
-      padded = FRAME_8K - this.fifoSize;
-      this.fifo.fill(0, this.fifoSize, FRAME_8K);
-      this.fifoSize = FRAME_8K;
+      padded = (this.frame - this.fifoSize) / spt;
+      this.fifo.fill(0, this.fifoSize, this.frame);
+      this.fifoSize = this.frame;
       this.drainFrames();
     }
-    const isGap = diff > 0 && diff < MAX_GAP_8K;
-    if (isGap) this.outTs = (this.outTs + Math.max(0, diff - padded) * 6) >>> 0;
+    const isGap = diff > 0 && diff < MAX_GAP_TS;
+    if (isGap) this.outTs = (this.outTs + Math.max(0, diff - padded) * TS_TO_48K) >>> 0;
     this.headTs = ts;
     this.fifoSize = 0;
     this.marker = true;
@@ -123,8 +135,9 @@ export class RoomAudioToMeeting {
 
   private drainFrames(): void {
     let off = 0;
-    while (this.fifoSize - off >= FRAME_8K) {
-      this.upsampler.process(this.fifo, off, FRAME_8K, this.up48, 0);
+    const frame = this.frame;
+    while (this.fifoSize - off >= frame) {
+      this.upsampler.process(this.fifo, off, frame, this.up48, 0);
       floatToInt16(this.up48, 0, OPUS_FRAME_SAMPLES, this.pcm48, 0);
       const payload = this.encoder!.encode(this.pcm48, 0);
       const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length); // ownership passes to the leg
@@ -134,13 +147,13 @@ export class RoomAudioToMeeting {
       this.seq = (this.seq + 1) & 0xffff;
       this.outTs = (this.outTs + OPUS_FRAME_SAMPLES) >>> 0;
       this.framesEncoded++;
-      off += FRAME_8K;
+      off += frame;
       this.opts.send(pkt);
     }
     if (off > 0) {
       this.fifo.copyWithin(0, off, this.fifoSize);
       this.fifoSize -= off;
-      this.headTs = ((this.headTs ?? 0) + off) >>> 0;
+      this.headTs = ((this.headTs ?? 0) + off / this.samplesPerTs) >>> 0;
     }
   }
 }

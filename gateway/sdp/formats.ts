@@ -19,6 +19,7 @@ export interface OfferedFormat {
 const STATIC_PT: Record<number, { codec: string; rate: number; channels: number }> = {
   0: { codec: 'PCMU', rate: 8000, channels: 1 },
   8: { codec: 'PCMA', rate: 8000, channels: 1 },
+  9: { codec: 'G722', rate: 8000, channels: 1 }, // RFC 3551 4.5.2: clock rate 8000, sampled at 16 kHz
 };
 
 /** The formats of an m-line in the order listed (RFC 4566 5.14), unknown dynamic types skipped. */
@@ -42,6 +43,7 @@ export function canonicalAudio(codec: string): AudioCodecName | undefined {
   const upper = codec.toUpperCase();
   if (upper === 'PCMU') return 'PCMU';
   if (upper === 'PCMA') return 'PCMA';
+  if (upper === 'G722') return 'G722';
   if (upper === 'OPUS') return 'opus';
   return undefined;
 }
@@ -52,8 +54,19 @@ export function firstSupportedAudio(formats: OfferedFormat[], supported: readonl
     const name = canonicalAudio(f.codec);
     if (!name || !supported.includes(name)) return false;
     if (name === 'opus') return f.rate === 48000; // RFC 7587 7: opus/48000/2 always
-    return f.rate === 8000;
+    return f.rate === 8000; // G.711, and G.722 whose RTP clock is 8000 too (RFC 3551 4.5.2)
   });
+}
+
+/**
+ * The answerer's choice: the offerer's order (RFC 3264 6.1), except that a G.711 choice gives way
+ * to G.722 offered on the same m-line when we support it. RFC 3264 6.1 lets the answerer keep its
+ * own preference for a reason; wideband (50-7000 Hz) speech at the same 64 kbit/s is one.
+ */
+export function preferredAudio(formats: OfferedFormat[], supported: readonly AudioCodecName[]): OfferedFormat | undefined {
+  const first = firstSupportedAudio(formats, supported);
+  if (!first || (first.codec.toUpperCase() !== 'PCMU' && first.codec.toUpperCase() !== 'PCMA')) return first;
+  return firstSupportedAudio(formats.filter((f) => canonicalAudio(f.codec) === 'G722'), supported) ?? first;
 }
 
 /** RFC 6184 8.1: prefer packetization-mode 1 (what browsers send), else mode 0. */

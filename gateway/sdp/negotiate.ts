@@ -1,7 +1,7 @@
 import sdpTransform from 'sdp-transform';
 import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
-import { chooseH264, firstSupportedAudio, negotiatedAudio, offeredFormats, telephoneEventFor, type MediaSection, type OfferedFormat } from './formats.ts';
+import { chooseH264, negotiatedAudio, preferredAudio, offeredFormats, telephoneEventFor, type MediaSection, type OfferedFormat } from './formats.ts';
 
 export type { NegotiatedMedia };
 
@@ -57,7 +57,7 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy): Negotiati
     const plain = /^RTP\/AVPF?$/i.test(section.protocol); // SRTP (RTP/SAVP) comes with #4
     const formats = offeredFormats(section);
     if (section.type === 'audio' && !negotiated.audio && plain && section.port !== 0) {
-      const choice = firstSupportedAudio(formats, policy.audio);
+      const choice = preferredAudio(formats, policy.audio);
       if (choice) {
         const te = telephoneEventFor(formats, choice);
         negotiated.audio = negotiatedAudio(section, choice, te);

@@ -13,6 +13,7 @@ export class AnswerRejected extends Error {
 const AUDIO_FORMATS: Record<AudioCodecName, { pt: number; rtpmap: string; fmtp?: string }> = {
   PCMU: { pt: 0, rtpmap: 'PCMU/8000' },
   PCMA: { pt: 8, rtpmap: 'PCMA/8000' },
+  G722: { pt: 9, rtpmap: 'G722/8000' }, // RFC 3551 4.5.2: 8000 although sampled at 16 kHz
   opus: { pt: 111, rtpmap: 'opus/48000/2', fmtp: 'minptime=10;useinbandfec=1' },
 };
 const TELEPHONE_EVENT_PT = 101;

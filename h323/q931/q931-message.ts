@@ -62,7 +62,7 @@ export interface Q931Message {
 export class Q931Error extends Error {
   override readonly name = 'Q931Error';
   /** Q.850 cause to answer with in a Status/ReleaseComplete (e.g. 95 invalid message, 96 mandatory IE missing, 100 invalid IE contents). */
-  constructor(message: string, readonly cause = 95) {
+  constructor(message: string, readonly q850Cause = 95) {
     super(message);
   }
 }

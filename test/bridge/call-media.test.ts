@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  CallMedia, OpusAudioDecoder, OpusAudioEncoder, g711Decode, g711Encode, type AudioCodecName, type NegotiatedMedia,
+  CallMedia, G722Decoder, G722Encoder, OpusAudioDecoder, OpusAudioEncoder, g711Decode, g711Encode, type AudioCodecName, type NegotiatedMedia,
 } from '../../bridge/index.ts';
 import {
   PortAllocator, RtpPacket, PictureLossIndication, FullIntraRequest, ReceiverReport, SenderReport, SourceDescription,
@@ -32,7 +32,7 @@ async function makeRig(codec: AudioCodecName, pt: number, ptimeMs = 20, rtcpInte
   const videoRtcp = await FakeTerminal.open();
   const desc: NegotiatedMedia = {
     address: '127.0.0.1',
-    audio: { port: audio.port, payloadType: pt, codec, clockRate: codec === 'opus' ? 48000 : 8000, channels: codec === 'opus' ? 2 : 1, ptimeMs },
+    audio: { port: audio.port, payloadType: pt, codec, clockRate: codec === 'opus' ? 48000 : 8000, channels: codec === 'opus' ? 2 : 1, ptimeMs }, // G.722: 8000 (RFC 3551 4.5.2)
     video: { port: video.port, payloadType: 96, codec: 'H264' },
   };
   media.setRemote(desc);
@@ -73,10 +73,10 @@ function decodeOpusStream(packets: Buffer[]): Int16Array {
   return out;
 }
 
-/** Meeting → gateway: two Opus sources (440 Hz and 880 Hz), one frame each per tick. */
-async function playTwoSourcesToRoom(r: Rig, frames: number, expectPackets: number): Promise<void> {
+/** Meeting → gateway: two Opus sources (default 440 Hz and 880 Hz), one frame each per tick. */
+async function playTwoSourcesToRoom(r: Rig, frames: number, expectPackets: number, hz = { a: 440, b: 880 }): Promise<void> {
   const enc = { a: new OpusAudioEncoder(), b: new OpusAudioEncoder() };
-  const tone = { a: sineInt16(440, 48000, 960 * frames, 9000), b: sineInt16(880, 48000, 960 * frames, 9000) };
+  const tone = { a: sineInt16(hz.a, 48000, 960 * frames, 9000), b: sineInt16(hz.b, 48000, 960 * frames, 9000) };
   const emit = (i: number) => {
     for (const id of ['a', 'b'] as const) {
       const payload = enc[id].encode(tone[id], i * 960);
@@ -164,6 +164,68 @@ describe('CallMedia packetisation', () => {
     await r.audio.untilCount(3);
     const pcm = decodeG711Stream('PCMA', r.audio.received);
     expect(Math.max(...Array.from(pcm, Math.abs))).toBeLessThan(16);
+  });
+});
+
+/** Terminal → gateway: a tone as G.722 RTP (16 kHz PCM, RTP clock 8000: ts step = octets). */
+function sendG722Tones(r: Rig, pt: number, hz: number[], ptimeMs: number, packets: number): void {
+  const spp = ptimeMs * 16;
+  const pcm = new Int16Array(spp * packets);
+  for (const f of hz) {
+    const t = sineInt16(f, 16000, pcm.length, 6000);
+    for (let i = 0; i < pcm.length; i++) pcm[i]! += t[i]!;
+  }
+  const enc = new G722Encoder();
+  for (let i = 0; i < packets; i++) {
+    const payload = Buffer.alloc(spp / 2);
+    enc.encode(pcm, i * spp, spp, payload, 0);
+    const pkt = new RtpPacket({ payloadType: pt, sequenceNumber: 1000 + i, timestamp: 5000 + (i * spp) / 2, ssrc: 0x1234, payload, marker: i === 0 });
+    r.audio.send(pkt.encode(), r.media.audioPort);
+  }
+}
+
+function decodeG722Stream(packets: Buffer[]): Int16Array {
+  const dec = new G722Decoder();
+  const payloads = packets.map((p) => RtpPacket.decode(p).payload);
+  const out = new Int16Array(2 * payloads.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of payloads) o += dec.decode(p, out, o);
+  return out;
+}
+
+// PT 9 is G.722's static type (RFC 3551 6); 117 stands for any dynamic type an SDP may map to it.
+describe.each([9, 117])('CallMedia with a G.722 room (PT %i)', (pt) => {
+  it('room → meeting: 440 Hz + 6 kHz G.722 arrives as 48 kHz Opus with both tones (6 kHz needs the 16 kHz path)', async () => {
+    const r = await makeRig('G722', pt);
+    sendG722Tones(r, pt, [440, 6000], 20, 50);
+    await r.cloud.until(() => r.cloud.audioSent.length >= 50);
+    expectContinuous(r.cloud.audioSent, 960, 111);
+    const pcm = decodeOpusStream(r.cloud.audioSent).subarray(4800);
+    expect(hasPeakNear(pcm, 48000, 440)).toBe(true);
+    expect(hasPeakNear(pcm, 48000, 6000)).toBe(true);
+  });
+
+  it('meeting → room: Opus sources at 440 Hz and 6 kHz reach the terminal as G.722, 160 octets and ts step 160 per 20 ms', async () => {
+    const r = await makeRig('G722', pt);
+    await playTwoSourcesToRoom(r, 60, 58, { a: 440, b: 6000 });
+    const pkts = r.audio.received.slice(0, 58);
+    expectContinuous(pkts, 160, pt);
+    expect(RtpPacket.decode(pkts[0]!).payload.length).toBe(160);
+    const pcm = decodeG722Stream(pkts);
+    expect(hasPeakNear(pcm, 16000, 440)).toBe(true);
+    expect(hasPeakNear(pcm, 16000, 6000)).toBe(true);
+  });
+
+  it('regroups 30 ms G.722 packets into 20 ms Opus frames and sends 40 ms packets at ptime 40 (320 octets, ts step 320)', async () => {
+    const r = await makeRig('G722', pt, 40);
+    sendG722Tones(r, pt, [440], 30, 40);
+    await r.cloud.until(() => r.cloud.audioSent.length >= 60);
+    expectContinuous(r.cloud.audioSent, 960, 111);
+    expect(dominantFrequency(decodeOpusStream(r.cloud.audioSent), 48000)).toBeCloseTo(440, -1);
+    for (let i = 0; i < 10; i++) r.ticker.tick();
+    await r.audio.untilCount(5);
+    expectContinuous(r.audio.received, 320, pt);
+    expect(RtpPacket.decode(r.audio.received[0]!).payload.length).toBe(320);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { g711Decode, MeetingMixHub, MeetingMixHubs, OpusAudioEncoder, OPUS_FRAME_SAMPLES, type MixSubscription } from '../../bridge/index.ts';
+import { G722Decoder, g711Decode, MeetingMixHub, MeetingMixHubs, OpusAudioEncoder, OPUS_FRAME_SAMPLES, type MixSubscription } from '../../bridge/index.ts';
 import { RtpPacket } from '../../rtp/index.ts';
 import { spectralPeaks } from '../helpers/spectrum.ts';
 
@@ -101,6 +101,20 @@ describe('MeetingMixHub', () => {
       now += 20;
     }
     expect(heard(r2, 70)).toEqual([440]);
+  });
+
+  it('a G.722 room gets 160-octet payloads, timestamps +160 per 20 ms (RFC 3551 4.5.2), and hears the mix', () => {
+    const hub = new MeetingMixHub({ ticker: idleTicker });
+    const packets: RtpPacket[] = [];
+    const sub = hub.subscribe({ codec: 'G722', payloadType: 9, ptimeMs: 20, send: (b) => packets.push(RtpPacket.decode(b)), onDrop: () => {} });
+    run(hub, sub, { alice: new ToneSource(440) }, 60);
+    expect(packets.length).toBe(60);
+    expect(packets.every((p) => p.payload.length === 160 && p.payloadType === 9)).toBe(true);
+    for (let i = 1; i < packets.length; i++) expect((packets[i]!.timestamp - packets[i - 1]!.timestamp) >>> 0).toBe(160);
+    const dec = new G722Decoder();
+    const pcm = new Int16Array(320 * 40);
+    packets.slice(20).forEach((p, i) => dec.decode(p.payload, pcm, i * 320));
+    expect(spectralPeaks(pcm, 16000, 1)[0]!.hz).toBeCloseTo(440, -1);
   });
 
   it('MeetingMixHubs: one hub per meeting while a call holds it', () => {

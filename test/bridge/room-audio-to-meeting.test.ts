@@ -37,4 +37,23 @@ describe('room → meeting audio timing', () => {
     expect(drops).toEqual(['late', 'unexpected-pt']);
     expect(up.ignored).toBe(2);
   });
+
+  it('G.722: 160 octets per 20 ms at RTP clock 8000 (RFC 3551 4.5.2); a gap keeps its length (×6) and marks the talkspurt', () => {
+    const sent: RtpPacket[] = [];
+    const drops: string[] = [];
+    const up = new RoomAudioToMeeting({ codec: 'G722', payloadType: 9, send: (b) => sent.push(RtpPacket.decode(b)), onDrop: (k) => drops.push(k) });
+    const g722 = (seq: number, ts: number, n = 160) => pcmu(seq, ts, n, 9);
+    up.onRoomRtp(g722(1, 1000));
+    up.onRoomRtp(g722(2, 1160));
+    up.onRoomRtp(g722(3, 1320, 80)); // 10 ms packet: half a frame waits in the FIFO
+    up.onRoomRtp(g722(4, 1400, 80)); // completes the third 20 ms frame
+    up.onRoomRtp(g722(5, 1480 + 800)); // 100 ms of silence not sent
+    up.onRoomRtp(g722(6, 1480 + 800)); // duplicate
+    expect(sent).toHaveLength(4);
+    expect(sent.map((p) => p.marker)).toEqual([true, false, false, true]);
+    expect((sent[1]!.timestamp - sent[0]!.timestamp) >>> 0).toBe(960);
+    expect((sent[2]!.timestamp - sent[1]!.timestamp) >>> 0).toBe(960);
+    expect((sent[3]!.timestamp - sent[2]!.timestamp) >>> 0).toBe(960 + 800 * 6);
+    expect(drops).toEqual(['late']);
+  });
 });

@@ -8,7 +8,7 @@ describe('config loading', () => {
   it('accepts the shipped default.yaml and applies defaults', () => {
     const config = parseConfig(readFileSync('config/default.yaml', 'utf8'));
     expect(config.sip.port).toBe(5060);
-    expect(config.codecs.audio).toEqual(['opus', 'PCMU', 'PCMA']);
+    expect(config.codecs.audio).toEqual(['opus', 'G722', 'PCMU', 'PCMA']);
     expect(config.dialPlan[0]!.target).toEqual({ room: '$1' });
   });
 

@@ -21,7 +21,7 @@ describe('trunks and dial plan in config', () => {
         host: '192.0.2.10',
         port: 5060,
         transport: 'udp',
-        codecs: { audio: ['PCMU', 'PCMA', 'opus'], video: ['H264'] },
+        codecs: { audio: ['G722', 'PCMU', 'PCMA', 'opus'], video: ['H264'] },
         srtp: 'off',
         keepalive: { intervalS: 0, failureThreshold: 3 },
         fromUser: 'roomgate',

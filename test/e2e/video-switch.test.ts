@@ -52,6 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const l of h?.logs ?? []) if (l.message === 'call ended' || l.message === 'meeting leg ended') console.log(JSON.stringify(l).slice(0, 600));
   await capture?.stop().catch(() => undefined);
   await room?.stop().catch(() => undefined);
   await alice?.close();
@@ -111,8 +112,9 @@ describe('voice-activated video switching toward a SIP room', () => {
 function isVideoRtp(d: CapturedDatagram): boolean {
   const p = d.payload;
   if (p.length < 13 || p[0]! >> 6 !== 2) return false;
-  const pt = p[1]! & 0x7f;
-  return pt >= 96 && pt <= 127 && p[1]! < 200;
+  if (p[1]! >= 200 && p[1]! <= 206) return false; // RTCP (RFC 5761 4)
+  const pt = p[1]! & 0x7f; // the marker bit is p[1]'s top bit
+  return pt >= 96 && pt <= 127;
 }
 
 function rtpPayload(p: Buffer): Buffer {

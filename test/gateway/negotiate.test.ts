@@ -52,7 +52,7 @@ describe('SDP offer/answer (RFC 3264)', () => {
     expect(answer.media.map((m) => [m.type, m.port])).toEqual([['audio', 20000], ['video', 0]]);
   });
 
-  it('rejects an offer with no supported audio codec with 488 and warn-code 305', () => {
+  it('rejects an offer with no supported audio codec with 488 and warn-code 305 (G.722 offered but not in the policy)', () => {
     let err: unknown;
     try {
       negotiateOffer(offer('m=audio 4000 RTP/AVP 9 18\r\na=rtpmap:9 G722/8000\r\na=rtpmap:18 G729/8000'), policy);
@@ -62,6 +62,39 @@ describe('SDP offer/answer (RFC 3264)', () => {
     expect(err).toBeInstanceOf(OfferRejected);
     expect(err).toMatchObject({ status: 488, warnCode: 305 });
     expect((err as Error).message).toContain('G722');
+  });
+
+  describe('G.722 (RFC 3551 4.5.2)', () => {
+    const withG722 = { audio: ['opus', 'G722', 'PCMU', 'PCMA'] as const, video: ['H264'] as const };
+
+    it('accepts static PT 9 without an rtpmap, with RTP clock rate 8000, and answers G722/8000', () => {
+      const n = negotiateOffer(offer('m=audio 4000 RTP/AVP 9 101\r\na=rtpmap:101 telephone-event/8000\r\na=ptime:20'), withG722);
+      expect(n.negotiated.audio).toMatchObject({ codec: 'G722', payloadType: 9, clockRate: 8000, channels: 1, telephoneEventPt: 101 });
+      const answer = sdpTransform.parse(n.answer(local));
+      expect(answer.media[0]).toMatchObject({ payloads: '9 101' });
+      expect(answer.media[0]!.rtp.map((r) => `${r.payload} ${r.codec}/${r.rate}`)).toEqual(['9 G722/8000', '101 telephone-event/8000']);
+    });
+
+    it('takes the payload type from the SDP: a dynamic type mapped to G722/8000', () => {
+      const n = negotiateOffer(offer('m=audio 4000 RTP/AVP 122\r\na=rtpmap:122 G722/8000'), withG722);
+      expect(n.negotiated.audio).toMatchObject({ codec: 'G722', payloadType: 122, clockRate: 8000 });
+      expect(n.answer(local)).toContain('a=rtpmap:122 G722/8000');
+    });
+
+    it('does not take G722/16000 (the RTP clock rate is 8000 by RFC 3551 4.5.2)', () => {
+      const n = negotiateOffer(offer('m=audio 4000 RTP/AVP 96 0\r\na=rtpmap:96 G722/16000'), withG722);
+      expect(n.negotiated.audio).toMatchObject({ codec: 'PCMU', payloadType: 0 });
+    });
+
+    it('prefers wideband: G.722 over G.711 offered first; opus offered first stays opus', () => {
+      expect(negotiateOffer(offer('m=audio 4000 RTP/AVP 0 8 9'), withG722).negotiated.audio?.codec).toBe('G722');
+      expect(negotiateOffer(offer('m=audio 4000 RTP/AVP 8 9'), withG722).negotiated.audio?.codec).toBe('G722');
+      expect(negotiateOffer(offer('m=audio 4000 RTP/AVP 111 0 9\r\na=rtpmap:111 opus/48000/2'), withG722).negotiated.audio?.codec).toBe('opus');
+    });
+
+    it('keeps G.711 when G.722 is left out of the policy', () => {
+      expect(negotiateOffer(offer('m=audio 4000 RTP/AVP 0 9'), policy).negotiated.audio?.codec).toBe('PCMU');
+    });
   });
 
   it('answers sendonly with recvonly (hold from the room)', () => {

@@ -117,7 +117,7 @@ describe('outbound call', () => {
     });
     expect(t.invites[0]!.opts.requestUri).toBe('sip:room1@127.0.0.1:5071;transport=tcp');
     expect(t.media.setRemote).toHaveBeenCalledWith(expect.objectContaining({ address: '192.0.2.9', audio: expect.objectContaining({ codec: 'PCMU' }) }));
-    expect(t.media.attachCloud).toHaveBeenCalledWith(t.leg);
+    expect(t.media.attachCloud).toHaveBeenCalledWith(t.leg, t.leg.peerId);
     expect(t.trunkSet.get('b')!.activeCalls).toBe(1);
     expect(t.trunkSet.get('a')!.activeCalls).toBe(0);
   });

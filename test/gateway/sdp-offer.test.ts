@@ -18,6 +18,12 @@ describe('SDP offer toward a trunk', () => {
     ]);
   });
 
+  it('offers G.722 as static PT 9 with RTP clock rate 8000 (RFC 3551 4.5.2)', () => {
+    const offer = sdpTransform.parse(buildOffer({ audio: ['G722', 'PCMU'], video: [] }, LOCAL));
+    expect(offer.media[0]).toMatchObject({ payloads: '9 0 101' });
+    expect(offer.media[0]!.rtp.map((r) => `${r.payload} ${r.codec}/${r.rate}`)).toEqual(['9 G722/8000', '0 PCMU/8000', '101 telephone-event/8000']);
+  });
+
   it('leaves video out when the trunk has no video codec', () => {
     const offer = sdpTransform.parse(buildOffer({ audio: ['PCMU'], video: [] }, LOCAL));
     expect(offer.media.map((m) => m.type)).toEqual(['audio']);
@@ -53,6 +59,11 @@ describe('SDP answer from a trunk', () => {
     const negotiated = parseAnswer(answer('m=audio 30000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96'), policy);
     expect(negotiated.video).toBeUndefined();
     expect(negotiated.audio?.codec).toBe('PCMU');
+  });
+
+  it('reads a G.722 answer (static PT 9, no rtpmap) as G722 at RTP clock rate 8000', () => {
+    const negotiated = parseAnswer(answer('m=audio 30000 RTP/AVP 9'), { audio: ['G722', 'PCMU'], video: [] });
+    expect(negotiated.audio).toMatchObject({ codec: 'G722', payloadType: 9, clockRate: 8000 });
   });
 
   it('rejects answers with no offered audio codec or no address', () => {

@@ -80,7 +80,7 @@ describe('Q.931 messages (Q.931 4, H.225.0 7.2)', () => {
         error = e;
       }
       expect(error).toBeInstanceOf(Q931Error);
-      expect((error as Q931Error).cause).toBe(cause);
+      expect((error as Q931Error).q850Cause).toBe(cause);
     }
   });
 });

@@ -9,6 +9,8 @@
 // - Codec lists are account parameters, not config keys: `;audio_codecs=PCMU/8000/1,...`
 //   and `;video_codecs=H264` on the accounts line (names in full; the config-file keys
 //   `audio_codecs`/`video_codecs` are silently ignored in this version).
+// - g722.so registers G722 with srate 16000 (RTP clock 8000): `audio_codecs=G722/16000/1`;
+//   sndfile's -dec.wav of a G.722 call is 16000 Hz.
 // - ausine: `audio_source ausine,<hz>` (the device string is the frequency, 10..20000 Hz);
 //   it refuses anything but ausrc_srate 48000 and ausrc_channels 2.
 // - sndfile is an audio *filter*: option `snd_path DIR`; per call it writes
@@ -458,6 +460,7 @@ export class Baresip {
       ['ringback_disabled', 'yes'],
       ['module_path', '/usr/lib/baresip/modules'],
       ['module', 'g711.so'],
+      ['module', 'g722.so'],
       ['module', 'opus.so'],
       ['module', 'ausine.so'],
       ['module', 'alsa.so'],
