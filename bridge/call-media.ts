@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Goodbye, ReceiverReport, RtpEndpoint, silentLogger, type Logger } from '../rtp/index.ts';
+import { Goodbye, ReceiverReport, RtpEndpoint, rtpPayloadType, silentLogger, type Logger } from '../rtp/index.ts';
 import { MeetingAudioToRoom } from './audio/meeting-audio-to-room.ts';
 import { RoomAudioToMeeting } from './audio/room-audio-to-meeting.ts';
 import type { CallMediaEvents, CallMediaOptions, CallMediaStats } from './call-media-types.ts';
 import type { CloudMediaPort, CloudMediaPortEvents } from './cloud-media-port.ts';
+import { CallDtmf } from './dtmf/call-dtmf.ts';
+import type { DtmfDigit } from './dtmf/dtmf-digit.ts';
 import { KeyframeLimiter } from './keyframe-limiter.ts';
 import { count, DropLog, newCallMediaStats } from './media-counters.ts';
 import { sharedMediaTicker, type TickSource } from './media-ticker.ts';
@@ -37,6 +39,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private uplink: RoomAudioToMeeting | undefined;
   private downlink: MeetingAudioToRoom | undefined;
   private video: VideoRelay | undefined;
+  private readonly dtmf: CallDtmf;
   private audioDesc: NegotiatedAudio | undefined;
   private videoDesc: NegotiatedVideo | undefined;
   private cloud: CloudMediaPort | undefined;
@@ -58,6 +61,14 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     const minKf = opts.keyframeMinIntervalMs ?? 500;
     this.toCloudKeyframes = new KeyframeLimiter(minKf, () => this.sendKeyframeRequestToCloud());
     this.toRoomKeyframes = new KeyframeLimiter(minKf, () => this.sendKeyframeRequestToRoom());
+    this.dtmf = new CallDtmf({
+      onStart: (digit, at) => this.emit('dtmf-start', digit, at),
+      onDigit: (d) => this.emit('dtmf', d.digit, d.durationMs, d.startedAtMs),
+      send: (rtp) => {
+        count(this.counters.room.audioOut, rtp.length);
+        this.audioEp.sendRtp(rtp);
+      },
+    });
     this.wireEndpoints();
   }
 
@@ -125,6 +136,23 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.downlink?.removeSource(sourceId);
   }
 
+  /**
+   * Send one key to the room as RFC 4733 events (queued behind earlier ones). False when no
+   * telephone-event was negotiated or nothing is sent yet: the caller falls back to SIP INFO.
+   */
+  sendDtmf(digit: DtmfDigit, durationMs?: number): boolean {
+    return !this.closed && this.dtmf.send(digit, durationMs);
+  }
+
+  /** True when the room negotiated telephone-event (RFC 4733) for its audio. */
+  get canSendRfc4733(): boolean {
+    return !this.closed && this.dtmf.canSend;
+  }
+
+  dtmfStats(): ReturnType<CallDtmf['stats']> {
+    return this.dtmf.stats();
+  }
+
   stats(): CallMediaStats {
     const s = structuredClone(this.counters);
     const a = this.audioEp.stats();
@@ -160,6 +188,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.uplink = undefined;
     this.downlink = undefined;
     this.video = undefined;
+    this.dtmf.configure(undefined, undefined);
     this.removeAllListeners();
   }
 
@@ -182,6 +211,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.room.audioIn, buf.length);
+      // RFC 4733 events never reach the audio decoder
+      if (this.dtmf.isEventPt(rtpPayloadType(buf))) return this.dtmf.onRoomRtp(buf, performance.now());
       if (this.cloud) this.uplink?.onRoomRtp(buf); // nobody to hear it: skip the Opus encode
     } catch (err) {
       this.failed('room-audio', err);
@@ -221,7 +252,12 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private readonly onTick = (now: number): void => {
     if (this.closed) return;
     try {
-      this.downlink?.tick(now);
+      this.dtmf.tick(now); // before the audio, so a starting event suppresses this tick's frame
+      const d = this.downlink;
+      if (d) {
+        d.suppressed = this.dtmf.sending;
+        d.tick(now);
+      }
     } catch (err) {
       this.failed('tick', err);
     }
@@ -234,12 +270,14 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.uplink = undefined;
       this.downlink = undefined;
       this.audioDesc = undefined;
+      this.dtmf.configure(undefined, undefined);
       return;
     }
     this.audioEp.setRemote(address, audio.port);
     const prev = this.audioDesc;
     this.audioDesc = audio;
-    if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs) return;
+    if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs
+      && prev.telephoneEventPt === audio.telephoneEventPt) return;
     this.uplink = new RoomAudioToMeeting({
       codec: audio.codec,
       payloadType: audio.payloadType,
@@ -263,6 +301,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       },
       onDrop: (key, detail) => this.drop(`cloud-audio:${key}`, detail),
     });
+    this.dtmf.configure(audio.telephoneEventPt === undefined ? undefined : { payloadType: audio.telephoneEventPt, clockRate: audio.clockRate }, this.downlink.stream);
     this.untick ??= this.ticker.subscribe(this.onTick);
   }
 
