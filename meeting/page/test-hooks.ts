@@ -1,4 +1,4 @@
-import type { MeetingClient, RemotePeer } from './meeting-client.ts';
+import type { DtmfNotice, MeetingClient, RemotePeer } from './meeting-client.ts';
 
 /** Per-kind receive figures for one remote participant (from the consumers' RTCStatsReports). */
 export interface ReceiveStats {
@@ -22,6 +22,10 @@ export interface RoomgateTestHooks {
   audioFrameCount(peerName: string): number;
   /** The text of the status line (e.g. "The meeting has ended"). */
   status(): string;
+  /** Every `participantDtmf` received, in arrival order. */
+  dtmfEvents: DtmfNotice[];
+  /** Ask the participant shown as `peerName` (a SIP room) to play `digit` to its room. */
+  sendDtmf(peerName: string, digit: string, durationMs?: number): Promise<void>;
 }
 
 declare global {
@@ -30,7 +34,7 @@ declare global {
   }
 }
 
-export function installTestHooks(client: MeetingClient, ready: Promise<void>, statusEl: HTMLElement): void {
+export function installTestHooks(client: MeetingClient, ready: Promise<void>, statusEl: HTMLElement, dtmfEvents: DtmfNotice[]): void {
   ready.catch(() => {}); // observed by tests; avoid an unhandled rejection
   const byName = (name: string): RemotePeer | undefined =>
     [...client.peers.values()].find((p) => p.displayName === name);
@@ -51,6 +55,12 @@ export function installTestHooks(client: MeetingClient, ready: Promise<void>, st
     audioFrames: (name, fromIndex = 0) => (byName(name)?.audioFrames ?? []).slice(fromIndex).map((f) => Array.from(f)),
     audioFrameCount: (name) => byName(name)?.audioFrames.length ?? 0,
     status: () => statusEl.textContent ?? '',
+    dtmfEvents,
+    async sendDtmf(peerName, digit, durationMs) {
+      const peer = byName(peerName);
+      if (!peer) throw new Error(`no participant named ${peerName}`);
+      await client.sendDtmf(peer.peerId, digit, durationMs);
+    },
   };
 }
 
