@@ -97,15 +97,28 @@ export class CallDtmfRelay {
 
   private toRoom(text: string, durationMs: number | undefined, from: string): void {
     const digit = parseDtmfDigit(text);
-    if (this.closed || !digit) {
+    if (!digit) {
       this.counters.toRoom.refused++;
       return;
     }
+    this.sendToRoom(digit, durationMs, from);
+  }
+
+  /**
+   * Play one key to the room: RFC 4733 when telephone-event was negotiated, else INFO
+   * application/dtmf-relay (queued behind earlier INFOs). False when it could not be queued.
+   */
+  sendToRoom(digit: DtmfDigit, durationMs: number | undefined, from: string): boolean {
+    if (this.closed) {
+      this.counters.toRoom.refused++;
+      return false;
+    }
     this.deps.log.debug('dtmf to the room', { digit, from });
     if (this.deps.media.canSendRfc4733) {
-      if (this.deps.media.sendDtmf(digit, durationMs)) this.counters.toRoom.rfc4733++;
+      const ok = this.deps.media.sendDtmf(digit, durationMs);
+      if (ok) this.counters.toRoom.rfc4733++;
       else this.counters.toRoom.refused++;
-      return;
+      return ok;
     }
     const body = dtmfRelayBody(digit, clampDtmfDuration(durationMs));
     this.infoChain = this.infoChain.then(async () => {
@@ -121,5 +134,6 @@ export class CallDtmfRelay {
         this.deps.log.debug('dtmf INFO failed', { error: (err as Error).message });
       }
     });
+    return true;
   }
 }

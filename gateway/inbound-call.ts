@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { CallMedia, PortAllocator } from '../bridge/index.ts';
+import type { CallMedia, DtmfDigit, PortAllocator } from '../bridge/index.ts';
 import type { Dialog, IncomingInvite } from '../sip/index.ts';
 import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
 import { CallDtmfRelay, type CallDtmfRelayStats } from './call-dtmf-relay.ts';
@@ -194,6 +194,13 @@ export class InboundCall {
       },
       (err: Error) => this.log.debug('picture_fast_update INFO failed', { error: err.message }),
     );
+  }
+
+  /** Play keys to the room (admin API); false when the call is not active. */
+  sendDtmf(digits: DtmfDigit[], durationMs?: number): boolean {
+    const relay = this.dtmf;
+    if (this.state !== 'active' || !relay) return false;
+    return digits.map((d) => relay.sendToRoom(d, durationMs, 'operator')).every(Boolean);
   }
 
   /** An INFO toward the room (DTMF when it has no telephone-event). */

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { CallMedia, NegotiatedMedia, PortAllocator } from '../bridge/index.ts';
+import type { CallMedia, DtmfDigit, NegotiatedMedia, PortAllocator } from '../bridge/index.ts';
 import { SipFailure, type AnsweredDialog, type CredentialProvider, type Dialog, type OutgoingInvite, type OutgoingInviteOptions } from '../sip/index.ts';
 import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
 import type { CallEnd, CallState, CallSummary } from './inbound-call.ts';
@@ -290,6 +290,13 @@ export class OutboundCall {
       if (dtmfStatus !== undefined) return respond(dtmfStatus);
       respond(415); // RFC 6086 4.2.2
     });
+  }
+
+  /** Play keys to the room (admin API); false when the call is not active. */
+  sendDtmf(digits: DtmfDigit[], durationMs?: number): boolean {
+    const relay = this.dtmf;
+    if (this.state !== 'active' || !relay) return false;
+    return digits.map((d) => relay.sendToRoom(d, durationMs, 'operator')).every(Boolean);
   }
 
   /** An INFO toward the room (DTMF when it has no telephone-event). */
