@@ -277,7 +277,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     const prev = this.audioDesc;
     this.audioDesc = audio;
     if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs
-      && prev.telephoneEventPt === audio.telephoneEventPt) return;
+      && prev.telephoneEventPt === audio.telephoneEventPt && prev.telephoneEventRate === audio.telephoneEventRate) return;
     this.uplink = new RoomAudioToMeeting({
       codec: audio.codec,
       payloadType: audio.payloadType,
@@ -301,7 +301,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       },
       onDrop: (key, detail) => this.drop(`cloud-audio:${key}`, detail),
     });
-    this.dtmf.configure(audio.telephoneEventPt === undefined ? undefined : { payloadType: audio.telephoneEventPt, clockRate: audio.clockRate }, this.downlink.stream);
+    this.dtmf.configure(audio.telephoneEventPt === undefined ? undefined : { payloadType: audio.telephoneEventPt, clockRate: audio.telephoneEventRate ?? audio.clockRate }, this.downlink.stream);
     this.untick ??= this.ticker.subscribe(this.onTick);
   }
 

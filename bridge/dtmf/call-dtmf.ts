@@ -35,13 +35,18 @@ export class CallDtmf {
 
   constructor(private readonly opts: CallDtmfOptions) {}
 
-  /** Apply the negotiated telephone-event (undefined: none) on the audio stream `stream`. */
+  /**
+   * Apply the negotiated telephone-event (undefined: none) on the audio stream `stream`.
+   * Events are only sent when their clock is the stream's (RFC 4733 2.5.1.2: the event's
+   * timestamp is a point on the audio timeline); an Opus room with telephone-event/8000 gets
+   * keys by INFO and may still send RFC 4733, which is received on its own 8 kHz clock.
+   */
   configure(te: { payloadType: number; clockRate: number } | undefined, stream: SendStream | undefined): void {
     this.fold();
     this.sender?.clear();
     this.pt = te?.payloadType;
     this.receiver = te ? new TelephoneEventReceiver({ clockRate: te.clockRate, onStart: this.opts.onStart, onDigit: this.opts.onDigit }) : undefined;
-    this.sender = te && stream ? new TelephoneEventSender({ payloadType: te.payloadType, stream, send: this.opts.send }) : undefined;
+    this.sender = te && stream && stream.clockRate === te.clockRate ? new TelephoneEventSender({ payloadType: te.payloadType, stream, send: this.opts.send }) : undefined;
   }
 
   isEventPt(pt: number): boolean {

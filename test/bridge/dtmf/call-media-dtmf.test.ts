@@ -31,13 +31,15 @@ afterEach(() => {
   cleanup = undefined;
 });
 
-async function rig(telephoneEventPt: number | undefined) {
+async function rig(telephoneEventPt: number | undefined, opusWithTe8k = false) {
   const ticker = new SteppedTicker();
   const media = await CallMedia.create({ ports, bindAddress: '127.0.0.1', logger: quiet, ticker, video: false });
   const term = await FakeTerminal.open();
   const desc: NegotiatedMedia = {
     address: '127.0.0.1',
-    audio: { port: term.port, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20, ...(telephoneEventPt !== undefined ? { telephoneEventPt } : {}) },
+    audio: opusWithTe8k
+      ? { port: term.port, payloadType: 111, codec: 'opus', clockRate: 48000, channels: 2, ptimeMs: 20, telephoneEventPt: TE_PT, telephoneEventRate: 8000 }
+      : { port: term.port, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20, ...(telephoneEventPt !== undefined ? { telephoneEventPt } : {}) },
   };
   media.setRemote(desc);
   const cloud = new FakeCloud();
@@ -96,6 +98,15 @@ describe('CallMedia and RFC 4733', () => {
     expect(((after.timestamp - events[0]!.timestamp) | 0) >= 800).toBe(true);
     expect(TelephoneEvent.decode(events.at(-1)!.payload)).toMatchObject({ event: 11, end: true, duration: 800 });
     expect(audio.length).toBeGreaterThan(0);
+  });
+
+  it('an Opus room with telephone-event/8000: events are read on the 8 kHz clock, keys toward it go by INFO', async () => {
+    const { media, term } = await rig(TE_PT, true);
+    expect(media.canSendRfc4733).toBe(false); // its timestamps would not be on the 48 kHz audio clock
+    const got = once(media, 'dtmf');
+    term.send(ev(1, 800, true, 800, true), media.audioPort);
+    const [digit, durationMs] = await got;
+    expect([digit, durationMs]).toEqual(['3', 100]);
   });
 
   it('without telephone-event nothing is sent as RFC 4733 (the call falls back to INFO)', async () => {
