@@ -75,3 +75,22 @@ describe('DtmfMerger: one digit per key press across RFC 4733 and INFO', () => {
     expect(m.merged).toBe(0);
   });
 });
+
+describe('fuzz: parseDtmfInfo', () => {
+  it('never throws and only ever yields one of the 16 keys', () => {
+    let x = 6086;
+    const next = (): number => ((x = (x * 1103515245 + 12345) >>> 0), x / 0x100000000);
+    const alphabet = 'Signal=Duration0123456789*#ABCDEabcde \r\n=;:-';
+    for (let i = 0; i < 3000; i++) {
+      const body = Array.from({ length: Math.floor(next() * 40) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+      for (const type of ['application/dtmf-relay', 'application/dtmf']) {
+        const p = parseDtmfInfo(type, body);
+        if (p.kind === 'digit') {
+          expect(p.value.digit).toMatch(/^[0-9*#A-D]$/);
+          expect(p.value.durationMs).toBeGreaterThanOrEqual(40);
+          expect(p.value.durationMs).toBeLessThanOrEqual(5000);
+        } else expect(p.kind).toBe('malformed');
+      }
+    }
+  });
+});

@@ -151,3 +151,42 @@ describe('TelephoneEventSender (RFC 4733 2.5.1)', () => {
     expect(activeAt.at(-1)).toBe(false);
   });
 });
+
+describe('fuzz: telephone-event input never escapes as an exception', () => {
+  // a small deterministic generator (xorshift32), so a failure names its seed
+  function rng(seed: number): () => number {
+    let x = seed >>> 0 || 1;
+    return () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 0x100000000;
+    };
+  }
+
+  it('TelephoneEvent.decode throws only TelephoneEventDecodeError, and only below 4 bytes', () => {
+    const r = rng(4733);
+    for (let i = 0; i < 5000; i++) {
+      const b = Buffer.from(Array.from({ length: Math.floor(r() * 12) }, () => Math.floor(r() * 256)));
+      if (b.length < 4) expect(() => TelephoneEvent.decode(b)).toThrow(TelephoneEventDecodeError);
+      else expect(TelephoneEvent.decode(b).encode()).toEqual(Buffer.from([b[0]!, b[1]! & 0xbf, b[2]!, b[3]!])); // R bit cleared on encode
+    }
+  });
+
+  it('the receiver takes random RTP (any length, flags, timestamps) without throwing and reports sane digits', () => {
+    const r = rng(2833);
+    const { r: rx, digits } = receiver();
+    for (let i = 0; i < 5000; i++) {
+      const header = Buffer.alloc(12);
+      header[0] = 0x80 | (r() < 0.1 ? 0x20 : 0); // sometimes the padding bit
+      header[1] = 101;
+      header.writeUInt16BE(i & 0xffff, 2);
+      header.writeUInt32BE(Math.floor(r() * 8) * 800, 4); // few timestamps: many repeats
+      const payload = Buffer.from(Array.from({ length: Math.floor(r() * 8) }, () => Math.floor(r() * 256)));
+      rx.onRtp(Buffer.concat([header, payload]), i);
+      if (i % 50 === 0) rx.tick(i);
+    }
+    expect(digits.every((d) => /^[0-9*#A-D]$/.test(d.digit) && d.durationMs >= 0)).toBe(true);
+    expect(rx.counters.malformed).toBeGreaterThan(0);
+  });
+});
