@@ -138,7 +138,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
 
   /**
    * Send one key to the room as RFC 4733 events (queued behind earlier ones). False when no
-   * telephone-event was negotiated or nothing is sent yet: the caller falls back to SIP INFO.
+   * telephone-event was negotiated at the audio clock, or the queue is full: the caller falls
+   * back to SIP INFO.
    */
   sendDtmf(digit: DtmfDigit, durationMs?: number): boolean {
     return !this.closed && this.dtmf.send(digit, durationMs);

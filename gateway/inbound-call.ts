@@ -204,7 +204,7 @@ export class InboundCall {
   }
 
   /** An INFO toward the room (DTMF when it has no telephone-event). */
-  sendInfo(contentType: string, body: string): Promise<number> {
+  private sendInfo(contentType: string, body: string): Promise<number> {
     if (this.state !== 'active' || !this.dialog) return Promise.reject(new Error('call not active'));
     return this.dialog.info(contentType, body);
   }
