@@ -29,6 +29,12 @@ interface Sending {
 }
 
 const END_PACKETS = 3;
+/**
+ * The media clock's tick: each tick holds back one 20 ms audio frame, so at a tick `elapsed` ms
+ * into the event it covers elapsed + 20 ms. Reporting that keeps the duration non-zero from the
+ * first packet (some receivers refuse zero-duration DTMF packets).
+ */
+const FRAME_MS = 20;
 
 /**
  * RFC 4733 2.5.1 sender of DTMF events on the room's audio stream, clocked by the caller's
@@ -86,7 +92,7 @@ export class TelephoneEventSender {
     if (nowMs - s.lastSentAtMs < this.interval) return;
     const elapsedMs = nowMs - s.startedAtMs;
     if (s.endsSent === 0 && elapsedMs < s.durationMs) {
-      this.emit(s, false, this.units(elapsedMs), nowMs);
+      this.emit(s, false, this.units(Math.min(elapsedMs + FRAME_MS, s.durationMs)), nowMs);
       return;
     }
     // RFC 4733 2.5.1.4: the final packet, three times, all with the final duration
@@ -109,7 +115,7 @@ export class TelephoneEventSender {
       endsSent: 0,
     };
     this.sending = s;
-    this.emit(s, false, 0, nowMs, true);
+    this.emit(s, false, this.units(Math.min(FRAME_MS, durationMs)), nowMs, true);
   }
 
   private units(ms: number): number {

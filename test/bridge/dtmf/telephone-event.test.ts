@@ -128,6 +128,7 @@ describe('TelephoneEventSender (RFC 4733 2.5.1)', () => {
     expect(evs.slice(-3).every((e) => e.end && e.duration === 1280)).toBe(true);
     expect(evs.slice(0, -3).every((e) => !e.end)).toBe(true);
     const durations = evs.map((e) => e.duration);
+    expect(durations[0]).toBe(160); // the first 20 ms frame, never zero
     expect(durations).toEqual([...durations].sort((a, b) => a - b)); // never decreasing
     const seqs = out.map((p) => (p.sequenceNumber - out[0]!.sequenceNumber) & 0xffff);
     expect(seqs).toEqual(seqs.map((_, i) => i + seq0));
