@@ -1,4 +1,4 @@
-import { parseRtpHeader, rtpTimestamp } from '../../rtp/index.ts';
+import { parseRtpHeader, rtpSsrc, rtpTimestamp } from '../../rtp/index.ts';
 import { digitOfEvent, type DtmfDigit } from './dtmf-digit.ts';
 import { TelephoneEvent } from './telephone-event.ts';
 
@@ -35,6 +35,9 @@ export interface TelephoneEventReceiverStats {
   malformed: number;
 }
 
+/** Events this far behind the last one (seconds) are reordered packets; farther is a restart. */
+const STALE_WINDOW_S = 10;
+
 interface Current {
   ts: number;
   digit: DtmfDigit;
@@ -57,6 +60,7 @@ export class TelephoneEventReceiver {
   private current: Current | undefined;
   /** Timestamp of the last event reported; its stragglers are duplicates. */
   private lastDoneTs: number | undefined;
+  private ssrc: number | undefined;
   private readonly timeoutMs: number;
   readonly counters: TelephoneEventReceiverStats = { digits: 0, duplicates: 0, stale: 0, otherEvents: 0, malformed: 0 };
 
@@ -74,7 +78,16 @@ export class TelephoneEventReceiver {
       this.counters.malformed++;
       return;
     }
+    const ssrc = rtpSsrc(rtp);
+    if (this.ssrc !== undefined && ssrc !== this.ssrc) this.restart(); // a new stream: new timeline
+    this.ssrc = ssrc;
     this.onEvent(rtpTimestamp(rtp), ev, nowMs);
+  }
+
+  /** The sender's stream restarted: finish what was running, forget the old timeline. */
+  private restart(): void {
+    this.finish('next-event');
+    this.lastDoneTs = undefined;
   }
 
   /** The decoded payload of one packet with RTP timestamp `ts`. */
@@ -85,10 +98,11 @@ export class TelephoneEventReceiver {
         this.counters.duplicates++;
         return;
       }
-      if (d < 0) {
+      if (d < 0 && -d <= this.opts.clockRate * STALE_WINDOW_S) {
         this.counters.stale++;
         return;
       }
+      if (d < 0) this.restart(); // far behind: the sender's timestamps jumped (RFC 3550 A.1 restart)
     }
     const cur = this.current;
     if (cur && cur.ts !== ts) {

@@ -66,6 +66,7 @@ describe.each([
     // wait for the gateway to have seen the end retransmissions of the last key.
     await expect.poll(() => h.gateway.activeCalls()[0]?.dtmf?.rfc4733.received.duplicates ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     expect((await digitsSeenBy(alice)).slice(before)).toEqual(keys.map((k) => `${user}:${k}`));
+    expect(await alice.page.textContent('#notice')).toBe(`${user} pressed #`); // the page's notice
     const call = h.gateway.activeCalls()[0]!;
     expect(call.dtmf?.fromRoom).toMatchObject({ rfc4733: 4, info: 0 });
     expect(call.dtmf?.rfc4733.received.digits).toBe(4);

@@ -6,9 +6,9 @@ import { TelephoneEventReceiver, type ReceivedDtmf } from '../../../bridge/dtmf/
 import { TelephoneEventSender } from '../../../bridge/dtmf/telephone-event-sender.ts';
 import { RtpPacket } from '../../../rtp/index.ts';
 
-function evPkt(seq: number, ts: number, event: number, end: boolean, duration: number, marker = false, pt = 101): Buffer {
+function evPkt(seq: number, ts: number, event: number, end: boolean, duration: number, marker = false, pt = 101, ssrc = 7): Buffer {
   const payload = new TelephoneEvent(event, end, 10, duration).encode();
-  return new RtpPacket({ payloadType: pt, marker, sequenceNumber: seq, timestamp: ts, ssrc: 7, payload }).encode();
+  return new RtpPacket({ payloadType: pt, marker, sequenceNumber: seq, timestamp: ts, ssrc, payload }).encode();
 }
 
 function receiver(clockRate = 8000) {
@@ -91,6 +91,15 @@ describe('TelephoneEventReceiver (RFC 4733 2.5.2)', () => {
     r.onRtp(Buffer.from(new RtpPacket({ payloadType: 101, sequenceNumber: 14, timestamp: 0x600, ssrc: 7, payload: Buffer.from([1]) }).encode()), 210);
     expect(digits.map((d) => d.digit)).toEqual(['2', '3']);
     expect(r.counters).toMatchObject({ stale: 1, otherEvents: 1, malformed: 1 });
+  });
+
+  it('a restarted stream (new SSRC, or timestamps far behind) does not make later keys look stale', () => {
+    const { r, digits } = receiver();
+    r.onRtp(evPkt(1, 5_000_000, 1, true, 800, true), 0);
+    r.onRtp(evPkt(1, 100, 2, true, 800, true, 101, 8), 100); // new SSRC, lower timestamp
+    r.onRtp(evPkt(2, 100, 2, true, 800, false, 101, 8), 120); // its retransmission: still one
+    r.onRtp(evPkt(3, 100 - 8000 * 60, 3, true, 800, true, 101, 8), 200); // same SSRC, 60 s back
+    expect(digits.map((d) => d.digit)).toEqual(['1', '2', '3']);
   });
 
   it('uses the negotiated clock for the duration (48 kHz telephone-event of an Opus room)', () => {
