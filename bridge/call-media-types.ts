@@ -1,3 +1,4 @@
+import type { DtmfDigit } from './dtmf/dtmf-digit.ts';
 import type { Logger } from '../rtp/logger.ts';
 import type { PortAllocator } from '../rtp/port-allocator.ts';
 import type { MixHubLease } from './audio/mix/meeting-mix-hub.ts';
@@ -70,6 +71,10 @@ export interface CallMediaStats {
 export interface CallMediaEvents {
   /** The meeting wants a keyframe from the room: the gateway sends SIP INFO picture_fast_update. */
   'room-keyframe-needed': [];
+  /** The room pressed a key, sent as RFC 4733 events (one per event; bridge/dtmf). */
+  dtmf: [digit: DtmfDigit, durationMs: number, startedAtMs: number];
+  /** The first packet of an RFC 4733 event arrived (the digit follows with 'dtmf'). */
+  'dtmf-start': [digit: DtmfDigit, atMs: number];
   /** The room's media source address was latched or changed (symmetric RTP). */
   'remote-latched': [kind: 'audio' | 'video', address: string, port: number];
 }

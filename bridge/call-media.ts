@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Goodbye, ReceiverReport, RtpEndpoint, silentLogger, type Logger } from '../rtp/index.ts';
+import { Goodbye, ReceiverReport, RtpEndpoint, rtpPayloadType, silentLogger, type Logger } from '../rtp/index.ts';
 import { MeetingAudioToRoom } from './audio/meeting-audio-to-room.ts';
 import type { MixSubscription } from './audio/mix/meeting-mix-hub.ts';
 import { RoomAudioToMeeting } from './audio/room-audio-to-meeting.ts';
 import type { CallMediaEvents, CallMediaOptions, CallMediaStats } from './call-media-types.ts';
 import type { CloudMediaPort, CloudMediaPortEvents } from './cloud-media-port.ts';
+import { CallDtmf } from './dtmf/call-dtmf.ts';
+import type { DtmfDigit } from './dtmf/dtmf-digit.ts';
 import { KeyframeLimiter } from './keyframe-limiter.ts';
 import { count, DropLog, newCallMediaStats } from './media-counters.ts';
 import { sharedMediaTicker, type TickSource } from './media-ticker.ts';
@@ -41,6 +43,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   /** The meeting source id of the room's own voice (its leg's peer): never mixed back to it. */
   private ownSourceId: string | undefined;
   private video: VideoRelay | undefined;
+  private readonly dtmf: CallDtmf;
   private audioDesc: NegotiatedAudio | undefined;
   private videoDesc: NegotiatedVideo | undefined;
   private cloud: CloudMediaPort | undefined;
@@ -65,6 +68,14 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     const minKf = opts.keyframeMinIntervalMs ?? 500;
     this.toCloudKeyframes = new KeyframeLimiter(minKf, () => this.sendKeyframeRequestToCloud());
     this.toRoomKeyframes = new KeyframeLimiter(minKf, () => this.sendKeyframeRequestToRoom());
+    this.dtmf = new CallDtmf({
+      onStart: (digit, at) => this.emit('dtmf-start', digit, at),
+      onDigit: (d) => this.emit('dtmf', d.digit, d.durationMs, d.startedAtMs),
+      send: (rtp) => {
+        count(this.counters.room.audioOut, rtp.length);
+        this.audioEp.sendRtp(rtp);
+      },
+    });
     this.wireEndpoints();
   }
 
@@ -145,6 +156,24 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.downlink?.removeSource(sourceId);
   }
 
+  /**
+   * Send one key to the room as RFC 4733 events (queued behind earlier ones). False when no
+   * telephone-event was negotiated at the audio clock, or the queue is full: the caller falls
+   * back to SIP INFO.
+   */
+  sendDtmf(digit: DtmfDigit, durationMs?: number): boolean {
+    return !this.closed && this.dtmf.send(digit, durationMs);
+  }
+
+  /** True when the room negotiated telephone-event (RFC 4733) for its audio. */
+  get canSendRfc4733(): boolean {
+    return !this.closed && this.dtmf.canSend;
+  }
+
+  dtmfStats(): ReturnType<CallDtmf['stats']> {
+    return this.dtmf.stats();
+  }
+
   stats(): CallMediaStats {
     const s = structuredClone(this.counters);
     const a = this.audioEp.stats();
@@ -185,6 +214,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.closeDownlink();
     this.opts.mixHub?.release();
     this.video = undefined;
+    this.dtmf.configure(undefined, undefined);
     this.removeAllListeners();
   }
 
@@ -207,6 +237,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.room.audioIn, buf.length);
+      // RFC 4733 events never reach the audio decoder
+      if (this.dtmf.isEventPt(rtpPayloadType(buf))) return this.dtmf.onRoomRtp(buf, performance.now());
       if (this.cloud) this.uplink?.onRoomRtp(buf); // nobody to hear it: skip the Opus encode
     } catch (err) {
       this.failed('room-audio', err);
@@ -246,7 +278,12 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private readonly onTick = (now: number): void => {
     if (this.closed) return;
     try {
-      if (this.downlink && 'tick' in this.downlink) this.downlink.tick(now);
+      this.dtmf.tick(now); // before the audio, so a starting event suppresses this tick's frame
+      const d = this.downlink;
+      if (d) {
+        d.suppressed = this.dtmf.sending;
+        if ('tick' in d) d.tick(now);
+      }
     } catch (err) {
       this.failed('tick', err);
     }
@@ -259,12 +296,14 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.uplink = undefined;
       this.closeDownlink();
       this.audioDesc = undefined;
+      this.dtmf.configure(undefined, undefined);
       return;
     }
     this.audioEp.setRemote(address, audio.port);
     const prev = this.audioDesc;
     this.audioDesc = audio;
-    if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs) return;
+    if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs
+      && prev.telephoneEventPt === audio.telephoneEventPt && prev.telephoneEventRate === audio.telephoneEventRate) return;
     this.uplink = new RoomAudioToMeeting({
       codec: audio.codec,
       payloadType: audio.payloadType,
@@ -298,8 +337,10 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.downlink = sub;
     } else {
       this.downlink = new MeetingAudioToRoom({ ...downlinkOpts, sourceTimeoutMs: this.opts.sourceTimeoutMs });
-      this.untick ??= this.ticker.subscribe(this.onTick);
     }
+    this.dtmf.configure(audio.telephoneEventPt === undefined ? undefined : { payloadType: audio.telephoneEventPt, clockRate: audio.telephoneEventRate ?? audio.clockRate }, this.downlink.stream);
+    // DTMF events (and a standalone downlink) run on the 20 ms clock
+    this.untick ??= this.ticker.subscribe(this.onTick);
   }
 
   private closeDownlink(): void {

@@ -15,3 +15,4 @@ export { g711Decode, g711Encode, g711Silence, type G711Law } from './audio/g711.
 export { OpusAudioEncoder, OpusAudioDecoder, OPUS_FRAME_SAMPLES } from './audio/opus-codec.ts';
 export { PortAllocator } from '../rtp/port-allocator.ts';
 export type { Logger } from '../rtp/logger.ts';
+export { parseDtmfDigit, clampDtmfDuration, digitOfEvent, type DtmfDigit } from './dtmf/index.ts';

@@ -13,6 +13,8 @@ export interface NegotiatedAudio {
   ptimeMs: number;
   /** RFC 4733 telephone-event payload type, if negotiated. */
   telephoneEventPt?: number;
+  /** Clock of that telephone-event, Hz. Default clockRate (Opus rooms may use 8000). */
+  telephoneEventRate?: number;
 }
 
 export interface NegotiatedVideo {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseDtmfDigit, type DtmfDigit } from '../bridge/index.ts';
 import { bearerMatches } from './admin-token.ts';
 import type { DialRequest } from './dial-out-plan.ts';
 import type { Gateway } from './gateway.ts';
@@ -13,6 +14,8 @@ import type { Logger } from './logger.ts';
  *   GET    /api/calls           → CallSummary[]
  *   POST   /api/calls           {meeting, to, trunk?} → DialOutcome (200 answered, 502/4xx failed)
  *   DELETE /api/calls/:callId   → 204, or 404 when there is no such call
+ *   POST   /api/calls/:callId/dtmf {digits, durationMs?} → 202 (keys queued toward the room),
+ *                                  400 bad keys, 404 no such call, 409 call not answered yet
  *   GET    /api/trunks          → TrunkSummary[] (keepalive state, active calls)
  *   GET    /api/registrations   → RegistrationSummary[] (the registrar's bindings; [] when disabled)
  */
@@ -67,6 +70,8 @@ async function route(gateway: Gateway, opts: { token: string; logger: Logger }, 
     return gateway.hangUp(callId) ? send(res, 204) : send(res, 404, { error: `no call ${callId}` });
   }
   if (req.method === 'POST' && path === '/api/calls') return dial(gateway, req, res);
+  const dtmfPath = /^\/api\/calls\/([^/]+)\/dtmf$/.exec(path);
+  if (req.method === 'POST' && dtmfPath) return dtmf(gateway, decodeURIComponent(dtmfPath[1]!), req, res);
   if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' });
   switch (path) {
     case '/api/stats':
@@ -89,6 +94,20 @@ async function dial(gateway: Gateway, req: IncomingMessage, res: ServerResponse)
   const outcome = await gateway.dialOut(request);
   const status = outcome.status === 'answered' ? 200 : outcome.callId === '' ? clientStatus(outcome.sipStatus) : 502;
   send(res, status, outcome);
+}
+
+async function dtmf(gateway: Gateway, callId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = (await readJson(req)) as { digits?: unknown; durationMs?: unknown } | undefined;
+  const text = typeof body?.digits === 'string' ? body.digits : '';
+  const digits = [...text].map(parseDtmfDigit);
+  const durationMs = body?.durationMs;
+  if (digits.length === 0 || digits.length > 32 || digits.some((d) => d === undefined) || (durationMs !== undefined && typeof durationMs !== 'number')) {
+    return send(res, 400, { error: 'body must be JSON {"digits": "1-32 of 0-9*#A-D", "durationMs"?: number}' });
+  }
+  const result = gateway.sendDtmf(callId, digits as DtmfDigit[], durationMs as number | undefined);
+  if (result === 'no-call') return send(res, 404, { error: `no call ${callId}` });
+  if (result === 'not-active') return send(res, 409, { error: `call ${callId} is not answered` });
+  send(res, 202, { callId, digits: text.toUpperCase() });
 }
 
 /**

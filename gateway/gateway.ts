@@ -7,6 +7,7 @@ import { DialPlan, userPartOf } from './dial-plan.ts';
 import { planDialOut, type DialRequest } from './dial-out-plan.ts';
 import { InboundCall, type CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
+import type { DtmfDigit } from '../bridge/index.ts';
 import { OutboundCall, type DialOutcome, type OutboundCallDeps } from './outbound-call.ts';
 import { RegistrarService, type RegistrationSummary } from './registrar-service.ts';
 import { InboundAdmission } from './trunks/inbound-admission.ts';
@@ -205,6 +206,13 @@ export class Gateway {
     if (!call) return false;
     call.closeWith({ by: 'gateway', reason: 'hung up by the operator' });
     return true;
+  }
+
+  /** Plays keys to a live call's room (admin API); 'no-call' / 'not-active' say why not. */
+  sendDtmf(callId: string, digits: DtmfDigit[], durationMs?: number): 'ok' | 'no-call' | 'not-active' {
+    const call = this.calls.get(callId);
+    if (!call) return 'no-call';
+    return call.sendDtmf(digits, durationMs) ? 'ok' : 'not-active';
   }
 
   private onInvite(invite: IncomingInvite): void {

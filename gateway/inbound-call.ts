@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import type { CallMedia, PortAllocator } from '../bridge/index.ts';
+import type { CallMedia, DtmfDigit, PortAllocator } from '../bridge/index.ts';
 import type { Dialog, IncomingInvite } from '../sip/index.ts';
 import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import { CallDtmfRelay, type CallDtmfRelayStats } from './call-dtmf-relay.ts';
 import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
@@ -30,6 +31,7 @@ export interface CallSummary {
   trunk?: string;
   media?: ReturnType<CallMedia['stats']>;
   meeting?: ReturnType<MeetingLeg['stats']>;
+  dtmf?: CallDtmfRelayStats;
 }
 
 export type CallState = 'joining' | 'active' | 'ended';
@@ -62,6 +64,7 @@ export class InboundCall {
   private media?: CallMedia;
   private leg?: MeetingLeg;
   private dialog?: Dialog;
+  private dtmf?: CallDtmfRelay;
   private cancelled = false;
   private keyframesFromRoom = 0;
   /** Settles when our BYE got its final response (or failed); lets shutdown wait for it. */
@@ -86,6 +89,7 @@ export class InboundCall {
       keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
       ...(this.media ? { media: this.media.stats() } : {}),
       ...(this.leg ? { meeting: this.leg.stats() } : {}),
+      ...(this.dtmf ? { dtmf: this.dtmf.stats() } : {}),
     };
   }
 
@@ -130,6 +134,7 @@ export class InboundCall {
     media.attachCloud(leg, leg.peerId);
     leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
+    this.dtmf = new CallDtmfRelay({ media, leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
 
     const answer = negotiation.answer({
       address: this.deps.mediaAddress.advertised,
@@ -167,6 +172,8 @@ export class InboundCall {
         respond(200);
         return;
       }
+      const dtmfStatus = this.dtmf?.onInfo(contentType, req.bodyText ?? '');
+      if (dtmfStatus !== undefined) return respond(dtmfStatus);
       // RFC 6086 4.2.2 / RFC 3261 21.4.13: legacy INFO with a body we do not understand.
       respond(415);
     });
@@ -187,6 +194,19 @@ export class InboundCall {
       },
       (err: Error) => this.log.debug('picture_fast_update INFO failed', { error: err.message }),
     );
+  }
+
+  /** Play keys to the room (admin API); false when the call is not active. */
+  sendDtmf(digits: DtmfDigit[], durationMs?: number): boolean {
+    const relay = this.dtmf;
+    if (this.state !== 'active' || !relay) return false;
+    return digits.map((d) => relay.sendToRoom(d, durationMs, 'operator')).every(Boolean);
+  }
+
+  /** An INFO toward the room (DTMF when it has no telephone-event). */
+  private sendInfo(contentType: string, body: string): Promise<number> {
+    if (this.state !== 'active' || !this.dialog) return Promise.reject(new Error('call not active'));
+    return this.dialog.info(contentType, body);
   }
 
   private refuse(status: number, reason: string, warnCode?: number): void {
@@ -218,6 +238,7 @@ export class InboundCall {
   }
 
   private releaseResources(): void {
+    this.dtmf?.close();
     this.media?.close();
     if (this.leg) void this.leg.leave().catch(() => undefined);
   }

@@ -1,9 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { CallMedia, NegotiatedMedia, PortAllocator } from '../bridge/index.ts';
+import type { CallMedia, DtmfDigit, NegotiatedMedia, PortAllocator } from '../bridge/index.ts';
 import { SipFailure, type AnsweredDialog, type CredentialProvider, type Dialog, type OutgoingInvite, type OutgoingInviteOptions } from '../sip/index.ts';
 import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
 import type { CallEnd, CallState, CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
+import { CallDtmfRelay } from './call-dtmf-relay.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
 import { joinWithTimeout } from './meeting-join.ts';
 import type { CodecPolicy } from './sdp/negotiate.ts';
@@ -100,6 +101,7 @@ export class OutboundCall {
   private media?: CallMedia;
   private leg?: MeetingLeg;
   private dialog?: Dialog;
+  private dtmf?: CallDtmfRelay;
   private pending?: OutgoingInvite;
   private heldTrunk?: TrunkState;
   private answeredTrunk?: string;
@@ -129,6 +131,7 @@ export class OutboundCall {
       keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
       ...(this.media ? { media: this.media.stats() } : {}),
       ...(this.leg ? { meeting: this.leg.stats() } : {}),
+      ...(this.dtmf ? { dtmf: this.dtmf.stats() } : {}),
     };
   }
 
@@ -149,6 +152,7 @@ export class OutboundCall {
     }
     this.leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     this.media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
+    this.dtmf = new CallDtmfRelay({ media: this.media, leg: this.leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
     if (registered && !this.isOver()) {
       const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact };
       if (await this.invite(leg)) return this.outcome();
@@ -282,8 +286,23 @@ export class OutboundCall {
         respond(200);
         return;
       }
+      const dtmfStatus = this.dtmf?.onInfo(req.headers.get('content-type'), req.bodyText ?? '');
+      if (dtmfStatus !== undefined) return respond(dtmfStatus);
       respond(415); // RFC 6086 4.2.2
     });
+  }
+
+  /** Play keys to the room (admin API); false when the call is not active. */
+  sendDtmf(digits: DtmfDigit[], durationMs?: number): boolean {
+    const relay = this.dtmf;
+    if (this.state !== 'active' || !relay) return false;
+    return digits.map((d) => relay.sendToRoom(d, durationMs, 'operator')).every(Boolean);
+  }
+
+  /** An INFO toward the room (DTMF when it has no telephone-event). */
+  private sendInfo(contentType: string, body: string): Promise<number> {
+    if (this.state !== 'active' || !this.dialog) return Promise.reject(new Error('call not active'));
+    return this.dialog.info(contentType, body);
   }
 
   private sendPictureFastUpdate(): void {
@@ -338,6 +357,7 @@ export class OutboundCall {
     const wasActive = this.state === 'active';
     this.state = 'ended';
     this.endedWith = end;
+    this.dtmf?.close();
     this.pending?.cancel(); // RFC 3261 9.1
     if (wasActive && end.by !== 'room' && this.dialog) {
       this.byeSent = this.dialog.bye().catch((err: Error) => void this.log.debug('BYE failed', { error: err.message }));

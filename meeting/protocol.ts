@@ -38,10 +38,14 @@ export type NotificationName =
   | 'producerClosed'
   | 'consumerClosed'
   | 'activeSpeaker'
-  | 'roomClosed';
+  | 'roomClosed'
+  | 'participantDtmf'
+  | 'dtmfRequest';
 
 const id = z.string().min(1).max(200);
 const anyObject = z.record(z.string(), z.unknown());
+/** One DTMF key (RFC 4733 3.2: 0-9 * # A-D). */
+const dtmfDigit = z.string().regex(/^[0-9*#A-D]$/, 'digit: one of 0-9 * # A-D');
 
 /** Request data schemas, one per method. Unknown keys are allowed (forward compatibility). */
 export const requestSchemas = {
@@ -65,6 +69,8 @@ export const requestSchemas = {
   pauseConsumer: z.object({ consumerId: id }),
   requestKeyFrame: z.object({ consumerId: id }),
   getRoom: z.object({}),
+  dtmf: z.object({ digit: dtmfDigit, durationMs: z.number().int().min(0).max(60_000).optional() }),
+  sendDtmf: z.object({ toPeerId: id, digit: dtmfDigit, durationMs: z.number().int().min(40).max(5000).optional() }),
   leave: z.object({}),
 } as const;
 

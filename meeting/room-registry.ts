@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events';
 import type { MeetingLogger } from './logger.ts';
 import type { PeerInfo } from './protocol.ts';
-import { Room, type RtcListenConfig } from './room.ts';
+import { Room, type RoomDtmfEvent, type RoomDtmfSummary, type RtcListenConfig } from './room.ts';
 import type { WorkerHost } from './worker-host.ts';
 
 export interface MeetingStats {
@@ -11,8 +12,13 @@ export interface MeetingStats {
   consumers: number;
 }
 
+export interface RoomRegistryEvents {
+  /** Any room's 'dtmf', with the room's id (meeting logic listens here, rooms come and go). */
+  dtmf: [roomId: string, event: RoomDtmfEvent];
+}
+
 /** Rooms by id: created on first join (concurrent joins share one creation), forgotten on close. */
-export class RoomRegistry {
+export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
   private readonly rooms = new Map<string, Room>();
   private readonly creating = new Map<string, Promise<Room>>();
 
@@ -20,7 +26,9 @@ export class RoomRegistry {
     readonly workerHost: WorkerHost,
     private readonly rtc: RtcListenConfig,
     private readonly log: MeetingLogger,
-  ) {}
+  ) {
+    super();
+  }
 
   async getOrCreate(roomId: string): Promise<Room> {
     const existing = this.rooms.get(roomId);
@@ -37,6 +45,7 @@ export class RoomRegistry {
     const worker = await this.workerHost.get();
     const room = await Room.create(worker, roomId, this.rtc, this.log);
     this.rooms.set(roomId, room);
+    room.on('dtmf', (event) => this.emit('dtmf', roomId, event));
     room.once('closed', () => {
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
     });
@@ -48,8 +57,8 @@ export class RoomRegistry {
     return this.rooms.get(roomId);
   }
 
-  list(): { roomId: string; peers: PeerInfo[] }[] {
-    return [...this.rooms.values()].map((r) => ({ roomId: r.id, peers: r.peerInfos() }));
+  list(): { roomId: string; peers: PeerInfo[]; dtmf: RoomDtmfSummary }[] {
+    return [...this.rooms.values()].map((r) => ({ roomId: r.id, peers: r.peerInfos(), dtmf: r.dtmfSummary() }));
   }
 
   closeAll(reason: string): void {

@@ -22,10 +22,34 @@ const MAX_PRODUCERS_PER_PEER = 8;
 /** Audio level report interval; a new speaker is announced after two reports (≈ 0.6 s). */
 const SPEAKER_INTERVAL_MS = 300;
 
+/** A participant pressed a key (in practice a SIP room, through the gateway's leg). */
+export interface RoomDtmfEvent {
+  peerId: string;
+  displayName: string;
+  digit: string;
+  durationMs?: number;
+  /** Date.now() when the meeting received it. */
+  at: number;
+}
+
+/** DTMF seen by the room, for GET /api/rooms. */
+export interface RoomDtmfSummary {
+  /** Keys participants reported (`dtmf`). */
+  received: number;
+  /** The last reported keys, oldest first (up to 32). */
+  lastDigits: string;
+  /** Keys sent toward a participant (`sendDtmf`). */
+  requested: number;
+}
+
 export interface RoomEvents {
   /** The room closed (last peer left, admin close or worker death). Emitted once. */
   closed: [reason: string];
+  /** A participant reported a key: for meeting logic (PIN entry, controls). */
+  dtmf: [event: RoomDtmfEvent];
 }
+
+const LAST_DIGITS = 32;
 
 /**
  * One meeting: a mediasoup router, its peers and an active-speaker observer.
@@ -36,6 +60,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly peers = new Map<string, MeetingPeer>();
   private closedFlag = false;
   private readonly dominant = new DominantSpeaker();
+  private readonly dtmfSummaryValue: RoomDtmfSummary = { received: 0, lastDigits: '', requested: 0 };
 
   private constructor(
     readonly id: string,
@@ -198,6 +223,40 @@ export class Room extends EventEmitter<RoomEvents> {
       rtpParameters: consumer.rtpParameters,
       paused: true,
     };
+  }
+
+  /**
+   * A participant reports a key it received (PROTOCOL.md `dtmf`): every other peer gets
+   * `participantDtmf` naming it, and the room emits 'dtmf' once.
+   */
+  reportDtmf(peer: MeetingPeer, digit: string, durationMs?: number): void {
+    const s = this.dtmfSummaryValue;
+    s.received++;
+    s.lastDigits = (s.lastDigits + digit).slice(-LAST_DIGITS);
+    const data = { peerId: peer.id, displayName: peer.displayName, digit, ...(durationMs !== undefined ? { durationMs } : {}) };
+    this.broadcast('participantDtmf', data, peer);
+    this.emit('dtmf', { ...data, at: Date.now() });
+  }
+
+  /**
+   * Ask participant `toPeerId` to send a key to its room (PROTOCOL.md `sendDtmf`). Only gateway
+   * peers carry calls that can play a key, so other targets are refused.
+   */
+  requestDtmf(from: MeetingPeer, toPeerId: string, digit: string, durationMs?: number): void {
+    const target = this.peers.get(toPeerId);
+    if (!target) throw new Error(`no such peer: ${toPeerId.slice(0, 100)}`);
+    if (target.kind !== 'gateway') throw new Error('that peer cannot receive DTMF (not a gateway participant)');
+    this.dtmfSummaryValue.requested++;
+    target.notify('dtmfRequest', {
+      digit,
+      ...(durationMs !== undefined ? { durationMs } : {}),
+      fromPeerId: from.id,
+      fromDisplayName: from.displayName,
+    });
+  }
+
+  dtmfSummary(): RoomDtmfSummary {
+    return { ...this.dtmfSummaryValue };
   }
 
   /** Notify every peer except `except`. */

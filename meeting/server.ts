@@ -5,6 +5,7 @@ import { ensurePageBuilt } from './build-page.ts';
 import { createHttpHandler } from './http-routes.ts';
 import { silentLogger, type MeetingLogger } from './logger.ts';
 import { RoomRegistry, type MeetingStats } from './room-registry.ts';
+import type { RoomDtmfEvent } from './room.ts';
 import { SignallingSession } from './session.ts';
 import { WorkerHost } from './worker-host.ts';
 
@@ -32,6 +33,11 @@ export interface MeetingServer {
   wsUrl: string;
   port: number;
   stats(): MeetingStats;
+  /**
+   * Meeting logic hook: called for every key a participant reports (PROTOCOL.md `dtmf`), in
+   * any room. Returns the function that removes the listener.
+   */
+  onDtmf(listener: (roomId: string, event: RoomDtmfEvent) => void): () => void;
   /** Process id of the current mediasoup worker (operations, tests). */
   workerPid(): number | undefined;
   /** Ends every room (roomClosed to every peer), stops the worker and the listener. Idempotent. */
@@ -87,6 +93,10 @@ export async function startMeetingServer(opts: MeetingServerOptions = {}): Promi
     port,
     stats: () => rooms.stats(),
     workerPid: () => workers.pid,
+    onDtmf: (listener) => {
+      rooms.on('dtmf', listener);
+      return () => void rooms.off('dtmf', listener);
+    },
     close: () =>
       (closing ??= (async () => {
         rooms.closeAll('server shutting down');

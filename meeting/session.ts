@@ -101,6 +101,12 @@ export class SignallingSession {
       case 'requestKeyFrame':
         await peer.consumer(req.data.consumerId).requestKeyFrame();
         return {};
+      case 'dtmf':
+        room.reportDtmf(peer, req.data.digit, req.data.durationMs);
+        return {};
+      case 'sendDtmf':
+        room.requestDtmf(peer, req.data.toPeerId, req.data.digit, req.data.durationMs);
+        return {};
       case 'getRoom':
         return { roomId: room.id, peers: room.peerInfos() };
       case 'leave':

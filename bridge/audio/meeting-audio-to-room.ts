@@ -56,6 +56,11 @@ export class MeetingAudioToRoom {
   private marker = true;
   /** Sources that contributed to the last mixed frame. */
   lastContributing = 0;
+  /**
+   * While true (an RFC 4733 event is on the wire) frames advance the clock but are not sent;
+   * the first one after carries the marker (RFC 3551 4.1).
+   */
+  suppressed = false;
 
   constructor(private readonly opts: MeetingAudioToRoomOptions) {
     this.mixer = new AudioMixer({ sourceTimeoutMs: opts.sourceTimeoutMs });
@@ -158,6 +163,13 @@ export class MeetingAudioToRoom {
   private emit(pkt: Buffer, samples: number, payloadBytes: number, nowMs: number): void {
     const s = this.stream;
     const ts = s.ts;
+    if (this.suppressed) {
+      s.ts = (ts + samples) >>> 0;
+      s.lastTs = ts;
+      s.lastWallMs = nowMs;
+      this.marker = true;
+      return;
+    }
     writeRtpHeader(pkt, this.opts.payloadType, this.marker, s.nextSeq(), ts, s.ssrc);
     this.marker = false;
     s.ts = (ts + samples) >>> 0;

@@ -8,6 +8,7 @@ const USAGE = `usage:
   roomgate dial --meeting ROOM --to sip:user@host [--trunk NAME]
   roomgate dial --meeting ROOM --to NAME            (a terminal registered with the gateway)
   roomgate hangup CALL_ID
+  roomgate dtmf CALL_ID DIGITS                      (play keys, e.g. 1234#, to the call's room)
   roomgate calls
   roomgate registrations
 options (all commands):
@@ -44,6 +45,12 @@ export async function runCli(argv: string[], out: (line: string) => void): Promi
       const res = await client.request('DELETE', `/api/calls/${encodeURIComponent(args[0]!)}`);
       out(res.status === 204 ? `hung up ${args[0]}` : `hangup failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.status === 204 ? 0 : 1;
+    }
+    case 'dtmf': {
+      if (args.length !== 2) throw new UsageError(USAGE);
+      const res = await client.request('POST', `/api/calls/${encodeURIComponent(args[0]!)}/dtmf`, { digits: args[1] });
+      out(res.status === 202 ? `sent ${args[1]} to ${args[0]}` : `dtmf failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.status === 202 ? 0 : 1;
     }
     case 'calls':
     case 'registrations': {

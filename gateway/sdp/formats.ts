@@ -81,9 +81,13 @@ export function isPlainRtp(section: MediaSection): boolean {
   return /^RTP\/AVPF?$/i.test(section.protocol);
 }
 
-/** The telephone-event format (RFC 4733) at the chosen audio codec's clock rate, if offered. */
+/**
+ * The telephone-event format (RFC 4733) at the chosen audio codec's clock rate, if offered;
+ * else telephone-event/8000, which Opus terminals (baresip, browsers) pair with opus/48000.
+ */
 export function telephoneEventFor(formats: OfferedFormat[], audio: OfferedFormat): OfferedFormat | undefined {
-  return formats.find((f) => f.codec.toLowerCase() === 'telephone-event' && f.rate === audio.rate);
+  const te = formats.filter((f) => f.codec.toLowerCase() === 'telephone-event');
+  return te.find((f) => f.rate === audio.rate) ?? te.find((f) => f.rate === 8000);
 }
 
 /** What the bridge needs to know of the agreed audio stream of one m-line. */
@@ -96,5 +100,6 @@ export function negotiatedAudio(section: MediaSection, choice: OfferedFormat, te
     channels: choice.channels,
     ptimeMs: section.ptime ?? 20,
     ...(telephoneEvent ? { telephoneEventPt: telephoneEvent.pt } : {}),
+    ...(telephoneEvent && telephoneEvent.rate !== choice.rate ? { telephoneEventRate: telephoneEvent.rate } : {}),
   };
 }

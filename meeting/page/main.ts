@@ -1,5 +1,5 @@
 import { openLocalMedia } from './local-media.ts';
-import { MeetingClient } from './meeting-client.ts';
+import { MeetingClient, type DtmfNotice } from './meeting-client.ts';
 import { installTestHooks } from './test-hooks.ts';
 import { TileGrid } from './tiles.ts';
 
@@ -29,7 +29,18 @@ async function start(roomId: string, displayName: string): Promise<void> {
   document.title = `${roomId} · roomgate meeting`;
   $<HTMLElement>('room-title').textContent = roomId;
   const tiles = new TileGrid($<HTMLElement>('tiles'));
+  const dtmfEvents: DtmfNotice[] = [];
+  const noticeEl = $<HTMLElement>('notice');
+  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
   const client = new MeetingClient(tiles, {
+    dtmf: (event) => {
+      dtmfEvents.push(event);
+      // a short notice: who pressed which key (hidden again after 3 s)
+      noticeEl.textContent = `${event.displayName} pressed ${event.digit}`;
+      noticeEl.hidden = false;
+      clearTimeout(noticeTimer);
+      noticeTimer = setTimeout(() => (noticeEl.hidden = true), 3000);
+    },
     status: (text) => (statusEl.textContent = text),
     ended: (reason) => {
       statusEl.textContent = reason;
@@ -56,7 +67,7 @@ async function start(roomId: string, displayName: string): Promise<void> {
       media.stop();
     });
   })();
-  installTestHooks(client, ready, statusEl, () => micTrack);
+  installTestHooks(client, ready, statusEl, dtmfEvents, () => micTrack);
   $<HTMLButtonElement>('leave').addEventListener('click', () => {
     client.leave();
     location.href = `/?room=${encodeURIComponent(roomId)}`;

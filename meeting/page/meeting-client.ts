@@ -13,9 +13,20 @@ export interface RemotePeer {
   audioFrames: Uint8Array[];
 }
 
+/** A key another participant pressed (PROTOCOL.md `participantDtmf`). */
+export interface DtmfNotice {
+  peerId: string;
+  displayName: string;
+  digit: string;
+  durationMs?: number;
+  /** Date.now() on arrival. */
+  at: number;
+}
+
 export interface MeetingClientEvents {
   status(text: string): void;
   ended(reason: string): void;
+  dtmf?(event: DtmfNotice): void;
 }
 
 /**
@@ -155,8 +166,23 @@ export class MeetingClient {
     }
   }
 
+  /** Ask a (gateway) participant to play a key to its room (PROTOCOL.md `sendDtmf`). */
+  async sendDtmf(toPeerId: string, digit: string, durationMs?: number): Promise<void> {
+    if (!this.signalling) throw new Error('not joined');
+    await this.signalling.request('sendDtmf', { toPeerId, digit, ...(durationMs !== undefined ? { durationMs } : {}) });
+  }
+
   private onNotification(name: string, data: Record<string, any>): void {
     switch (name) {
+      case 'participantDtmf':
+        this.events.dtmf?.({
+          peerId: String(data.peerId),
+          displayName: String(data.displayName ?? ''),
+          digit: String(data.digit),
+          ...(typeof data.durationMs === 'number' ? { durationMs: data.durationMs } : {}),
+          at: Date.now(),
+        });
+        return;
       case 'peerJoined':
         return this.addPeer(data.peerId, data.displayName);
       case 'peerLeft':

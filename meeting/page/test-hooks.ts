@@ -1,4 +1,4 @@
-import type { MeetingClient, RemotePeer } from './meeting-client.ts';
+import type { DtmfNotice, MeetingClient, RemotePeer } from './meeting-client.ts';
 
 /** Per-kind receive figures for one remote participant (from the consumers' RTCStatsReports). */
 export interface ReceiveStats {
@@ -24,6 +24,10 @@ export interface RoomgateTestHooks {
   status(): string;
   /** Mute (false) or unmute (true) the microphone/tone track: muted sends silence. */
   setMicEnabled(on: boolean): void;
+  /** Every `participantDtmf` received, in arrival order. */
+  dtmfEvents: DtmfNotice[];
+  /** Ask the participant shown as `peerName` (a SIP room) to play `digit` to its room. */
+  sendDtmf(peerName: string, digit: string, durationMs?: number): Promise<void>;
 }
 
 declare global {
@@ -36,6 +40,7 @@ export function installTestHooks(
   client: MeetingClient,
   ready: Promise<void>,
   statusEl: HTMLElement,
+  dtmfEvents: DtmfNotice[],
   micTrack: () => MediaStreamTrack | undefined = () => undefined,
 ): void {
   ready.catch(() => {}); // observed by tests; avoid an unhandled rejection
@@ -61,6 +66,12 @@ export function installTestHooks(
     setMicEnabled: (on) => {
       const track = micTrack();
       if (track) track.enabled = on;
+    },
+    dtmfEvents,
+    async sendDtmf(peerName, digit, durationMs) {
+      const peer = byName(peerName);
+      if (!peer) throw new Error(`no participant named ${peerName}`);
+      await client.sendDtmf(peer.peerId, digit, durationMs);
     },
   };
 }

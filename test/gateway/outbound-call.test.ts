@@ -63,7 +63,7 @@ function setup(yamlTrunks: string, names: string[], extra: Partial<OutboundCallD
     onRoomKeyframeRequest: vi.fn(),
     stats: () => ({}),
   });
-  const leg = Object.assign(new EventEmitter(), { leave: vi.fn(() => Promise.resolve()), stats: () => ({}) });
+  const leg = Object.assign(new EventEmitter(), { peerId: 'leg-peer', leave: vi.fn(() => Promise.resolve()), stats: () => ({}) });
   const ended = vi.fn();
   const invited = new EventEmitter();
   const deps: OutboundCallDeps = {

@@ -41,6 +41,11 @@
 //   Proven by test/fixtures/sipp/uac-info-fast-update.xml. This version has no code to *send*
 //   media_control INFO (no such XML in the binary): it asks for pictures with RTCP PLI/FIR
 //   only (offers rtcp-fb "* nack pli"). `sipTrace: true` (-s) prints every SIP message.
+// - DTMF: the menu command `sndcode <keys>` sends each key as RFC 4733 events, then a key
+//   release (the end packets). There is no INFO sending mode in 1.0 (no dtmfmode parameter).
+//   With opus it offers opus/48000 plus telephone-event/8000. Received RFC 4733 keys raise
+//   ctrl_tcp events CALL_DTMF_START (param = the key) and CALL_DTMF_END; a received INFO
+//   application/dtmf-relay is answered 200 and logged "call: received DTMF: '7' (duration=200)".
 // - The 200 OK to an INVITE carries the reason phrase "Answering"; Allow lists INVITE, ACK, BYE,
 //   CANCEL, OPTIONS, NOTIFY, SUBSCRIBE, INFO, MESSAGE, REFER.
 // - menu prints a status line every ~100 ms during calls unless `statmode_default off`.

@@ -213,6 +213,11 @@ export class MixSubscription {
   /** The meeting source id of this room's own voice (its leg's peer), excluded from what it hears. */
   ownSourceId: string | undefined;
   closed = false;
+  /**
+   * While true (an RFC 4733 event is on the wire on this stream) frames advance the clock but
+   * are not sent; the first one after carries the marker (RFC 3551 4.1, RFC 4733 2.5.1.5).
+   */
+  suppressed = false;
   private marker = true;
 
   constructor(
@@ -246,6 +251,11 @@ export class MixSubscription {
   sendPayloads(payloads: EncodedPayload[], nowMs: number): void {
     const s = this.stream;
     for (const { payload, samples } of payloads) {
+      if (this.suppressed) {
+        s.ts = (s.ts + samples) >>> 0;
+        this.marker = true;
+        continue;
+      }
       const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length);
       payload.copy(pkt, RTP_HEADER_SIZE);
       const ts = s.ts;

@@ -50,6 +50,8 @@ export interface JoinMeetingOptions {
 export type MeetingLegEvents = CloudMediaPortEvents & {
   /** The meeting is over for this leg: room closed, socket lost, ICE/DTLS failed. Not emitted by leave(). */
   ended: [reason: string];
+  /** A participant asks this leg to send a key to the room (PROTOCOL.md `dtmfRequest`). */
+  'dtmf-request': [digit: string, durationMs: number | undefined, fromPeerId: string];
 };
 
 export interface DirectionCounts {
@@ -83,6 +85,8 @@ export interface MeetingLegStats {
   videoSwitches: { atMs: number; peerId: string }[];
   malformedRtcp: number;
   unknownSsrcPackets: number;
+  /** Keys reported to the meeting (`dtmf` requests) and keys it asked us to send. */
+  dtmf: { sent: number; failed: number; requested: number };
 }
 
 interface RecvSlot {
@@ -163,6 +167,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
   private malformedRtcp = 0;
   private unknownSsrcPackets = 0;
   private readonly videoSwitches: { atMs: number; peerId: string }[] = [];
+  private readonly dtmfCounts = { sent: 0, failed: 0, requested: 0 };
 
   private constructor(
     private readonly client: SignallingClient,
@@ -244,6 +249,24 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     }
   }
 
+  /**
+   * Tell the meeting the room pressed a key (PROTOCOL.md `dtmf`). Requests leave in call
+   * order on one socket and the meeting runs them in arrival order, so digits stay in order.
+   */
+  sendDtmf(digit: string, durationMs: number): void {
+    if (this.state !== 'connected') {
+      this.dtmfCounts.failed++;
+      return;
+    }
+    this.client.request('dtmf', { digit, durationMs }).then(
+      () => void this.dtmfCounts.sent++,
+      (error: Error) => {
+        this.dtmfCounts.failed++;
+        this.logOnce('dtmf', 'dtmf request failed', { error: error.message });
+      },
+    );
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------
 
   /** Leaves the meeting (sends `leave`, closes the peer connection and the socket). Idempotent. */
@@ -281,6 +304,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
       videoSwitches: this.videoSwitches.map((x) => ({ ...x })),
       malformedRtcp: this.malformedRtcp,
       unknownSsrcPackets: this.unknownSsrcPackets,
+      dtmf: { ...this.dtmfCounts },
     };
   }
 
@@ -550,6 +574,13 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     const parsed = notificationSchemas[n].safeParse(data);
     if (!parsed.success) {
       this.logOnce(`notif:${n}`, 'meeting sent an invalid notification: ignored', { name: n, issue: parsed.error.issues[0]?.message });
+      return;
+    }
+    if (n === 'dtmfRequest') {
+      // no media state involved: straight to the call, in arrival order
+      const d = parsed.data as { digit: string; durationMs?: number; fromPeerId?: string };
+      this.dtmfCounts.requested++;
+      this.emit('dtmf-request', d.digit, d.durationMs, d.fromPeerId ?? '');
       return;
     }
     if (n === 'roomClosed') {

@@ -107,6 +107,11 @@ export const notificationSchemas = {
   consumerClosed: z.looseObject({ consumerId: z.string().min(1), producerId: z.string().optional() }),
   activeSpeaker: z.looseObject({ peerId: z.string().min(1) }),
   roomClosed: z.looseObject({ roomId: z.string().optional(), reason: z.string().optional() }),
+  dtmfRequest: z.looseObject({
+    digit: z.string().regex(/^[0-9*#A-D]$/),
+    durationMs: z.number().int().positive().optional(),
+    fromPeerId: z.string().optional(),
+  }),
 } as const;
 
 export type MediaKind = z.infer<typeof mediaKind>;
