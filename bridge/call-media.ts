@@ -9,9 +9,14 @@ import { KeyframeLimiter } from './keyframe-limiter.ts';
 import { count, DropLog, newCallMediaStats } from './media-counters.ts';
 import { sharedMediaTicker, type TickSource } from './media-ticker.ts';
 import type { NegotiatedAudio, NegotiatedMedia, NegotiatedVideo } from './negotiated-media.ts';
-import { buildPliCompound, buildSenderReport, randomisedInterval } from './rtcp-sender.ts';
+import { buildPliCompound, buildReceiverReport, buildSenderReport, randomisedInterval } from './rtcp-sender.ts';
 import type { SendStream } from './send-stream.ts';
 import { VideoRelay } from './video/video-relay.ts';
+import { G711Concealer } from './audio/concealment.ts';
+import { CloudAudioPlayout } from './jitter/cloud-audio-playout.ts';
+import { MediaLiveness } from './jitter/media-liveness.ts';
+import { RoomAudioPlayout } from './jitter/room-audio-playout.ts';
+import { StreamQuality } from './jitter/stream-quality.ts';
 
 type CloudListeners = { [K in keyof CloudMediaPortEvents]: (...args: CloudMediaPortEvents[K]) => void };
 
@@ -44,6 +49,13 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private untick: (() => void) | undefined;
   private rtcpTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  // issue #4: reception quality both ways, jitter buffers, media liveness (bridge/jitter/)
+  private readonly audioQuality = new StreamQuality(8000);
+  private readonly videoQuality = new StreamQuality(90000);
+  private roomPlayout: RoomAudioPlayout | undefined;
+  private cloudPlayout: CloudAudioPlayout | undefined;
+  private readonly liveness: MediaLiveness | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
 
   private constructor(opts: CallMediaOptions, audioEp: RtpEndpoint, videoEp: RtpEndpoint | undefined, logger: Logger) {
     super();
@@ -58,6 +70,11 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     const minKf = opts.keyframeMinIntervalMs ?? 500;
     this.toCloudKeyframes = new KeyframeLimiter(minKf, () => this.sendKeyframeRequestToCloud());
     this.toRoomKeyframes = new KeyframeLimiter(minKf, () => this.sendKeyframeRequestToRoom());
+    if (opts.mediaTimeoutMs) {
+      this.liveness = new MediaLiveness({ timeoutMs: opts.mediaTimeoutMs }, performance.now());
+      this.livenessTimer = setInterval(() => this.checkLiveness(), Math.min(1000, opts.mediaTimeoutMs / 4));
+      this.livenessTimer.unref?.();
+    }
     this.wireEndpoints();
   }
 
@@ -122,6 +139,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
 
   /** A meeting audio source is gone (producer closed): drop it from the mix now. */
   removeCloudAudioSource(sourceId: string): void {
+    this.cloudPlayout?.remove(sourceId);
     this.downlink?.removeSource(sourceId);
   }
 
@@ -132,6 +150,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     s.malformedDropped += a.malformed + (v?.malformed ?? 0);
     s.room.rtcpIn.packets = a.rtcpIn + (v?.rtcpIn ?? 0);
     s.activeCloudAudioSources = this.downlink?.activeSources ?? 0;
+    s.quality = { audio: this.audioQuality.snapshot(), video: this.videoQuality.snapshot() };
+    s.jitter = { roomAudio: this.roomPlayout?.stats(), cloudAudio: this.cloudPlayout?.stats() };
     return s;
   }
 
@@ -147,6 +167,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.untick = undefined;
     if (this.rtcpTimer) clearTimeout(this.rtcpTimer);
     this.rtcpTimer = undefined;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
     this.toCloudKeyframes.close();
     this.toRoomKeyframes.close();
     this.detachCloud();
@@ -165,13 +186,19 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
 
   private wireEndpoints(): void {
     this.audioEp.on('rtp', this.onRoomAudio);
-    this.audioEp.on('rtcp', (buf) => { this.counters.room.rtcpIn.bytes += buf.length; });
+    this.audioEp.on('rtcp', (buf) => this.guard('room-rtcp', () => {
+      this.counters.room.rtcpIn.bytes += buf.length;
+      this.liveness?.heard(performance.now());
+      this.audioQuality.onRtcp(buf, this.downlink?.stream.ssrc, performance.now(), Date.now());
+    }));
     this.audioEp.on('latched', (which, r) => { if (which === 'rtp') this.emit('remote-latched', 'audio', r.address, r.port); });
     const v = this.videoEp;
     if (!v) return;
     v.on('rtp', this.onRoomVideo);
     v.on('rtcp', (buf) => this.guard('room-rtcp', () => {
       this.counters.room.rtcpIn.bytes += buf.length;
+      this.liveness?.heard(performance.now());
+      this.videoQuality.onRtcp(buf, this.video?.stream.ssrc, performance.now(), Date.now());
       this.video?.onRoomRtcp(buf);
     }));
     v.on('latched', (which, r) => { if (which === 'rtp') this.emit('remote-latched', 'video', r.address, r.port); });
@@ -182,7 +209,12 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.room.audioIn, buf.length);
-      if (this.cloud) this.uplink?.onRoomRtp(buf); // nobody to hear it: skip the Opus encode
+      const now = performance.now();
+      this.liveness?.heard(now);
+      this.audioQuality.onRtp(buf, now);
+      if (!this.cloud) return; // nobody to hear it: skip the Opus encode
+      if (this.roomPlayout) this.roomPlayout.push(buf, now);
+      else this.uplink?.onRoomRtp(buf);
     } catch (err) {
       this.failed('room-audio', err);
     }
@@ -192,6 +224,9 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.room.videoIn, buf.length);
+      const now = performance.now();
+      this.liveness?.heard(now);
+      this.videoQuality.onRtp(buf, now);
       this.video?.onRoomRtp(buf);
     } catch (err) {
       this.failed('room-video', err);
@@ -202,7 +237,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.cloud.audioIn, rtp.length);
-      this.downlink?.onCloudAudio(sourceId, rtp, performance.now());
+      if (this.cloudPlayout) this.cloudPlayout.push(sourceId, rtp, performance.now());
+      else this.downlink?.onCloudAudio(sourceId, rtp, performance.now());
     } catch (err) {
       this.failed('cloud-audio', err);
     }
@@ -221,6 +257,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private readonly onTick = (now: number): void => {
     if (this.closed) return;
     try {
+      this.roomPlayout?.tick(now);
+      this.cloudPlayout?.tick(now);
       this.downlink?.tick(now);
     } catch (err) {
       this.failed('tick', err);
@@ -233,10 +271,13 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.untick = undefined;
       this.uplink = undefined;
       this.downlink = undefined;
+      this.roomPlayout = undefined;
+      this.cloudPlayout = undefined;
       this.audioDesc = undefined;
       return;
     }
     this.audioEp.setRemote(address, audio.port);
+    this.liveness?.setRoomSending(audio.direction !== 'recvonly' && audio.direction !== 'inactive', performance.now());
     const prev = this.audioDesc;
     this.audioDesc = audio;
     if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs) return;
@@ -263,7 +304,39 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       },
       onDrop: (key, detail) => this.drop(`cloud-audio:${key}`, detail),
     });
+    this.audioQuality.setClockRate(audio.clockRate);
+    this.attachJitterBuffers(audio);
     this.untick ??= this.ticker.subscribe(this.onTick);
+  }
+
+  /** Jitter buffers before the transcoder (room → meeting) and before the mixer (meeting → room). */
+  private attachJitterBuffers(audio: NegotiatedAudio): void {
+    const jb = this.opts.jitterBuffer;
+    if (!jb) return;
+    const jitter = jb === true ? {} : jb;
+    const uplink = this.uplink!;
+    const downlink = this.downlink!;
+    this.roomPlayout = new RoomAudioPlayout({
+      clockRate: audio.clockRate,
+      payloadType: audio.payloadType,
+      concealer: audio.codec === 'opus' ? undefined : new G711Concealer(audio.codec),
+      deliver: (rtp) => uplink.onRoomRtp(rtp),
+      jitter,
+    });
+    this.cloudPlayout = new CloudAudioPlayout({
+      deliver: (id, rtp, now) => downlink.onCloudAudio(id, rtp, now),
+      conceal: (id, samples, now) => downlink.concealSource(id, samples, now),
+      queuedSamples: (id) => downlink.queuedSamples(id),
+      jitter,
+    });
+  }
+
+  private checkLiveness(): void {
+    const now = performance.now();
+    if (this.closed || !this.liveness?.check(now)) return;
+    const silentMs = Math.round(this.liveness.silentForMs(now));
+    this.logger.warn('no media from the room', { silentMs });
+    this.emit('media-timeout', silentMs);
   }
 
   private applyVideo(address: string, video: NegotiatedVideo | undefined): void {
@@ -328,13 +401,19 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private sendSenderReports(): void {
     const unix = Date.now();
     const mono = performance.now();
-    const pairs: [SendStream | undefined, RtpEndpoint | undefined][] = [
-      [this.downlink?.stream, this.audioEp],
-      [this.video?.stream, this.videoEp],
+    const triples: [SendStream | undefined, RtpEndpoint | undefined, StreamQuality][] = [
+      [this.downlink?.stream, this.audioEp, this.audioQuality],
+      [this.video?.stream, this.videoEp, this.videoQuality],
     ];
-    for (const [stream, ep] of pairs) {
-      if (!stream || !ep || stream.packets === 0) continue;
-      const pkt = buildSenderReport(stream, this.cname, unix, mono);
+    for (const [stream, ep, quality] of triples) {
+      if (!stream || !ep) continue;
+      // RFC 3550 6.4: SR when we sent since the last report, RR otherwise; blocks carry the
+      // true loss/jitter of the room's stream (A.3, A.8).
+      const blocks = quality.reportBlocks(mono);
+      if (stream.packets === 0 && blocks.length === 0) continue;
+      const pkt = stream.packets > 0
+        ? buildSenderReport(stream, this.cname, unix, mono, blocks)
+        : buildReceiverReport(stream.ssrc, this.cname, blocks);
       count(this.counters.room.rtcpOut, pkt.length);
       ep.sendRtcp(pkt);
     }

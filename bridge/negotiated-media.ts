@@ -13,6 +13,8 @@ export interface NegotiatedAudio {
   ptimeMs: number;
   /** RFC 4733 telephone-event payload type, if negotiated. */
   telephoneEventPt?: number;
+  /** The room's a= direction (RFC 3264 5.1); recvonly/inactive = the room does not send (hold). */
+  direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 }
 
 export interface NegotiatedVideo {
