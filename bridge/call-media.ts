@@ -54,7 +54,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private readonly videoQuality = new StreamQuality(90000);
   private roomPlayout: RoomAudioPlayout | undefined;
   private cloudPlayout: CloudAudioPlayout | undefined;
-  private readonly liveness: MediaLiveness | undefined;
+  private liveness: MediaLiveness | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
 
   private constructor(opts: CallMediaOptions, audioEp: RtpEndpoint, videoEp: RtpEndpoint | undefined, logger: Logger) {
@@ -70,11 +70,6 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     const minKf = opts.keyframeMinIntervalMs ?? 500;
     this.toCloudKeyframes = new KeyframeLimiter(minKf, () => this.sendKeyframeRequestToCloud());
     this.toRoomKeyframes = new KeyframeLimiter(minKf, () => this.sendKeyframeRequestToRoom());
-    if (opts.mediaTimeoutMs) {
-      this.liveness = new MediaLiveness({ timeoutMs: opts.mediaTimeoutMs }, performance.now());
-      this.livenessTimer = setInterval(() => this.checkLiveness(), Math.min(1000, opts.mediaTimeoutMs / 4));
-      this.livenessTimer.unref?.();
-    }
     this.wireEndpoints();
   }
 
@@ -98,6 +93,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   /** Apply the negotiated media (SDP answer). May be called again after a re-INVITE. */
   setRemote(desc: NegotiatedMedia): void {
     if (this.closed) return;
+    this.startLiveness();
     this.applyAudio(desc.address, desc.audio);
     this.applyVideo(desc.address, desc.video);
     if (!this.rtcpTimer) this.scheduleRtcp();
@@ -329,6 +325,15 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       queuedSamples: (id) => downlink.queuedSamples(id),
       jitter,
     });
+  }
+
+  /** The media timeout runs from the first negotiated media (not while a dial-out rings). */
+  private startLiveness(): void {
+    const ms = this.opts.mediaTimeoutMs;
+    if (!ms || this.liveness) return;
+    this.liveness = new MediaLiveness({ timeoutMs: ms }, performance.now());
+    this.livenessTimer = setInterval(() => this.checkLiveness(), Math.min(1000, ms / 4));
+    this.livenessTimer.unref?.();
   }
 
   private checkLiveness(): void {

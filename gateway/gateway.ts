@@ -37,6 +37,11 @@ export interface GatewayStats {
  * each to its meeting. Owns the SIP stack, the RTP port pool and the live calls.
  */
 export class Gateway {
+  /** Media of one call: jitter buffers on, and the configured media timeout (issue #4). */
+  private createMedia(opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video?: boolean }): Promise<CallMedia> {
+    return CallMedia.create({ ...opts, jitterBuffer: true, mediaTimeoutMs: this.config.media.mediaTimeoutS * 1000 });
+  }
+
   private readonly calls = new Map<string, InboundCall | OutboundCall>();
   private callsTotal = 0;
   private dialPlan: DialPlan;
@@ -178,7 +183,7 @@ export class Gateway {
       advertisedSipHost: this.sip.advertisedHost,
       mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
       ports: this.ports,
-      createMedia: (opts) => CallMedia.create(opts),
+      createMedia: (opts) => this.createMedia(opts),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
@@ -235,7 +240,7 @@ export class Gateway {
       codecs: this.config.codecs,
       mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
       ports: this.ports,
-      createMedia: (opts) => CallMedia.create(opts),
+      createMedia: (opts) => this.createMedia(opts),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,

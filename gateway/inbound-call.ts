@@ -130,6 +130,7 @@ export class InboundCall {
     media.attachCloud(leg);
     leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
+    media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
 
     const answer = negotiation.answer({
       address: this.deps.mediaAddress.advertised,

@@ -149,6 +149,7 @@ export class OutboundCall {
     }
     this.leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     this.media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
+    this.media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
     if (registered && !this.isOver()) {
       const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact };
       if (await this.invite(leg)) return this.outcome();
