@@ -277,6 +277,8 @@ export class JitterBuffer {
       const dt = nowMs - (this.lastAdjustMs ?? nowMs);
       this.offset = Math.max(desired, this.offset - dt * this.shrinkPerMs); // shrink slowly
     }
+    // a faster path lowered the base: never hold more than the maximum above it
+    this.offset = Math.min(this.offset, this.base + this.maxMs);
     this.lastAdjustMs = nowMs;
   }
 

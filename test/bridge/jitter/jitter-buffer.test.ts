@@ -93,8 +93,10 @@ describe('JitterBuffer (injected clock)', () => {
 
   it('stays within [min, max]: a 500 ms spike does not push the target beyond 200 ms', () => {
     const jb = new JitterBuffer({ clockRate: RATE });
-    run(jb, sent(200, 0, (s) => (s % 10 === 0 ? 500 : 1)), 5000);
+    let maxDelay = 0;
+    run(jb, sent(200, 0, (s) => (s % 10 === 0 ? 500 : 1)), 5000, () => { maxDelay = Math.max(maxDelay, jb.stats().playoutDelayMs); });
     expect(jb.stats().targetDelayMs).toBe(200);
+    expect(maxDelay).toBeLessThanOrEqual(200);
   });
 
   it('drops late packets and duplicates, and counts them', () => {
