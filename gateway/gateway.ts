@@ -37,11 +37,6 @@ export interface GatewayStats {
  * each to its meeting. Owns the SIP stack, the RTP port pool and the live calls.
  */
 export class Gateway {
-  /** Media of one call: jitter buffers on, and the configured media timeout (issue #4). */
-  private createMedia(opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video?: boolean }): Promise<CallMedia> {
-    return CallMedia.create({ ...opts, jitterBuffer: true, mediaTimeoutMs: this.config.media.mediaTimeoutS * 1000 });
-  }
-
   private readonly calls = new Map<string, InboundCall | OutboundCall>();
   private callsTotal = 0;
   private dialPlan: DialPlan;
@@ -208,6 +203,11 @@ export class Gateway {
     if (!call) return false;
     call.closeWith({ by: 'gateway', reason: 'hung up by the operator' });
     return true;
+  }
+
+  /** Media of one call: jitter buffers on, and the configured media timeout (issue #4). */
+  private createMedia(opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video?: boolean }): Promise<CallMedia> {
+    return CallMedia.create({ ...opts, jitterBuffer: true, mediaTimeoutMs: this.config.media.mediaTimeoutS * 1000 });
   }
 
   private onInvite(invite: IncomingInvite): void {
