@@ -16,6 +16,8 @@ export interface RemoteReception {
   jitterMs: number;
   /** RFC 3550 6.4.1 round trip (A − LSR − DLSR), ms; absent until the room echoes one of our SRs. */
   rttMs?: number;
+  /** The DLSR of the last block, ms (how long the room held our SR before reporting). */
+  dlsrMs: number;
   /** Report blocks received about this stream. */
   reports: number;
 }
@@ -108,6 +110,7 @@ export class StreamQuality {
         extendedHighestSequence: b.extendedHighestSequence,
         jitter: b.jitter,
         jitterMs: (b.jitter * 1000) / this.clockRate,
+        dlsrMs: (b.delaySinceLastSr * 1000) / 65536,
         ...(b.lastSr !== 0 ? { rttMs: roundTripMs(b, unixMs) } : prev?.rttMs !== undefined ? { rttMs: prev.rttMs } : {}),
         reports: (prev?.reports ?? 0) + 1,
       };

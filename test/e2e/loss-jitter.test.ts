@@ -2,6 +2,7 @@
 // leg, both directions, the tone is still detected end to end and the call does not drop.
 // The issue asks for tc netem in a network namespace; kernels without sch_netem refuse it, and
 // then a userspace impairment relay on loopback takes its place (printed below).
+import { loadavg } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaresip, type Baresip } from '../helpers/baresip.ts';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
@@ -83,7 +84,7 @@ describe(`a PCMU room behind ${LOSS * 100} % loss and 0-${MAX_DELAY_MS} ms jitte
       `gateway: inbound loss ${inbound.lossPercent.toFixed(2)} %, jitter ${inbound.jitterMs.toFixed(1)} ms, ` +
       `concealed ${jitter.concealedFrames} frames, late ${jitter.late}, playout delay ${jitter.playoutDelayMs.toFixed(1)} ms; ` +
       `room reports ${remote.cumulativeLost} of our ${sentToRoom} packets lost, jitter ${remote.jitterMs.toFixed(1)} ms, ` +
-      `rtt ${remote.rttMs?.toFixed(1)} ms`);
+      `rtt ${remote.rttMs?.toFixed(1)} ms (dlsr ${remote.dlsrMs.toFixed(1)} ms, ${remote.reports} reports); load ${loadavg()[0]!.toFixed(1)}`);
     expect(inbound.lossPercent).toBeGreaterThan(2.5);
     expect(inbound.lossPercent).toBeLessThan(8);
     expect(Math.abs(inbound.lossPercent - relayLossPct)).toBeLessThan(1.5);
