@@ -55,6 +55,8 @@ interface Held {
 /** Sequence gaps beyond this are a restart, not loss (RFC 3550 A.1 MAX_DROPOUT spirit). */
 const MAX_SEQ_JUMP = 1000;
 const RELEASED_WINDOW = 256;
+/** Arrivals between two full recomputations of the delay estimate. */
+const RECOMPUTE_EVERY = 8;
 
 /**
  * Adaptive jitter buffer for one inbound audio RTP stream (codec-agnostic: whole RTP packets in
@@ -86,6 +88,7 @@ export class JitterBuffer {
   private readonly sorted: Float64Array;
   private historySize = 0;
   private historyPos = 0;
+  private sinceRecompute = 0;
   private readonly queue: Held[] = [];
   private readonly releasedRing = new Float64Array(RELEASED_WINDOW).fill(-1);
   private ssrc: number | undefined;
@@ -264,12 +267,18 @@ export class JitterBuffer {
     this.historyPos = (this.historyPos + 1) % h.length;
     if (this.historySize < h.length) this.historySize++;
     const n = this.historySize;
-    const sorted = this.sorted.subarray(0, n);
-    sorted.set(h.subarray(0, n));
-    sorted.sort();
-    this.base = sorted[0]!;
-    // Too few arrivals say nothing about the spread yet: keep the initial target.
-    if (n >= 10) this.targetMs = clamp(sorted[Math.floor(0.95 * (n - 1))]! - this.base, this.minMs, this.maxMs);
+    if (transitMs < this.base) this.base = transitMs;
+    // The sort (base minimum and p95 over the whole history) runs every RECOMPUTE_EVERY arrivals:
+    // ~1 µs per packet instead of ~10, and a growing jitter is still seen within 160 ms.
+    if (++this.sinceRecompute >= RECOMPUTE_EVERY || n < RECOMPUTE_EVERY) {
+      this.sinceRecompute = 0;
+      const sorted = this.sorted.subarray(0, n);
+      sorted.set(h.subarray(0, n));
+      sorted.sort();
+      this.base = sorted[0]!;
+      // Too few arrivals say nothing about the spread yet: keep the initial target.
+      if (n >= 10) this.targetMs = clamp(sorted[Math.floor(0.95 * (n - 1))]! - this.base, this.minMs, this.maxMs);
+    }
     const desired = this.base + this.targetMs;
     if (this.offset === undefined || desired > this.offset) {
       this.offset = desired; // grow at once: later packets must not arrive after their slot
@@ -288,6 +297,7 @@ export class JitterBuffer {
     this.nextExt = undefined;
     this.historySize = 0;
     this.historyPos = 0;
+    this.sinceRecompute = 0;
     this.base = Infinity;
     this.offset = undefined;
     this.lastAdjustMs = undefined;
