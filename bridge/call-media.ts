@@ -12,7 +12,7 @@ import type { NegotiatedAudio, NegotiatedMedia, NegotiatedVideo } from './negoti
 import { buildPliCompound, buildReceiverReport, buildSenderReport, randomisedInterval } from './rtcp-sender.ts';
 import type { SendStream } from './send-stream.ts';
 import { VideoRelay } from './video/video-relay.ts';
-import { G711Concealer } from './audio/concealment.ts';
+import { concealerFor } from './audio/concealment.ts';
 import { CloudAudioPlayout } from './jitter/cloud-audio-playout.ts';
 import { MediaLiveness } from './jitter/media-liveness.ts';
 import { RoomAudioPlayout } from './jitter/room-audio-playout.ts';
@@ -312,10 +312,12 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     const jitter = jb === true ? {} : jb;
     const uplink = this.uplink!;
     const downlink = this.downlink!;
-    this.roomPlayout = new RoomAudioPlayout({
+    // An Opus room is passed through as it came: the meeting's receivers reorder and conceal
+    // (with the in-band FEC we cannot decode) in their own jitter buffers, without our delay.
+    this.roomPlayout = audio.codec === 'opus' ? undefined : new RoomAudioPlayout({
       clockRate: audio.clockRate,
       payloadType: audio.payloadType,
-      concealer: audio.codec === 'opus' ? undefined : new G711Concealer(audio.codec),
+      concealer: concealerFor(audio.codec),
       deliver: (rtp) => uplink.onRoomRtp(rtp),
       jitter,
     });

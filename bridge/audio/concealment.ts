@@ -1,3 +1,4 @@
+import type { AudioCodecName } from '../negotiated-media.ts';
 import { g711Decode, g711Encode, type G711Law } from './g711.ts';
 
 /**
@@ -166,4 +167,18 @@ export class G711Concealer implements PayloadConcealer {
 function clip16(v: number): number {
   const r = Math.round(v);
   return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+}
+
+/**
+ * The concealer of a transcoded room codec; undefined for Opus (passed through) and for codecs
+ * without one yet (their losses stay gaps, the transcoder's timestamps keep the timing).
+ */
+export function concealerFor(codec: AudioCodecName): PayloadConcealer | undefined {
+  switch (codec) {
+    case 'PCMU':
+    case 'PCMA':
+      return new G711Concealer(codec);
+    default:
+      return undefined; // G.722: a G722Concealer (PitchRepeatConcealer at 16 kHz) plugs in here
+  }
 }
