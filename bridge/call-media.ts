@@ -414,7 +414,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     ];
     for (const [stream, ep, quality] of triples) {
       if (!stream || !ep) continue;
-      // RFC 3550 6.4: SR when we sent since the last report, RR otherwise; blocks carry the
+      // RFC 3550 6.4: SR once we send on this stream, RR before that; the block carries the
       // true loss/jitter of the room's stream (A.3, A.8).
       const blocks = quality.reportBlocks(mono);
       if (stream.packets === 0 && blocks.length === 0) continue;

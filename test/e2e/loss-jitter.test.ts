@@ -57,7 +57,7 @@ describe(`a PCMU room behind ${LOSS * 100} % loss and 0-${MAX_DELAY_MS} ms jitte
   });
 
   it(`the room still hears 880 Hz from the browser, and the call stays up for ${RUN_S} s`, async () => {
-    const heard = await room.waitForReceivedAudio(RUN_S, 60_000);
+    const heard = await room.waitForReceivedAudio(RUN_S, 120_000); // slow when the machine is loaded
     const tail = heard.samples.subarray(heard.sampleRate); // the meeting's audio starts after the answer
     const hz = dominantFrequency(tail, heard.sampleRate);
     expect(hz).toBeGreaterThan(875);
@@ -65,7 +65,7 @@ describe(`a PCMU room behind ${LOSS * 100} % loss and 0-${MAX_DELAY_MS} ms jitte
     expect(Date.now() - established).toBeGreaterThanOrEqual(RUN_S * 1000);
     expect(h.gateway.stats().activeCalls).toBe(1);
     expect(h.logs.some((l) => l.message === 'call ended')).toBe(false);
-  });
+  }, 150_000);
 
   it('the gateway measured the loss both ways and concealed what was lost', async () => {
     const r = relay.stats();
@@ -83,16 +83,22 @@ describe(`a PCMU room behind ${LOSS * 100} % loss and 0-${MAX_DELAY_MS} ms jitte
       `${((100 * r.toRoom.dropped) / (r.toRoom.dropped + r.toRoom.forwarded)).toFixed(2)} % toward the room; ` +
       `gateway: inbound loss ${inbound.lossPercent.toFixed(2)} %, jitter ${inbound.jitterMs.toFixed(1)} ms, ` +
       `concealed ${jitter.concealedFrames} frames, late ${jitter.late}, playout delay ${jitter.playoutDelayMs.toFixed(1)} ms; ` +
-      `room reports ${remote.cumulativeLost} of our ${sentToRoom} packets lost, jitter ${remote.jitterMs.toFixed(1)} ms, ` +
+      `room reports ${remote.cumulativeLost} lost up to our packet ${remote.extendedHighestSequence - relay.firstSeqToRoom()! + 1} of ${sentToRoom}, jitter ${remote.jitterMs.toFixed(1)} ms, ` +
       `rtt ${remote.rttMs?.toFixed(1)} ms (dlsr ${remote.dlsrMs.toFixed(1)} ms, ${remote.reports} reports); load ${loadavg()[0]!.toFixed(1)}`);
     expect(inbound.lossPercent).toBeGreaterThan(2.5);
     expect(inbound.lossPercent).toBeLessThan(8);
     expect(Math.abs(inbound.lossPercent - relayLossPct)).toBeLessThan(1.5);
     expect(inbound.jitterMs).toBeGreaterThan(3); // U(0, 30) delays: mean |D| is 10 ms
+    // every loss the buffer saw became a concealed frame, not a gap (late arrivals add to them)
     expect(jitter.concealedFrames).toBeGreaterThan(0);
-    expect(jitter.concealedFrames).toBeLessThanOrEqual(inbound.cumulativeLost + jitter.late);
-    const remotePct = (100 * remote.cumulativeLost) / sentToRoom;
-    expect(remotePct).toBeGreaterThan(1.5);
+    expect(jitter.concealedFrames).toBeGreaterThanOrEqual(0.8 * inbound.cumulativeLost);
+    // the room's own figure: lost of expected up to its report (RFC 3550 A.3), from the first
+    // packet that crossed the relay (a few may have gone direct before the gateway latched)
+    const expectedByRoom = remote.extendedHighestSequence - relay.firstSeqToRoom()! + 1;
+    const remotePct = (100 * remote.cumulativeLost) / expectedByRoom;
+    expect(expectedByRoom).toBeGreaterThan(200);
+    expect(expectedByRoom).toBeLessThanOrEqual(sentToRoom);
+    expect(remotePct).toBeGreaterThan(2);
     expect(remotePct).toBeLessThan(9);
   });
 

@@ -28,6 +28,8 @@ export interface ImpairmentRelay {
   sipPort: number;
   /** RTP toward the gateway and toward the room. */
   stats(): { toGateway: DirectionCounters; toRoom: DirectionCounters; rtcpToGateway: DirectionCounters; rtcpToRoom: DirectionCounters };
+  /** Sequence number of the first RTP packet the gateway sent through the relay. */
+  firstSeqToRoom(): number | undefined;
   close(): void;
 }
 
@@ -145,7 +147,11 @@ export async function startImpairmentRelay(opts: ImpairmentOptions): Promise<Imp
     roomRtcp = from;
     if (gw.rtp) imp.rtcpToGateway.pass(m, (x) => backRtcp.send(x, gw.rtp + 1, '127.0.0.1'));
   });
-  backRtp.on('message', (m) => { if (roomRtp) imp.toRoom.pass(m, (x) => frontRtp.send(x, roomRtp!.port, roomRtp!.address)); });
+  let firstSeqToRoom: number | undefined;
+  backRtp.on('message', (m) => {
+    if (firstSeqToRoom === undefined && m.length >= 12) firstSeqToRoom = m.readUInt16BE(2);
+    if (roomRtp) imp.toRoom.pass(m, (x) => frontRtp.send(x, roomRtp!.port, roomRtp!.address));
+  });
   backRtcp.on('message', (m) => { if (roomRtcp) imp.rtcpToRoom.pass(m, (x) => frontRtcp.send(x, roomRtcp!.port, roomRtcp!.address)); });
 
   return {
@@ -154,6 +160,7 @@ export async function startImpairmentRelay(opts: ImpairmentOptions): Promise<Imp
       toGateway: { ...imp.toGateway.counters }, toRoom: { ...imp.toRoom.counters },
       rtcpToGateway: { ...imp.rtcpToGateway.counters }, rtcpToRoom: { ...imp.rtcpToRoom.counters },
     }),
+    firstSeqToRoom: () => firstSeqToRoom,
     close() {
       for (const i of Object.values(imp)) i.close();
       for (const s of [sip, frontRtp, frontRtcp, backRtp, backRtcp]) s.close();
