@@ -3,6 +3,9 @@ import type { Logger } from '../rtp/logger.ts';
 import type { PortAllocator } from '../rtp/port-allocator.ts';
 import type { MixHubLease } from './audio/mix/meeting-mix-hub.ts';
 import type { TickSource } from './media-ticker.ts';
+import type { CloudAudioPlayoutStats } from './jitter/cloud-audio-playout.ts';
+import type { JitterBufferOptions, JitterBufferStats } from './jitter/jitter-buffer.ts';
+import type { StreamQualitySnapshot } from './jitter/stream-quality.ts';
 
 /** Options of CallMedia.create. */
 export interface CallMediaOptions {
@@ -28,6 +31,14 @@ export interface CallMediaOptions {
    * every room of the meeting). Released when the media closes. Default: this call mixes alone.
    */
   mixHub?: MixHubLease;
+  /**
+   * Adaptive jitter buffers with loss concealment on both audio paths (bridge/jitter), `true`
+   * for the defaults (20-200 ms). Default off here (in-memory tests drive media without a
+   * clock); the gateway turns it on.
+   */
+  jitterBuffer?: boolean | Omit<JitterBufferOptions, 'clockRate'>;
+  /** Neither RTP nor RTCP from the room for this long emits 'media-timeout', ms. Default 0 (off). */
+  mediaTimeoutMs?: number;
 }
 
 export interface DirectionCounters {
@@ -65,6 +76,10 @@ export interface CallMediaStats {
   videoSourceSwitches: number;
   /** Meeting video packets held back while a new source had not sent its keyframe yet. */
   videoHeldForKeyframe: number;
+  /** Reception quality both ways (RFC 3550 6.4): the room's streams here, ours at the room. */
+  quality?: { audio: StreamQualitySnapshot; video: StreamQualitySnapshot };
+  /** Jitter buffers (present when enabled): the room's audio, and the meeting's sources. */
+  jitter?: { roomAudio?: JitterBufferStats & { concealedFrames: number }; cloudAudio?: CloudAudioPlayoutStats };
 }
 
 /** CallMedia's events (control events). */
@@ -77,4 +92,6 @@ export interface CallMediaEvents {
   'dtmf-start': [digit: DtmfDigit, atMs: number];
   /** The room's media source address was latched or changed (symmetric RTP). */
   'remote-latched': [kind: 'audio' | 'video', address: string, port: number];
+  /** No RTP nor RTCP from the room for mediaTimeoutMs (not on hold): the gateway hangs up. */
+  'media-timeout': [silentMs: number];
 }

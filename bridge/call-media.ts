@@ -12,10 +12,15 @@ import { KeyframeLimiter } from './keyframe-limiter.ts';
 import { count, DropLog, newCallMediaStats } from './media-counters.ts';
 import { sharedMediaTicker, type TickSource } from './media-ticker.ts';
 import type { NegotiatedAudio, NegotiatedMedia, NegotiatedVideo } from './negotiated-media.ts';
-import { buildPliCompound, buildSenderReport, randomisedInterval } from './rtcp-sender.ts';
+import { buildPliCompound, buildReceiverReport, buildSenderReport, randomisedInterval } from './rtcp-sender.ts';
 import type { SendStream } from './send-stream.ts';
 import { packetizationModeOf } from './video/h264-single-nal.ts';
 import { VideoRelay } from './video/video-relay.ts';
+import { concealerFor } from './audio/concealment.ts';
+import { CloudAudioPlayout } from './jitter/cloud-audio-playout.ts';
+import { MediaLiveness } from './jitter/media-liveness.ts';
+import { RoomAudioPlayout } from './jitter/room-audio-playout.ts';
+import { StreamQuality } from './jitter/stream-quality.ts';
 
 type CloudListeners = { [K in keyof CloudMediaPortEvents]: (...args: CloudMediaPortEvents[K]) => void };
 
@@ -54,6 +59,13 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private roomKeyframeWatch: NodeJS.Timeout | undefined;
   private roomKeyframeRetries = 0;
   private closed = false;
+  // issue #4: reception quality both ways, jitter buffers, media liveness (bridge/jitter/)
+  private readonly audioQuality = new StreamQuality(8000);
+  private readonly videoQuality = new StreamQuality(90000);
+  private roomPlayout: RoomAudioPlayout | undefined;
+  private cloudPlayout: CloudAudioPlayout | undefined;
+  private liveness: MediaLiveness | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
 
   private constructor(opts: CallMediaOptions, audioEp: RtpEndpoint, videoEp: RtpEndpoint | undefined, logger: Logger) {
     super();
@@ -106,6 +118,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   /** Apply the negotiated media (SDP answer). May be called again after a re-INVITE. */
   setRemote(desc: NegotiatedMedia): void {
     if (this.closed) return;
+    this.startLiveness();
     this.applyAudio(desc.address, desc.audio);
     this.applyVideo(desc.address, desc.video);
     if (!this.rtcpTimer) this.scheduleRtcp();
@@ -153,6 +166,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
 
   /** A meeting audio source is gone (producer closed): drop it from the mix now. */
   removeCloudAudioSource(sourceId: string): void {
+    this.cloudPlayout?.remove(sourceId);
     this.downlink?.removeSource(sourceId);
   }
 
@@ -183,6 +197,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     s.activeCloudAudioSources = this.downlink?.activeSources ?? 0;
     s.videoSourceSwitches = this.video?.switches ?? 0;
     s.videoHeldForKeyframe = this.video?.heldForKeyframe ?? 0;
+    s.quality = { audio: this.audioQuality.snapshot(), video: this.videoQuality.snapshot() };
+    s.jitter = { roomAudio: this.roomPlayout?.stats(), cloudAudio: this.cloudPlayout?.stats() };
     return s;
   }
 
@@ -200,6 +216,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.rtcpTimer = undefined;
     if (this.roomKeyframeWatch) clearTimeout(this.roomKeyframeWatch);
     this.roomKeyframeWatch = undefined;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
     this.toCloudKeyframes.close();
     this.toRoomKeyframes.close();
     this.detachCloud();
@@ -220,13 +237,19 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
 
   private wireEndpoints(): void {
     this.audioEp.on('rtp', this.onRoomAudio);
-    this.audioEp.on('rtcp', (buf) => { this.counters.room.rtcpIn.bytes += buf.length; });
+    this.audioEp.on('rtcp', (buf) => this.guard('room-rtcp', () => {
+      this.counters.room.rtcpIn.bytes += buf.length;
+      this.liveness?.heard(performance.now());
+      this.audioQuality.onRtcp(buf, this.downlink?.stream.ssrc, performance.now(), Date.now());
+    }));
     this.audioEp.on('latched', (which, r) => { if (which === 'rtp') this.emit('remote-latched', 'audio', r.address, r.port); });
     const v = this.videoEp;
     if (!v) return;
     v.on('rtp', this.onRoomVideo);
     v.on('rtcp', (buf) => this.guard('room-rtcp', () => {
       this.counters.room.rtcpIn.bytes += buf.length;
+      this.liveness?.heard(performance.now());
+      this.videoQuality.onRtcp(buf, this.video?.stream.ssrc, performance.now(), Date.now());
       this.video?.onRoomRtcp(buf);
     }));
     v.on('latched', (which, r) => { if (which === 'rtp') this.emit('remote-latched', 'video', r.address, r.port); });
@@ -237,9 +260,14 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.room.audioIn, buf.length);
+      const now = performance.now();
+      this.liveness?.heard(now);
       // RFC 4733 events never reach the audio decoder
-      if (this.dtmf.isEventPt(rtpPayloadType(buf))) return this.dtmf.onRoomRtp(buf, performance.now());
-      if (this.cloud) this.uplink?.onRoomRtp(buf); // nobody to hear it: skip the Opus encode
+      if (this.dtmf.isEventPt(rtpPayloadType(buf))) return this.dtmf.onRoomRtp(buf, now);
+      this.audioQuality.onRtp(buf, now);
+      if (!this.cloud) return; // nobody to hear it: skip the Opus encode
+      if (this.roomPlayout) this.roomPlayout.push(buf, now);
+      else this.uplink?.onRoomRtp(buf);
     } catch (err) {
       this.failed('room-audio', err);
     }
@@ -249,6 +277,9 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.room.videoIn, buf.length);
+      const now = performance.now();
+      this.liveness?.heard(now);
+      this.videoQuality.onRtp(buf, now);
       this.video?.onRoomRtp(buf);
     } catch (err) {
       this.failed('room-video', err);
@@ -259,7 +290,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.cloud.audioIn, rtp.length);
-      this.downlink?.onCloudAudio(sourceId, rtp, performance.now());
+      if (this.cloudPlayout) this.cloudPlayout.push(sourceId, rtp, performance.now());
+      else this.downlink?.onCloudAudio(sourceId, rtp, performance.now());
     } catch (err) {
       this.failed('cloud-audio', err);
     }
@@ -278,6 +310,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private readonly onTick = (now: number): void => {
     if (this.closed) return;
     try {
+      this.roomPlayout?.tick(now);
+      this.cloudPlayout?.tick(now);
       this.dtmf.tick(now); // before the audio, so a starting event suppresses this tick's frame
       const d = this.downlink;
       if (d) {
@@ -295,11 +329,14 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.untick = undefined;
       this.uplink = undefined;
       this.closeDownlink();
+      this.roomPlayout = undefined;
+      this.cloudPlayout = undefined;
       this.audioDesc = undefined;
       this.dtmf.configure(undefined, undefined);
       return;
     }
     this.audioEp.setRemote(address, audio.port);
+    this.liveness?.setRoomSending(audio.direction !== 'recvonly' && audio.direction !== 'inactive', performance.now());
     const prev = this.audioDesc;
     this.audioDesc = audio;
     if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs
@@ -339,8 +376,52 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.downlink = new MeetingAudioToRoom({ ...downlinkOpts, sourceTimeoutMs: this.opts.sourceTimeoutMs });
     }
     this.dtmf.configure(audio.telephoneEventPt === undefined ? undefined : { payloadType: audio.telephoneEventPt, clockRate: audio.telephoneEventRate ?? audio.clockRate }, this.downlink.stream);
-    // DTMF events (and a standalone downlink) run on the 20 ms clock
+    this.audioQuality.setClockRate(audio.clockRate);
+    this.attachJitterBuffers(audio);
+    // DTMF events, jitter buffers (and a standalone downlink) run on the 20 ms clock
     this.untick ??= this.ticker.subscribe(this.onTick);
+  }
+
+
+  /** Jitter buffers before the transcoder (room → meeting) and before the mixer (meeting → room). */
+  private attachJitterBuffers(audio: NegotiatedAudio): void {
+    const jb = this.opts.jitterBuffer;
+    if (!jb) return;
+    const jitter = jb === true ? {} : jb;
+    const uplink = this.uplink!;
+    const downlink = this.downlink!;
+    // An Opus room is passed through as it came: the meeting's receivers reorder and conceal
+    // (with the in-band FEC we cannot decode) in their own jitter buffers, without our delay.
+    this.roomPlayout = audio.codec === 'opus' ? undefined : new RoomAudioPlayout({
+      clockRate: audio.clockRate,
+      payloadType: audio.payloadType,
+      concealer: concealerFor(audio.codec),
+      deliver: (rtp) => uplink.onRoomRtp(rtp),
+      jitter,
+    });
+    this.cloudPlayout = new CloudAudioPlayout({
+      deliver: (id, rtp, now) => downlink.onCloudAudio(id, rtp, now),
+      conceal: (id, samples, now) => downlink.concealSource(id, samples, now),
+      queuedSamples: (id) => downlink.queuedSamples(id),
+      jitter,
+    });
+  }
+
+  /** The media timeout runs from the first negotiated media (not while a dial-out rings). */
+  private startLiveness(): void {
+    const ms = this.opts.mediaTimeoutMs;
+    if (!ms || this.liveness) return;
+    this.liveness = new MediaLiveness({ timeoutMs: ms }, performance.now());
+    this.livenessTimer = setInterval(() => this.checkLiveness(), Math.min(1000, ms / 4));
+    this.livenessTimer.unref?.();
+  }
+
+  private checkLiveness(): void {
+    const now = performance.now();
+    if (this.closed || !this.liveness?.check(now)) return;
+    const silentMs = Math.round(this.liveness.silentForMs(now));
+    this.logger.warn('no media from the room', { silentMs });
+    this.emit('media-timeout', silentMs);
   }
 
   private closeDownlink(): void {
@@ -434,13 +515,19 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private sendSenderReports(): void {
     const unix = Date.now();
     const mono = performance.now();
-    const pairs: [SendStream | undefined, RtpEndpoint | undefined][] = [
-      [this.downlink?.stream, this.audioEp],
-      [this.video?.stream, this.videoEp],
+    const triples: [SendStream | undefined, RtpEndpoint | undefined, StreamQuality][] = [
+      [this.downlink?.stream, this.audioEp, this.audioQuality],
+      [this.video?.stream, this.videoEp, this.videoQuality],
     ];
-    for (const [stream, ep] of pairs) {
-      if (!stream || !ep || stream.packets === 0) continue;
-      const pkt = buildSenderReport(stream, this.cname, unix, mono);
+    for (const [stream, ep, quality] of triples) {
+      if (!stream || !ep) continue;
+      // RFC 3550 6.4: SR once we send on this stream, RR before that; the block carries the
+      // true loss/jitter of the room's stream (A.3, A.8).
+      const blocks = quality.reportBlocks(mono);
+      if (stream.packets === 0 && blocks.length === 0) continue;
+      const pkt = stream.packets > 0
+        ? buildSenderReport(stream, this.cname, unix, mono, blocks)
+        : buildReceiverReport(stream.ssrc, this.cname, blocks);
       count(this.counters.room.rtcpOut, pkt.length);
       ep.sendRtcp(pkt);
     }

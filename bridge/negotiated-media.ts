@@ -15,6 +15,8 @@ export interface NegotiatedAudio {
   telephoneEventPt?: number;
   /** Clock of that telephone-event, Hz. Default clockRate (Opus rooms may use 8000). */
   telephoneEventRate?: number;
+  /** The room's a= direction (RFC 3264 5.1); recvonly/inactive = the room does not send (hold). */
+  direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 }
 
 export interface NegotiatedVideo {

@@ -1,17 +1,26 @@
-import { ReceiverReport, SenderReport, SourceDescription, ntpFromUnixMs, PictureLossIndication } from '../rtp/index.ts';
+import { ReceiverReport, SenderReport, SourceDescription, ntpFromUnixMs, PictureLossIndication, type ReportBlock } from '../rtp/index.ts';
 import type { SendStream } from './send-stream.ts';
 
 /**
  * Sender report + SDES CNAME compound for a stream we send (RFC 3550 6.1: a compound packet
  * starts with SR/RR and carries a CNAME).
  */
-export function buildSenderReport(stream: SendStream, cname: string, unixMs: number, monoMs: number): Buffer {
+export function buildSenderReport(stream: SendStream, cname: string, unixMs: number, monoMs: number, reports: ReportBlock[] = []): Buffer {
   const ntp = ntpFromUnixMs(unixMs);
-  const sr = new SenderReport(stream.ssrc, ntp.msw, ntp.lsw, stream.rtpTimestampAt(monoMs), stream.packets, stream.octets);
+  const sr = new SenderReport(stream.ssrc, ntp.msw, ntp.lsw, stream.rtpTimestampAt(monoMs), stream.packets, stream.octets, reports);
   const sdes = SourceDescription.cname(stream.ssrc, cname);
   const out = Buffer.alloc(sr.encodedSize() + sdes.encodedSize());
   const n = sr.encodeInto(out, 0);
   sdes.encodeInto(out, n);
+  return out;
+}
+
+/** RR + SDES CNAME compound when we have not sent since the last report (RFC 3550 6.4.2). */
+export function buildReceiverReport(ssrc: number, cname: string, reports: ReportBlock[]): Buffer {
+  const rr = new ReceiverReport(ssrc, reports);
+  const sdes = SourceDescription.cname(ssrc, cname);
+  const out = Buffer.alloc(rr.encodedSize() + sdes.encodedSize());
+  sdes.encodeInto(out, rr.encodeInto(out, 0));
   return out;
 }
 

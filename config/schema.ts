@@ -94,6 +94,8 @@ export const mediaSchema = z
       .strict()
       .refine((r) => r.min < r.max, { message: 'portRange.min must be below portRange.max' })
       .default({ min: 20000, max: 29999 }),
+    /** Seconds without RTP or RTCP from a room (not on hold) before the gateway hangs up; 0 disables. Default 60. */
+    mediaTimeoutS: z.number().min(0).default(60),
   })
   .strict();
 

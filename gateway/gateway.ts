@@ -181,7 +181,7 @@ export class Gateway {
       advertisedSipHost: this.sip.advertisedHost,
       mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
       ports: this.ports,
-      createMedia: (opts) => CallMedia.create({ ...opts, mixHub: this.mixHubs.acquire(request.meeting) }),
+      createMedia: (opts) => this.createMedia(opts, request.meeting),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
@@ -215,6 +215,16 @@ export class Gateway {
     return call.sendDtmf(digits, durationMs) ? 'ok' : 'not-active';
   }
 
+  /** Media of one call: the meeting's shared mix, jitter buffers on, the configured media timeout (issue #4). */
+  private createMedia(opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video?: boolean }, meetingId: string): Promise<CallMedia> {
+    return CallMedia.create({
+      ...opts,
+      mixHub: this.mixHubs.acquire(meetingId),
+      jitterBuffer: true,
+      mediaTimeoutMs: this.config.media.mediaTimeoutS * 1000,
+    });
+  }
+
   private onInvite(invite: IncomingInvite): void {
     const log = this.logger.child({ callId: invite.callId });
     if (this.closed) {
@@ -245,7 +255,7 @@ export class Gateway {
       codecs: this.config.codecs,
       mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
       ports: this.ports,
-      createMedia: (opts) => CallMedia.create({ ...opts, mixHub: this.mixHubs.acquire(target.roomId) }),
+      createMedia: (opts) => this.createMedia(opts, target.roomId),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,

@@ -135,6 +135,7 @@ export class InboundCall {
     leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
     this.dtmf = new CallDtmfRelay({ media, leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
+    media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
 
     const answer = negotiation.answer({
       address: this.deps.mediaAddress.advertised,

@@ -153,6 +153,7 @@ export class OutboundCall {
     this.leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     this.media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
     this.dtmf = new CallDtmfRelay({ media: this.media, leg: this.leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
+    this.media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
     if (registered && !this.isOver()) {
       const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact };
       if (await this.invite(leg)) return this.outcome();

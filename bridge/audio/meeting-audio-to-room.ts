@@ -121,6 +121,17 @@ export class MeetingAudioToRoom {
     this.mixer.push(sourceId, pcm, nowMs);
   }
 
+  /** A lost packet of one source (its jitter buffer said so): the decoder's PLC into the mix. */
+  concealSource(sourceId: string, samples: number, nowMs: number): void {
+    const src = this.sources.get(sourceId);
+    if (src) this.mixer.push(sourceId, src.decoder.conceal(samples), nowMs);
+  }
+
+  /** Samples of one source waiting in the mixer (drift control of the jitter buffer). */
+  queuedSamples(sourceId: string): number {
+    return this.mixer.queuedSamples(sourceId);
+  }
+
   /** Drop a source at once (the meeting said its producer closed). */
   removeSource(sourceId: string): void {
     this.sources.delete(sourceId);

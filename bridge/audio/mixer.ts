@@ -108,6 +108,11 @@ export class AudioMixer {
     this.sources.delete(sourceId);
   }
 
+  /** Samples waiting in one source's queue (0 for an unknown source). */
+  queuedSamples(sourceId: string): number {
+    return this.sources.get(sourceId)?.size ?? 0;
+  }
+
   /**
    * Produce one frame into `out` (float, 16-bit scale, already clipped to ±32767/-32768).
    * Returns the number of sources that contributed samples, and calls `onRemoved` for

@@ -57,4 +57,17 @@ export class OpusAudioDecoder {
     Buffer.from(copy.buffer).set(out.subarray(0, copy.byteLength));
     return copy;
   }
+
+  /**
+   * Packet loss concealment (RFC 6716 4.4): libopus extrapolates from its state when asked to
+   * decode an empty packet. Returns the first `samples` (≤ 120 ms) of it, a copy.
+   * DEVIATION(RFC 6716 4.4, in-band FEC): @discordjs/opus 0.10 calls opus_decode with
+   * decode_fec = 0 and a fixed 120 ms frame size, so neither FEC from the next packet nor a
+   * 20 ms PLC request is reachable: the decoder conceals 120 ms and we keep the first frame
+   * (its state then continues from the end of that stretch, which the next packet overrides).
+   */
+  conceal(samples = OPUS_FRAME_SAMPLES): Int16Array {
+    const pcm = this.decode(Buffer.alloc(0));
+    return Int16Array.from(pcm.subarray(0, Math.min(samples, pcm.length)));
+  }
 }

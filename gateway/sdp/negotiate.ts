@@ -61,6 +61,8 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy): Negotiati
       if (choice) {
         const te = telephoneEventFor(formats, choice);
         negotiated.audio = negotiatedAudio(section, choice, te);
+        const dir = section.direction ?? offer.direction; // RFC 4566 6: media level overrides session level
+        if (dir) negotiated.audio.direction = dir as NonNullable<typeof negotiated.audio.direction>;
         negotiated.address ||= section.connection?.ip ?? sessionAddress ?? '';
         accepted.push({ section, format: choice, ...(te ? { telephoneEvent: te } : {}) });
         continue;

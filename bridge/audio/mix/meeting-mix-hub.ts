@@ -115,6 +115,17 @@ export class MeetingMixHub {
     if (dropped) from.opts.onDrop(dropped, { sourceId });
   }
 
+  /** @internal via MixSubscription.concealSource: only the feeding leg's losses count. */
+  conceal(from: MixSubscription, sourceId: string, samples: number, nowMs: number): void {
+    const src = this.sources.get(sourceId);
+    if (src && src.feeder === from) src.conceal(samples, nowMs);
+  }
+
+  /** @internal */
+  queuedSamples(sourceId: string): number {
+    return this.sources.get(sourceId)?.queuedSamples ?? 0;
+  }
+
   /** @internal */
   removeSource(sourceId: string): void {
     this.sources.delete(sourceId);
@@ -235,6 +246,15 @@ export class MixSubscription {
 
   removeSource(sourceId: string): void {
     this.hub.removeSource(sourceId);
+  }
+
+  /** The jitter buffer of this room's leg lost a packet of that source. */
+  concealSource(sourceId: string, samples: number, nowMs: number): void {
+    if (!this.closed) this.hub.conceal(this, sourceId, samples, nowMs);
+  }
+
+  queuedSamples(sourceId: string): number {
+    return this.hub.queuedSamples(sourceId);
   }
 
   get activeSources(): number {

@@ -68,6 +68,17 @@ export class MixSource {
     return undefined;
   }
 
+  /** A lost packet (the feeder's jitter buffer says so): the decoder's concealment fills it (RFC 6716 4.4). */
+  conceal(samples: number, nowMs: number): void {
+    this.queue.lastInputMs = nowMs;
+    this.queue.push(this.decoder.conceal(samples), MAX_QUEUE_SAMPLES);
+  }
+
+  /** Samples waiting to be mixed (the jitter buffer's drift control reads it). */
+  get queuedSamples(): number {
+    return this.queue.size;
+  }
+
   /** Take this tick's frame; false when the source has nothing to play (not primed, underrun). */
   pull(): boolean {
     this.frame.fill(0);
