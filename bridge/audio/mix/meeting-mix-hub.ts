@@ -7,7 +7,7 @@ import { MixEncoder, normalisedPtime, type EncodedPayload } from './mix-encoder.
 import { MixSource, type MixSourceDrop } from './mix-source.ts';
 
 export interface MeetingMixHubOptions {
-  /** At most this many speakers are mixed (the loudest). Default 3. */
+  /** At most this many speakers are mixed (the loudest). Default 6. */
   maxSpeakers?: number;
   /** A source below this RMS (16-bit scale) is not a speaker. Default 60 (≈ -55 dBFS). */
   speakerThreshold?: number;
@@ -67,7 +67,7 @@ export class MeetingMixHub {
   private duplicateFeeds = 0;
 
   constructor(opts: MeetingMixHubOptions = {}) {
-    this.maxSpeakers = opts.maxSpeakers ?? 3;
+    this.maxSpeakers = opts.maxSpeakers ?? 6;
     const threshold = opts.speakerThreshold ?? 60;
     this.threshold = threshold * threshold; // compared with mean squares
     this.sourceTimeoutMs = opts.sourceTimeoutMs ?? 1000;
