@@ -1,0 +1,76 @@
+import { PerDecodeError } from './errors.ts';
+
+/** Bounds-checked big-endian bit cursor over a PER encoding. Every read that would pass the
+ *  end throws PerDecodeError; the path of the component being decoded is kept for messages. */
+export class BitReader {
+  pos = 0;
+  readonly bitLength: number;
+  /** Component path maintained by the decoder, for error messages. */
+  path: string[] = [];
+
+  constructor(private readonly buf: Uint8Array, bitLength = buf.length * 8) {
+    this.bitLength = bitLength;
+  }
+
+  get remaining(): number {
+    return this.bitLength - this.pos;
+  }
+
+  fail(message: string): never {
+    throw new PerDecodeError(message, this.path.join('.'), this.pos);
+  }
+
+  need(bits: number): void {
+    if (bits > this.bitLength - this.pos) this.fail(`truncated: ${bits} bits needed, ${this.remaining} left`);
+  }
+
+  readBit(): boolean {
+    this.need(1);
+    const bit = (this.buf[this.pos >>> 3]! >>> (7 - (this.pos & 7))) & 1;
+    this.pos++;
+    return bit === 1;
+  }
+
+  /** Reads `count` (0..32) bits as a non-negative number. */
+  readBits(count: number): number {
+    this.need(count);
+    let v = 0;
+    for (let i = 0; i < count; i++) {
+      const bit = (this.buf[this.pos >>> 3]! >>> (7 - (this.pos & 7))) & 1;
+      v = v * 2 + bit;
+      this.pos++;
+    }
+    return v;
+  }
+
+  /** Skips to the next octet boundary (the padding bits are not checked, X.691 10.1.3). */
+  align(): void {
+    const next = (this.pos + 7) & ~7;
+    this.need(next - this.pos);
+    this.pos = next;
+  }
+
+  readBytes(count: number): Uint8Array {
+    this.need(count * 8);
+    if ((this.pos & 7) === 0) {
+      const start = this.pos >>> 3;
+      this.pos += count * 8;
+      return this.buf.slice(start, start + count);
+    }
+    const out = new Uint8Array(count);
+    for (let i = 0; i < count; i++) out[i] = this.readBits(8);
+    return out;
+  }
+
+  /** Reads `bitCount` bits into a new zero-padded octet array. */
+  readBitString(bitCount: number): Uint8Array {
+    this.need(bitCount);
+    const out = this.readBytes(bitCount >>> 3);
+    const rest = bitCount & 7;
+    if (!rest) return out;
+    const full = new Uint8Array(out.length + 1);
+    full.set(out);
+    full[out.length] = this.readBits(rest) << (8 - rest);
+    return full;
+  }
+}
