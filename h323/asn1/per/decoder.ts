@@ -161,10 +161,9 @@ export class PerDecoder {
       if (s.ub * coding.bits > 16) r.align();
       take(s.ub);
     } else {
-      const alignChars = s?.ub === undefined || s.ub * coding.bits > 16;
       let first = true;
       readLengthAndItems(r, s?.lb ?? 0, s?.ub, coding.bits, (n) => {
-        if (first && alignChars) r.align();
+        if (first) r.align();
         first = false;
         take(n);
       });

@@ -168,9 +168,9 @@ export class PerEncoder {
       if (n * coding.bits > 16) w.align();
       return put(0, n);
     }
-    const alignChars = s?.ub === undefined || s.ub * coding.bits > 16; // 27.5.7
+    // X.691 27.5.7: with a length determinant the characters are octet-aligned (ALIGNED variant).
     writeLengthAndItems(w, n, s?.lb ?? 0, s?.ub, (a, b) => {
-      if (a === 0 && alignChars) w.align();
+      if (a === 0) w.align();
       put(a, b);
     });
   }
