@@ -8,7 +8,11 @@ export class BitReader {
   /** Component path maintained by the decoder, for error messages. */
   path: string[] = [];
 
-  constructor(private readonly buf: Uint8Array, bitLength = buf.length * 8) {
+  private readonly buf: Uint8Array;
+
+  constructor(input: Uint8Array, bitLength = input.length * 8) {
+    // A plain Uint8Array view, so octets handed out are never Buffers even when the input is one.
+    this.buf = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     this.bitLength = bitLength;
   }
 
