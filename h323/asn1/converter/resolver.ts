@@ -138,7 +138,9 @@ export function resolveModules(modules: ModuleAst[]): Schema {
     if (e.lb !== undefined || e.ub !== undefined) {
       if (e.lb !== undefined) out.lb = out.lb === undefined ? e.lb : Math.max(out.lb, e.lb);
       if (e.ub !== undefined) out.ub = out.ub === undefined ? e.ub : Math.min(out.ub, e.ub);
-      if (c.ext) out.ext = true; // X.691 9.3.5: extensible value constraint
+      // Serially applied constraints (X.680 constraint notation): the last one decides extensibility.
+      if (c.ext) out.ext = true;
+      else delete out.ext;
     }
     if (e.size) out.size = e.size;
     if (e.alphabet !== undefined) out.alphabet = e.alphabet;
