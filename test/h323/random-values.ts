@@ -88,8 +88,8 @@ export class RandomValues {
       }
       case 'octetString': return new Uint8Array(this.count(t.size, 12)).map(() => this.int(0, 255));
       case 'string': {
-        const coding = charCoding(t.stringType, t.alphabet);
-        const pool = coding.permitted ? [...coding.permitted] : undefined;
+        const coding = charCoding(t);
+        const pool = coding.permitted ? coding.codes : undefined;
         const n = this.count(t.size, 10);
         let s = '';
         for (let i = 0; i < n; i++) {

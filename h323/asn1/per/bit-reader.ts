@@ -4,7 +4,10 @@ import { PerDecodeError } from './errors.ts';
  *  end throws PerDecodeError; the path of the component being decoded is kept for messages. */
 export class BitReader {
   pos = 0;
-  readonly bitLength: number;
+  /** End of the readable bits; narrowed while an open type's contents are decoded in place. */
+  bitLength: number;
+  /** Set by length.ts readLength: another fragment follows the one just read (X.691 10.9.3.8). */
+  moreFragments = false;
   /** Component path maintained by the decoder, for error messages. */
   path: string[] = [];
 
@@ -38,11 +41,21 @@ export class BitReader {
   /** Reads `count` (0..32) bits as a non-negative number. */
   readBits(count: number): number {
     this.need(count);
+    const pos = this.pos;
+    const shift = pos & 7;
+    if (count <= 24) {
+      // Fast path: the bits lie within the 4 octets from pos's octet (shift + count ≤ 31).
+      const i = pos >>> 3;
+      const b = this.buf;
+      const word = ((b[i]! << 24) | ((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0)) >>> 0;
+      this.pos = pos + count;
+      return count === 0 ? 0 : ((word << shift) >>> 0) >>> (32 - count);
+    }
     let v = 0;
-    for (let i = 0; i < count; i++) {
-      const bit = (this.buf[this.pos >>> 3]! >>> (7 - (this.pos & 7))) & 1;
-      v = v * 2 + bit;
-      this.pos++;
+    for (let k = 0; k < count; k++) {
+      const p = this.pos;
+      v = v * 2 + ((this.buf[p >>> 3]! >>> (7 - (p & 7))) & 1);
+      this.pos = p + 1;
     }
     return v;
   }

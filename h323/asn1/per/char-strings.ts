@@ -1,5 +1,5 @@
 // X.691 27 (known-multiplier character strings): bits per character and re-indexing.
-import type { KnownMultiplierString } from '../schema.ts';
+import type { AsnType, KnownMultiplierString } from '../schema.ts';
 
 function range(from: number, to: number): number[] {
   const out: number[] = [];
@@ -27,17 +27,25 @@ export interface CharCoding {
   indexed?: number[];
   /** Index of each permitted code point (for encoding) when re-indexed. */
   indexOf?: Map<number, number>;
-  /** Permitted code points (every value is checked on both directions). */
-  permitted: Set<number> | undefined;
+  /** permitted[c] === 1 for each permitted code point (checked both ways); undefined = 0..maxCode. */
+  permitted: Uint8Array | undefined;
+  /** The permitted code points in order (for generators). */
+  codes: number[];
   maxCode: number;
 }
 
-const cache = new Map<string, CharCoding>();
+const cache = new WeakMap<object, CharCoding>();
 
-export function charCoding(type: KnownMultiplierString, alphabet: string | undefined): CharCoding {
-  const key = `${type}\u0000${alphabet ?? ''}`;
-  const hit = cache.get(key);
+/** The coding of a character string type, computed once per schema node. */
+export function charCoding(t: Extract<AsnType, { kind: 'string' }>): CharCoding {
+  const hit = cache.get(t);
   if (hit) return hit;
+  const coding = computeCoding(t.stringType, t.alphabet);
+  cache.set(t, coding);
+  return coding;
+}
+
+function computeCoding(type: KnownMultiplierString, alphabet: string | undefined): CharCoding {
   const codes = alphabet !== undefined
     ? [...new Set([...alphabet].map((c) => c.charCodeAt(0)))].sort((a, b) => a - b)
     : defaultAlphabet(type);
@@ -51,10 +59,16 @@ export function charCoding(type: KnownMultiplierString, alphabet: string | undef
   const reindex = maxCode >= 2 ** bits;
   const coding: CharCoding = {
     bits,
-    permitted: type === 'BMPString' && alphabet === undefined ? undefined : new Set(codes),
+    permitted: type === 'BMPString' && alphabet === undefined ? undefined : flags(codes, maxCode),
+    codes,
     maxCode,
     ...(reindex ? { indexed: codes, indexOf: new Map(codes.map((c, i) => [c, i])) } : {}),
   };
-  cache.set(key, coding);
   return coding;
+}
+
+function flags(codes: number[], maxCode: number): Uint8Array {
+  const f = new Uint8Array(maxCode + 1);
+  for (const c of codes) f[c] = 1;
+  return f;
 }

@@ -3,9 +3,9 @@
 // before items are read, nesting depth and the number of decoded values are bounded.
 import type { AsnType, Component, Schema, SizeConstraint } from '../schema.ts';
 import { BitReader } from './bit-reader.ts';
-import { charCoding } from './char-strings.ts';
+import { charCoding, type CharCoding } from './char-strings.ts';
 import { PerDecodeError } from './errors.ts';
-import { readLengthAndItems, readNormallySmallLength } from './length.ts';
+import { checkTotal, readLength, readNormallySmallLength } from './length.ts';
 import { decodeOidContents } from './oid.ts';
 import { UNKNOWN_ALTERNATIVE, UNKNOWN_ENUM, type ChoiceValue } from './values.ts';
 import {
@@ -113,86 +113,110 @@ export class PerDecoder {
 
   private bitString(r: BitReader, size: SizeConstraint | undefined): { data: Uint8Array; length: number } {
     const s = this.sizeOf(r, size);
-    if (s && s.lb === s.ub && s.ub < K64) {
+    if (s && s.lb === s.ub && s.ub < K64) { // X.691 16.9-16.10
       if (s.ub > 16) r.align();
       return { data: r.readBitString(s.ub), length: s.ub };
     }
+    const lb = s?.lb ?? 0;
+    const ub = s?.ub;
+    let n = readLength(r, lb, ub, 1); // 16.11
+    r.align();
+    if (!r.moreFragments) return { data: r.readBitString(n), length: n };
     const parts: Uint8Array[] = [];
     let total = 0;
-    readLengthAndItems(r, s?.lb ?? 0, s?.ub, 1, (n) => {
-      if (total === 0) r.align();
+    for (;;) {
       parts.push(r.readBitString(n));
       total += n;
-    });
-    return { data: joinBits(parts, total), length: total };
+      if (!r.moreFragments) break;
+      n = readLength(r, lb, ub, 1);
+    }
+    checkTotal(r, total, lb, ub);
+    return { data: concat(parts).subarray(0, (total + 7) >>> 3), length: total };
   }
 
   private octetString(r: BitReader, size: SizeConstraint | undefined): Uint8Array {
     const s = this.sizeOf(r, size);
-    if (s && s.lb === s.ub && s.ub < K64) {
+    if (s && s.lb === s.ub && s.ub < K64) { // X.691 17.6-17.7
       if (s.ub > 2) r.align();
       return r.readBytes(s.ub);
     }
+    const lb = s?.lb ?? 0;
+    const ub = s?.ub;
+    let n = readLength(r, lb, ub, 8); // 17.8
+    r.align();
+    if (!r.moreFragments) return r.readBytes(n);
     const parts: Uint8Array[] = [];
-    let first = true;
-    readLengthAndItems(r, s?.lb ?? 0, s?.ub, 8, (n) => {
-      if (first) r.align();
-      first = false;
+    let total = 0;
+    for (;;) {
       parts.push(r.readBytes(n));
-    });
-    return parts.length === 1 ? parts[0]! : concat(parts);
+      total += n;
+      if (!r.moreFragments) break;
+      n = readLength(r, lb, ub, 8);
+    }
+    checkTotal(r, total, lb, ub);
+    return concat(parts);
   }
 
   private charString(r: BitReader, t: Extract<AsnType, { kind: 'string' }>): string {
-    const coding = charCoding(t.stringType, t.alphabet);
+    const coding = charCoding(t);
     const s = this.sizeOf(r, t.size);
-    const out: number[] = [];
-    const take = (n: number) => {
-      for (let i = 0; i < n; i++) {
-        const raw = r.readBits(coding.bits);
-        const c = coding.indexed ? coding.indexed[raw] : raw; // X.691 27.5.4
-        if (c === undefined || (coding.permitted ? !coding.permitted.has(c) : c > coding.maxCode)) {
-          r.fail(`character ${raw} outside the permitted alphabet`);
-        }
-        out.push(c);
-      }
-    };
-    if (s && s.lb === s.ub && s.ub < K64) {
-      if (s.ub * coding.bits > 16) r.align();
-      take(s.ub);
-    } else {
-      let first = true;
-      readLengthAndItems(r, s?.lb ?? 0, s?.ub, coding.bits, (n) => {
-        if (first) r.align();
-        first = false;
-        take(n);
-      });
-    }
     let str = '';
-    for (let i = 0; i < out.length; i += 4096) str += String.fromCharCode(...out.slice(i, i + 4096));
+    if (s && s.lb === s.ub && s.ub < K64) { // X.691 27.5.6
+      if (s.ub * coding.bits > 16) r.align();
+      return this.chars(r, coding, s.ub);
+    }
+    const lb = s?.lb ?? 0;
+    const ub = s?.ub;
+    let n = readLength(r, lb, ub, coding.bits); // 27.5.7
+    r.align();
+    let total = 0;
+    for (;;) {
+      str += this.chars(r, coding, n);
+      total += n;
+      if (!r.moreFragments) break;
+      n = readLength(r, lb, ub, coding.bits);
+    }
+    checkTotal(r, total, lb, ub);
+    return str;
+  }
+
+  private chars(r: BitReader, coding: CharCoding, n: number): string {
+    let str = '';
+    for (let i = 0; i < n; i++) {
+      const raw = r.readBits(coding.bits);
+      const c = coding.indexed ? coding.indexed[raw] : raw; // X.691 27.5.4
+      if (c === undefined || (coding.permitted ? coding.permitted[c] !== 1 : c > coding.maxCode)) {
+        r.fail(`character ${raw} outside the permitted alphabet`);
+      }
+      str += String.fromCharCode(c);
+    }
     return str;
   }
 
   private sequence(r: BitReader, root: Component[], ext: Component[] | undefined): Record<string, unknown> {
     const hasExt = ext !== undefined && r.readBit(); // X.691 19.1
-    const present: boolean[] = [];
-    for (const c of root) present.push(c.optional ? r.readBit() : true);
+    let optionals = 0;
+    for (let i = 0; i < root.length; i++) if (root[i]!.optional) optionals++;
+    r.need(optionals);
+    const present: boolean[] = new Array(root.length);
+    for (let i = 0; i < root.length; i++) present[i] = root[i]!.optional ? r.readBit() : true;
     const out: Record<string, unknown> = {};
-    root.forEach((c, i) => {
-      if (!present[i]) return;
+    for (let i = 0; i < root.length; i++) {
+      if (!present[i]) continue;
+      const c = root[i]!;
       r.path.push(c.name);
       out[c.name] = this.value(r, c.type);
       r.path.pop();
-    });
+    }
     if (!hasExt) return out;
     const n = readNormallySmallLength(r); // 19.8
     r.need(n);
-    const bitmap: boolean[] = [];
-    for (let i = 0; i < n; i++) bitmap.push(r.readBit());
+    const bitmap: boolean[] = new Array(n);
+    for (let i = 0; i < n; i++) bitmap[i] = r.readBit();
     for (let i = 0; i < n; i++) {
       if (!bitmap[i]) continue;
       const known = ext![i];
-      r.path.push(known?.name ?? `#extension${i}`);
+      r.path.push(known ? known.name : `#extension${i}`);
       // A newer peer's additions unknown here are skipped over their open-type length.
       if (known) out[known.name] = this.openType(r, known.type);
       else this.openBytes(r);
@@ -221,15 +245,25 @@ export class PerDecoder {
   private sequenceOf(r: BitReader, item: AsnType, size: SizeConstraint | undefined): unknown[] {
     const s = this.sizeOf(r, size);
     const out: unknown[] = [];
-    const take = (n: number) => {
-      for (let i = 0; i < n; i++) {
-        r.path.push(String(out.length));
-        out.push(this.value(r, item));
-        r.path.pop();
-      }
-    };
-    if (s && s.lb === s.ub && s.ub < K64) take(s.ub);
-    else readLengthAndItems(r, s?.lb ?? 0, s?.ub, 0, take);
+    if (s && s.lb === s.ub && s.ub < K64) return this.items(r, item, s.ub, out); // X.691 20.5
+    const lb = s?.lb ?? 0;
+    const ub = s?.ub;
+    let n = readLength(r, lb, ub, 0); // 20.6
+    for (;;) {
+      this.items(r, item, n, out);
+      if (!r.moreFragments) break;
+      n = readLength(r, lb, ub, 0);
+    }
+    checkTotal(r, out.length, lb, ub);
+    return out;
+  }
+
+  private items(r: BitReader, item: AsnType, n: number, out: unknown[]): unknown[] {
+    for (let i = 0; i < n; i++) {
+      r.path.push(String(out.length));
+      out.push(this.value(r, item));
+      r.path.pop();
+    }
     return out;
   }
 
@@ -237,12 +271,26 @@ export class PerDecoder {
     return this.octetString(r, undefined);
   }
 
-  /** X.691 10.2: an open type's octets decoded as `type`; trailing octets inside it are ignored. */
+  /** X.691 10.2: an open type's octets decoded as `type`, in place; trailing octets inside it are ignored. */
   private openType(r: BitReader, type: AsnType): unknown {
-    const bytes = this.openBytes(r);
-    const inner = new BitReader(bytes);
-    inner.path = r.path;
-    return this.value(inner, type);
+    const n = readLength(r, 0, undefined, 8);
+    r.align();
+    if (r.moreFragments) { // over 16K: gather the fragments, decode from a copy
+      const parts: Uint8Array[] = [r.readBytes(n)];
+      do parts.push(r.readBytes(readLength(r, 0, undefined, 8))); while (r.moreFragments);
+      const inner = new BitReader(concat(parts));
+      inner.path = r.path;
+      return this.value(inner, type);
+    }
+    const end = r.pos + n * 8;
+    const outerEnd = r.bitLength;
+    r.bitLength = end; // the contents start octet-aligned, so alignment inside is unchanged
+    try {
+      return this.value(r, type);
+    } finally {
+      r.bitLength = outerEnd;
+      r.pos = end;
+    }
   }
 }
 
@@ -256,8 +304,3 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function joinBits(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  // Fragments are multiples of 16K bits (whole octets) except the last.
-  return concat(parts).subarray(0, (total + 7) >>> 3);
-}

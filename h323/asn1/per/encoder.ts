@@ -150,12 +150,12 @@ export class PerEncoder {
 
   private charString(w: BitWriter, t: Extract<AsnType, { kind: 'string' }>, v: unknown): void {
     if (typeof v !== 'string') this.fail(`${t.stringType} expects a string`);
-    const coding = charCoding(t.stringType, t.alphabet);
+    const coding = charCoding(t);
     const n = v.length;
     const codes = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const c = v.charCodeAt(i);
-      if (coding.permitted ? !coding.permitted.has(c) : c > coding.maxCode) {
+      if (coding.permitted ? coding.permitted[c] !== 1 : c > coding.maxCode) {
         this.fail(`character U+${c.toString(16)} not permitted in ${t.stringType}`);
       }
       codes[i] = coding.indexOf ? coding.indexOf.get(c)! : c; // X.691 27.5.4

@@ -52,55 +52,47 @@ export function writeNormallySmallLength(w: BitWriter, n: number): void {
     w.writeBits(n - 1, 6);
   } else {
     w.writeBit(true);
-    writeLengthAndItems(w, n, 0, undefined, () => {});
+    writeLengthAndItems(w, n, 0, undefined, noItems);
   }
 }
 
+function noItems(): void {}
+
 /**
- * Reads a length and its items (through `readItems(count)` once per fragment). Each item takes at
- * least `minItemBits`; a length that cannot fit in what is left is refused before any item is read,
- * so hostile lengths never make the decoder allocate or loop beyond the input.
+ * Reads one length (or one fragment's length) and returns its item count; `r.moreFragments`
+ * tells whether another fragment follows. Each item takes at least `minItemBits`: a count that
+ * cannot fit in what is left is refused before any item is read, so hostile lengths never make
+ * the decoder allocate or loop beyond the input.
  */
-export function readLengthAndItems(
-  r: BitReader,
-  lb: number,
-  ub: number | undefined,
-  minItemBits: number,
-  readItems: (count: number) => void,
-): number {
-  const check = (n: number) => {
-    if (n * minItemBits > r.remaining) r.fail(`length ${n} exceeds the remaining input`);
-  };
+export function readLength(r: BitReader, lb: number, ub: number | undefined, minItemBits: number): number {
+  let n: number;
+  r.moreFragments = false;
   if (ub !== undefined && ub < K64) {
-    const n = lb + readConstrained(r, ub - lb + 1);
-    check(n);
-    readItems(n);
-    return n;
-  }
-  let total = 0;
-  for (;;) {
+    n = lb + readConstrained(r, ub - lb + 1); // 10.9.3.3
+  } else {
     r.align();
     const first = r.readBits(8);
-    let n: number;
-    let more = false;
-    if ((first & 0x80) === 0) n = first;
-    else if ((first & 0xc0) === 0x80) n = ((first & 0x3f) << 8) | r.readBits(8);
-    else {
+    if ((first & 0x80) === 0) n = first; // 10.9.3.6
+    else if ((first & 0xc0) === 0x80) n = ((first & 0x3f) << 8) | r.readBits(8); // 10.9.3.7
+    else { // 10.9.3.8
       const m = first & 0x3f;
       if (m < 1 || m > 4) r.fail(`bad fragment multiplier ${m}`);
       n = m * K16;
-      more = true;
+      r.moreFragments = true;
     }
-    check(n);
-    readItems(n);
-    total += n;
-    if (!more) break;
   }
+  if (n * minItemBits > r.remaining) r.fail(`length ${n} exceeds the remaining input`);
+  return n;
+}
+
+/** Checks a fragmented total against the size constraint (fragments bypass the per-length check). */
+export function checkTotal(r: BitReader, total: number, lb: number, ub: number | undefined): void {
   if (total < lb || (ub !== undefined && total > ub)) r.fail(`length ${total} outside ${lb}..${ub ?? 'MAX'}`);
-  return total;
 }
 
 export function readNormallySmallLength(r: BitReader): number {
   if (!r.readBit()) return r.readBits(6) + 1;
-  return readLengthAndItems(r, 0, undefined, 0, () => {});
+  let total = 0;
+  do total += readLength(r, 0, undefined, 1); while (r.moreFragments);
+  return total;
 }
