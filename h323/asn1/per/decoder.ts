@@ -32,7 +32,7 @@ export class PerDecoder {
     } catch (e) {
       if (e instanceof PerDecodeError) throw e;
       // Anything else would be a codec bug: still surface it as a decode error with context.
-      throw new PerDecodeError(`internal: ${(e as Error)?.message ?? String(e)}`, r.path.join('.'), r.pos);
+      throw new PerDecodeError(`internal: ${(e as Error)?.message ?? String(e)}`, r.path.join('.'), r.pos, true);
     }
   }
 

@@ -7,6 +7,9 @@ export class PerDecodeError extends Error {
     readonly path: string,
     /** Bit offset in the input where the failure was detected. */
     readonly bitOffset: number,
+    /** Set when a codec defect (not the input) raised something else, wrapped here so callers
+     *  still see one error type; the fuzz test treats it as a failure. */
+    readonly internal = false,
   ) {
     super(`${message} at ${path || '<root>'} (bit ${bitOffset})`);
   }
