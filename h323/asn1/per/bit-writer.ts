@@ -3,6 +3,8 @@ export class BitWriter {
   private buf = new Uint8Array(64);
   /** Number of bits written. */
   bitLength = 0;
+  /** Set by length.ts writeLength: another length follows the fragment being written. */
+  moreFragments = false;
 
   private ensure(bits: number): void {
     const needed = (this.bitLength + bits + 7) >>> 3;
@@ -14,16 +16,27 @@ export class BitWriter {
     this.buf = next;
   }
 
-  /** Writes the `count` (0..32) low bits of `value`, most significant first. */
+  /** Writes the `count` (0..32) low bits of `value` (≥ 0), most significant first. */
   writeBits(value: number, count: number): void {
     if (count === 0) return;
-    this.ensure(count);
-    for (let i = count - 1; i >= 0; i--) {
-      // count ≤ 32, so a division keeps values ≥ 2^31 exact.
-      const bit = Math.floor(value / 2 ** i) & 1;
-      if (bit) this.buf[this.bitLength >>> 3]! |= 0x80 >>> (this.bitLength & 7);
-      this.bitLength++;
+    if (count > 24) { // split so every piece fits 32-bit integer arithmetic
+      this.writeBits(Math.floor(value / 65536), count - 16);
+      this.writeBits(value % 65536, 16);
+      return;
     }
+    this.ensure(count);
+    const buf = this.buf;
+    let pos = this.bitLength;
+    let left = count;
+    while (left > 0) {
+      const free = 8 - (pos & 7);
+      const take = free < left ? free : left;
+      const chunk = (value >>> (left - take)) & ((1 << take) - 1);
+      buf[pos >>> 3]! |= chunk << (free - take);
+      pos += take;
+      left -= take;
+    }
+    this.bitLength = pos;
   }
 
   writeBit(bit: boolean): void {

@@ -1,9 +1,9 @@
 // Schema-driven PER encoder, ALIGNED variant (ITU-T X.691).
 import type { AsnType, Component, Schema, SizeConstraint } from '../schema.ts';
 import { BitWriter } from './bit-writer.ts';
-import { charCoding } from './char-strings.ts';
+import { charCoding, type CharCoding } from './char-strings.ts';
 import { PerEncodeError } from './errors.ts';
-import { writeLengthAndItems, writeNormallySmallLength } from './length.ts';
+import { writeLength, writeNormallySmallLength } from './length.ts';
 import { encodeOidContents } from './oid.ts';
 import { UNKNOWN_ALTERNATIVE, UNKNOWN_ENUM, type BitStringValue, type ChoiceValue } from './values.ts';
 import {
@@ -62,7 +62,7 @@ export class PerEncoder {
         if (!Array.isArray(v)) this.fail('OBJECT IDENTIFIER expects an array of arcs');
         const contents = encodeOidContents(v as number[]);
         if (!contents) this.fail('invalid OBJECT IDENTIFIER');
-        return writeLengthAndItems(w, contents.length, 0, undefined, (a, b) => w.writeBytes(contents.subarray(a, b)));
+        return writeOpenBytes(w, contents);
       }
       case 'sequence':
       case 'set':
@@ -128,10 +128,13 @@ export class PerEncoder {
       if (n > 16) w.align();
       return w.writeBitString(bs.data, n);
     }
-    writeLengthAndItems(w, n, s?.lb ?? 0, s?.ub, (a, b) => { // 16.11
-      if (a === 0) w.align();
-      writeBitRange(w, bs.data, a, b);
-    });
+    let done = 0; // 16.11: length, then the bits octet-aligned
+    do {
+      const k = writeLength(w, n - done, s?.lb ?? 0, s?.ub);
+      if (done === 0) w.align();
+      writeBitRange(w, bs.data, done, done + k);
+      done += k;
+    } while (w.moreFragments);
   }
 
   private octetString(w: BitWriter, size: SizeConstraint | undefined, v: unknown): void {
@@ -142,47 +145,51 @@ export class PerEncoder {
       if (n > 2) w.align();
       return w.writeBytes(v);
     }
-    writeLengthAndItems(w, n, s?.lb ?? 0, s?.ub, (a, b) => { // 17.8
-      if (a === 0) w.align();
-      w.writeBytes(v.subarray(a, b));
-    });
+    let done = 0; // 17.8: length, then the octets aligned
+    do {
+      const k = writeLength(w, n - done, s?.lb ?? 0, s?.ub);
+      if (done === 0) w.align();
+      w.writeBytes(done === 0 && k === n ? v : v.subarray(done, done + k));
+      done += k;
+    } while (w.moreFragments);
   }
 
   private charString(w: BitWriter, t: Extract<AsnType, { kind: 'string' }>, v: unknown): void {
     if (typeof v !== 'string') this.fail(`${t.stringType} expects a string`);
     const coding = charCoding(t);
     const n = v.length;
-    const codes = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const c = v.charCodeAt(i);
       if (coding.permitted ? coding.permitted[c] !== 1 : c > coding.maxCode) {
         this.fail(`character U+${c.toString(16)} not permitted in ${t.stringType}`);
       }
-      codes[i] = coding.indexOf ? coding.indexOf.get(c)! : c; // X.691 27.5.4
     }
     const s = this.sizePreamble(w, t.size, n);
-    const put = (a: number, b: number) => {
-      for (let i = a; i < b; i++) w.writeBits(codes[i]!, coding.bits);
-    };
     if (s && s.ub === s.lb && s.ub < K64) { // X.691 27.5.6: fixed length
       if (n * coding.bits > 16) w.align();
-      return put(0, n);
+      return writeChars(w, coding, v, 0, n);
     }
     // X.691 27.5.7: with a length determinant the characters are octet-aligned (ALIGNED variant).
-    writeLengthAndItems(w, n, s?.lb ?? 0, s?.ub, (a, b) => {
-      if (a === 0) w.align();
-      put(a, b);
-    });
+    let done = 0;
+    do {
+      const k = writeLength(w, n - done, s?.lb ?? 0, s?.ub);
+      if (done === 0) w.align();
+      writeChars(w, coding, v, done, done + k);
+      done += k;
+    } while (w.moreFragments);
   }
 
   private sequence(w: BitWriter, root: Component[], ext: Component[] | undefined, v: unknown): void {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail('SEQUENCE expects an object');
     const obj = v as Record<string, unknown>;
-    const presentExt = ext ? ext.map((c) => obj[c.name] !== undefined) : [];
-    const anyExt = presentExt.includes(true);
-    if (ext) w.writeBit(anyExt); // X.691 19.1
-    for (const c of root) if (c.optional) w.writeBit(obj[c.name] !== undefined); // 19.2-19.3 preamble
-    for (const c of root) {
+    let lastExt = -1;
+    if (ext) {
+      for (let i = 0; i < ext.length; i++) if (obj[ext[i]!.name] !== undefined) lastExt = i;
+      w.writeBit(lastExt >= 0); // X.691 19.1
+    }
+    for (let i = 0; i < root.length; i++) if (root[i]!.optional) w.writeBit(obj[root[i]!.name] !== undefined); // 19.2-19.3
+    for (let i = 0; i < root.length; i++) {
+      const c = root[i]!;
       const cv = obj[c.name];
       if (cv === undefined) {
         if (!c.optional) this.fail(`missing mandatory component ${c.name}`);
@@ -192,21 +199,23 @@ export class PerEncoder {
       this.value(w, c.type, cv);
       this.path.pop();
     }
-    if (!ext || !anyExt) return;
+    if (!ext || lastExt < 0) return;
     writeNormallySmallLength(w, ext.length); // 19.8: bitmap of every extension addition
-    for (const p of presentExt) w.writeBit(p);
-    ext.forEach((c, i) => {
-      if (!presentExt[i]) return;
+    for (let i = 0; i < ext.length; i++) w.writeBit(obj[ext[i]!.name] !== undefined);
+    for (let i = 0; i < ext.length; i++) {
+      const c = ext[i]!;
+      const cv = obj[c.name];
+      if (cv === undefined) continue;
       this.path.push(c.name);
-      this.openType(w, c.type, obj[c.name]); // 19.9: each addition as an open type
+      this.openType(w, c.type, cv); // 19.9: each addition as an open type
       this.path.pop();
-    });
+    }
   }
 
   private choice(w: BitWriter, t: Extract<AsnType, { kind: 'choice' }>, v: unknown): void {
     const cv = v as ChoiceValue;
     if (typeof cv !== 'object' || cv === null || typeof cv.type !== 'string') this.fail('CHOICE expects { type, value }');
-    const root = t.root.findIndex((a) => a.name === cv.type);
+    const root = indexOfName(t.root, cv.type);
     this.path.push(cv.type);
     if (root >= 0) {
       if (t.ext) w.writeBit(false); // X.691 23.5
@@ -215,7 +224,7 @@ export class PerEncoder {
     } else {
       if (!t.ext) this.fail(`unknown CHOICE alternative ${cv.type}`);
       w.writeBit(true);
-      const ext = t.ext.findIndex((a) => a.name === cv.type);
+      const ext = indexOfName(t.ext, cv.type);
       if (ext >= 0) {
         writeNormallySmall(w, ext); // 23.8
         this.openType(w, t.ext[ext]!.type, cv.value);
@@ -229,16 +238,23 @@ export class PerEncoder {
 
   private sequenceOf(w: BitWriter, item: AsnType, size: SizeConstraint | undefined, v: unknown): void {
     if (!Array.isArray(v)) this.fail('SEQUENCE OF expects an array');
-    const s = this.sizePreamble(w, size, v.length); // X.691 20.4
-    const put = (a: number, b: number) => {
-      for (let i = a; i < b; i++) {
-        this.path.push(String(i));
-        this.value(w, item, v[i]);
-        this.path.pop();
-      }
-    };
-    if (s && s.lb === s.ub && s.ub < K64) return put(0, v.length); // 20.5: fixed count, no length
-    writeLengthAndItems(w, v.length, s?.lb ?? 0, s?.ub, put); // 20.6
+    const n = v.length;
+    const s = this.sizePreamble(w, size, n); // X.691 20.4
+    if (s && s.lb === s.ub && s.ub < K64) return this.items(w, item, v, 0, n); // 20.5: fixed count, no length
+    let done = 0; // 20.6
+    do {
+      const k = writeLength(w, n - done, s?.lb ?? 0, s?.ub);
+      this.items(w, item, v, done, done + k);
+      done += k;
+    } while (w.moreFragments);
+  }
+
+  private items(w: BitWriter, item: AsnType, v: unknown[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      this.path.push(String(i));
+      this.value(w, item, v[i]);
+      this.path.pop();
+    }
   }
 
   /** X.691 10.2: the complete encoding of `type` as the octets of an open type field. */
@@ -255,7 +271,25 @@ function complete(w: BitWriter): Uint8Array {
 }
 
 function writeOpenBytes(w: BitWriter, bytes: Uint8Array): void {
-  writeLengthAndItems(w, bytes.length, 0, undefined, (a, b) => w.writeBytes(bytes.subarray(a, b)));
+  const n = bytes.length;
+  let done = 0;
+  do {
+    const k = writeLength(w, n - done, 0, undefined);
+    w.writeBytes(done === 0 && k === n ? bytes : bytes.subarray(done, done + k));
+    done += k;
+  } while (w.moreFragments);
+}
+
+function indexOfName(list: { name: string }[], name: string): number {
+  for (let i = 0; i < list.length; i++) if (list[i]!.name === name) return i;
+  return -1;
+}
+
+function writeChars(w: BitWriter, coding: CharCoding, v: string, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const c = v.charCodeAt(i);
+    w.writeBits(coding.indexOf ? coding.indexOf.get(c)! : c, coding.bits); // X.691 27.5.4
+  }
 }
 
 function writeBitRange(w: BitWriter, data: Uint8Array, from: number, to: number): void {

@@ -45,6 +45,32 @@ export function writeLengthAndItems(
   }
 }
 
+/**
+ * Writes the length of the next fragment of `left` items still to write and returns how many
+ * items that fragment holds; `w.moreFragments` tells whether another length follows them (the
+ * closure-free form of writeLengthAndItems, for the encoder's hot paths).
+ */
+export function writeLength(w: BitWriter, left: number, lb: number, ub: number | undefined): number {
+  w.moreFragments = false;
+  if (ub !== undefined && ub < K64) {
+    writeConstrained(w, left - lb, ub - lb + 1); // 10.9.3.3
+    return left;
+  }
+  w.align();
+  if (left < 128) {
+    w.writeBits(left, 8); // 10.9.3.6
+    return left;
+  }
+  if (left < K16) {
+    w.writeBits(0x8000 | left, 16); // 10.9.3.7
+    return left;
+  }
+  const m = Math.min(4, Math.floor(left / K16)); // 10.9.3.8
+  w.writeBits(0xc0 | m, 8);
+  w.moreFragments = true; // even when nothing is left: a zero length then ends the list
+  return m * K16;
+}
+
 /** X.691 10.9.3.4 normally small length (extension-addition bitmaps): n ≥ 1. */
 export function writeNormallySmallLength(w: BitWriter, n: number): void {
   if (n <= 64) {

@@ -78,6 +78,13 @@ export class ErlangAsn1Peer {
     return this.request(`D ${mod} ${type} ${Buffer.from(bytes).toString('hex').toUpperCase()}`);
   }
 
+  /** Erlang's own timing of `n` decodes and `n` encodes of `bytes` (µs each total), for bench/. */
+  async time(typeKey: string, bytes: Uint8Array, n: number): Promise<{ decodeUs: number; encodeUs: number }> {
+    const [mod, type] = splitKey(typeKey);
+    const [d, e] = (await this.request(`B ${mod} ${type} ${Buffer.from(bytes).toString('hex').toUpperCase()} ${n}`)).split(' ');
+    return { decodeUs: Number(d), encodeUs: Number(e) };
+  }
+
   close(): void {
     this.proc.stdin.end();
   }

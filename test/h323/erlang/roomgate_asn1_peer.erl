@@ -2,6 +2,7 @@
 %% tests can drive Erlang's independent aligned-PER encoder/decoder from Node.
 %%   E <Module> <Type> <term text>   ->  OK <hex> | ERR <reason>
 %%   D <Module> <Type> <hex>         ->  OK <term printed with ~w> | ERR <reason>
+%%   B <Module> <Type> <hex> <N>     ->  OK <µs for N decodes> <µs for N encodes>  (bench)
 -module(roomgate_asn1_peer).
 -export([main/0]).
 
@@ -34,7 +35,17 @@ handle(<<"D ", Rest/binary>>) ->
         {ok, Value} -> [<<"OK ">>, io_lib:format("~w", [Value])];
         {error, R} -> err(R)
     end;
+handle(<<"B ", Rest/binary>>) ->
+    [Mod0, Type0, Hex, N0] = binary:split(Rest, <<" ">>, [global]),
+    {Mod, Type, Bin, N} = {binary_to_atom(Mod0), binary_to_atom(Type0), binary:decode_hex(Hex), binary_to_integer(N0)},
+    {ok, Value} = Mod:decode(Type, Bin),
+    {DecUs, _} = timer:tc(fun() -> repeat(N, fun() -> {ok, _} = Mod:decode(Type, Bin) end) end),
+    {EncUs, _} = timer:tc(fun() -> repeat(N, fun() -> {ok, _} = Mod:encode(Type, Value) end) end),
+    [<<"OK ">>, integer_to_binary(DecUs), $\s, integer_to_binary(EncUs)];
 handle(Other) -> err({bad_request, Other}).
+
+repeat(0, _) -> ok;
+repeat(N, F) -> F(), repeat(N - 1, F).
 
 parse_term(Text) ->
     {ok, Tokens, _} = erl_scan:string(binary_to_list(Text) ++ "."),
