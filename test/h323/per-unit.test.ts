@@ -97,6 +97,11 @@ describe('X.691 10.9 length determinants', () => {
     roundTrip(afterBit({ kind: 'octetString', size: { lb: 2, ub: 2 } }), { flag: true, x: Uint8Array.of(0xab, 0xcd) }, 'd5e680');
     roundTrip(afterBit({ kind: 'octetString', size: { lb: 3, ub: 3 } }), { flag: true, x: Uint8Array.of(0xab, 0xcd, 0xef) }, '80abcdef');
   });
+  it('an extensible SIZE: bit 0 + root length, or bit 1 + unconstrained length (9.3.16)', () => {
+    const t: AsnType = { kind: 'octetString', size: { lb: 1, ub: 2, ext: true } };
+    roundTrip(t, Uint8Array.of(0xaa, 0xbb), '40aabb'); // 0 1 (2 − 1 in 1 bit) | pad
+    roundTrip(t, Uint8Array.of(0xaa, 0xbb, 0xcc), '8003aabbcc'); // 1 | pad | 03
+  });
   it('a length larger than the remaining input is refused before reading', () => {
     expect(() => dec.decode(octets, Uint8Array.of(0xbf, 0xff, 1, 2))).toThrow(/exceeds the remaining input/);
   });
