@@ -164,6 +164,15 @@ describe('X.691 27 known-multiplier character strings', () => {
   });
 });
 
+describe('X.691 30 other character strings', () => {
+  it('GeneralString is a length in octets and one octet per character, even when long', () => {
+    const t: AsnType = { kind: 'otherString', stringType: 'GeneralString' };
+    roundTrip(t, '12#', '033132' + '23');
+    const long = 'x'.repeat(200_000);
+    expect(dec.decode(t, enc.encode(t, long))).toBe(long);
+  });
+});
+
 describe('X.691 24 OBJECT IDENTIFIER and errors', () => {
   it('is a length and the BER contents octets', () => {
     roundTrip({ kind: 'objectIdentifier' }, [0, 0, 8, 2250, 0, 7], '060008914a0007');

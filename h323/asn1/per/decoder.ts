@@ -79,7 +79,7 @@ export class PerDecoder {
       case 'string':
         return this.charString(r, t);
       case 'otherString':
-        return String.fromCharCode(...this.octetString(r, undefined));
+        return latin1(this.octetString(r, undefined));
       case 'objectIdentifier': {
         const contents = this.octetString(r, undefined);
         const arcs = decodeOidContents(contents);
@@ -292,6 +292,13 @@ export class PerDecoder {
       r.pos = end;
     }
   }
+}
+
+/** One character per octet, in chunks (a spread of a long input would overflow the call stack). */
+function latin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
