@@ -50,6 +50,8 @@ export interface CallMediaStats {
   keyframeRequestsToRoom: number;
   /** Meeting audio sources currently in the mix. */
   activeCloudAudioSources: number;
+  /** SRTP toward the room, when negotiated: suite and dropped packets (auth failures, replays). */
+  srtp?: { suite: string; authFailures: number; replays: number };
 }
 
 /** CallMedia's events (control events). */

@@ -132,6 +132,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     s.malformedDropped += a.malformed + (v?.malformed ?? 0);
     s.room.rtcpIn.packets = a.rtcpIn + (v?.rtcpIn ?? 0);
     s.activeCloudAudioSources = this.downlink?.activeSources ?? 0;
+    const suite = this.audioEp.srtpSession?.parameters.suite ?? this.videoEp?.srtpSession?.parameters.suite;
+    if (suite) s.srtp = { suite, authFailures: a.srtpAuthFailures + (v?.srtpAuthFailures ?? 0), replays: a.srtpReplays + (v?.srtpReplays ?? 0) };
     return s;
   }
 
@@ -236,7 +238,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.audioDesc = undefined;
       return;
     }
-    this.audioEp.setRemote(address, audio.port);
+    this.audioEp.setRemote(address, audio.port, audio.srtp ? { srtp: audio.srtp } : {});
     const prev = this.audioDesc;
     this.audioDesc = audio;
     if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs) return;
@@ -273,7 +275,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.videoDesc = undefined;
       return;
     }
-    this.videoEp.setRemote(address, video.port);
+    this.videoEp.setRemote(address, video.port, video.srtp ? { srtp: video.srtp } : {});
     if (this.videoDesc?.payloadType === video.payloadType && this.video) return;
     this.videoDesc = video;
     this.video = new VideoRelay({

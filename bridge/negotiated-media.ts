@@ -1,3 +1,5 @@
+import type { SrtpParameters } from '../rtp/index.ts';
+
 /** What the gateway negotiated with the room (from the SDP answer it built). */
 export type AudioCodecName = 'PCMU' | 'PCMA' | 'opus';
 
@@ -13,6 +15,8 @@ export interface NegotiatedAudio {
   ptimeMs: number;
   /** RFC 4733 telephone-event payload type, if negotiated. */
   telephoneEventPt?: number;
+  /** SDES-negotiated SRTP suite and keys (RFC 4568); absent = plain RTP. */
+  srtp?: SrtpParameters;
 }
 
 export interface NegotiatedVideo {
@@ -20,6 +24,8 @@ export interface NegotiatedVideo {
   payloadType: number;
   codec: 'H264';
   fmtp?: string;
+  /** SDES-negotiated SRTP suite and keys (RFC 4568); absent = plain RTP. */
+  srtp?: SrtpParameters;
 }
 
 export interface NegotiatedMedia {
