@@ -6,6 +6,7 @@ import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
 import { negotiateOffer, OfferRejected, type CodecPolicy } from './sdp/negotiate.ts';
+import type { SrtpPolicy } from './sdp/sdes.ts';
 
 /** Why and how a call ended: one record per call, for logs, metrics and CDRs. */
 export interface CallEnd {
@@ -39,6 +40,8 @@ export interface InboundCallDeps {
   invite: IncomingInvite;
   roomId: string;
   codecs: CodecPolicy;
+  /** SDES policy of the trunk the call came in on, or the global default (sdp/sdes.ts). */
+  srtp: SrtpPolicy;
   mediaAddress: { bind: string; advertised: string };
   ports: PortAllocator;
   createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger }) => Promise<CallMedia>;
@@ -103,7 +106,7 @@ export class InboundCall {
     }
     let negotiation;
     try {
-      negotiation = negotiateOffer(invite.offerSdp, this.deps.codecs);
+      negotiation = negotiateOffer(invite.offerSdp, this.deps.codecs, this.deps.srtp);
     } catch (err) {
       if (!(err instanceof OfferRejected)) throw err;
       this.refuse(err.status, err.message, err.warnCode);
@@ -150,7 +153,8 @@ export class InboundCall {
     }
     this.state = 'active';
     this.answeredAt = Date.now();
-    this.log.info('call answered', { caller: invite.fromUri, audio: negotiation.negotiated.audio?.codec, video: !!negotiation.negotiated.video });
+    this.log.info('call answered', { caller: invite.fromUri, audio: negotiation.negotiated.audio?.codec, video: !!negotiation.negotiated.video,
+      ...(negotiation.negotiated.audio?.srtp ? { srtp: negotiation.negotiated.audio.srtp.suite } : {}) });
     this.wireDialog(this.dialog);
   }
 

@@ -8,6 +8,7 @@ import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody 
 import { joinWithTimeout } from './meeting-join.ts';
 import type { CodecPolicy } from './sdp/negotiate.ts';
 import { AnswerRejected, buildOffer, parseAnswer } from './sdp/offer.ts';
+import { newOfferSecurity, type OfferSecurity, type SrtpPolicy } from './sdp/sdes.ts';
 import type { TrunkState } from './trunks/trunk-set.ts';
 
 /** One INVITE attempt through one trunk, as reported in the outcome. */
@@ -49,7 +50,7 @@ export interface OutboundCallDeps {
    * Dial a terminal registered with our registrar at its bound Contact, without a trunk (RFC 3261
    * 16.5: the Request-URI becomes the binding's Contact; To keeps the AOR).
    */
-  registered?: { aor: string; contact: string; codecs: CodecPolicy; fromUser: string };
+  registered?: { aor: string; contact: string; codecs: CodecPolicy; fromUser: string; srtp?: SrtpPolicy };
   acquire: (trunk: TrunkState) => boolean;
   release: (trunk: TrunkState) => void;
   invite: (opts: OutgoingInviteOptions) => OutgoingInvite;
@@ -77,6 +78,8 @@ interface Leg {
   label: string;
   requestUri: string;
   policy: CodecPolicy;
+  /** SDES policy of our offer (the trunk's `outbound.srtp`). Default off. */
+  srtp?: SrtpPolicy;
   fromUser: string;
   credentials?: CredentialProvider;
   contact?: string;
@@ -102,6 +105,8 @@ export class OutboundCall {
   private dialog?: Dialog;
   private pending?: OutgoingInvite;
   private heldTrunk?: TrunkState;
+  /** The crypto attributes of the offer in flight, to read its answer (RFC 4568 7.1.3). */
+  private offerSecurity?: OfferSecurity;
   private answeredTrunk?: string;
   private answeredContact?: string;
   private keyframesFromRoom = 0;
@@ -150,7 +155,8 @@ export class OutboundCall {
     this.leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     this.media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
     if (registered && !this.isOver()) {
-      const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact };
+      const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact,
+        ...(registered.srtp ? { srtp: registered.srtp } : {}) };
       if (await this.invite(leg)) return this.outcome();
     }
     for (const trunk of registered ? [] : this.deps.trunks) {
@@ -172,7 +178,7 @@ export class OutboundCall {
     if (!this.deps.acquire(trunk)) return this.record({ trunk: name, status: 503, reason: 'trunk at its concurrent call limit' });
     this.heldTrunk = trunk;
     const out = trunk.config.outbound!;
-    return this.invite({ label: name, requestUri: this.requestUri(trunk), policy: out.codecs, fromUser: out.fromUser,
+    return this.invite({ label: name, requestUri: this.requestUri(trunk), policy: out.codecs, srtp: out.srtp, fromUser: out.fromUser,
       ...(out.credentials ? { credentials: credentialsFor(out.credentials) } : {}) });
   }
 
@@ -232,7 +238,7 @@ export class OutboundCall {
   private applyRemote(sdp: string, policy: CodecPolicy, what: string): boolean {
     let negotiated: NegotiatedMedia;
     try {
-      negotiated = parseAnswer(sdp, policy);
+      negotiated = parseAnswer(sdp, policy, this.offerSecurity);
     } catch (err) {
       if (!(err instanceof AnswerRejected)) throw err;
       this.log.warn('dial-out: SDP answer rejected', { what, error: err.message });
@@ -244,13 +250,14 @@ export class OutboundCall {
   }
 
   private inviteOptions(leg: Leg): OutgoingInviteOptions {
+    this.offerSecurity = newOfferSecurity(leg.srtp ?? 'off'); // fresh keys per INVITE (RFC 4568 6.1)
     const sdp = buildOffer(leg.policy, {
       address: this.deps.mediaAddress.advertised,
       audioPort: this.media!.audioPort,
       videoPort: this.media!.videoPort,
       sessionId: String(randomInt(1, 2 ** 47)),
       sessionVersion: 1,
-    });
+    }, this.offerSecurity);
     return {
       requestUri: leg.requestUri,
       toUri: this.deps.registered?.aor ?? this.deps.to,
