@@ -11,6 +11,9 @@ const port = z.number().int().min(1).max(65535);
 /** SRTP policy of a leg (gateway/sdp/sdes.ts): off | optional | required. */
 export const srtpPolicy = z.enum(['off', 'optional', 'required']);
 
+/** SRTP crypto suites the gateway implements (rtp/srtp/suites.ts). */
+export const srtpSuiteName = z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM']);
+
 /** An IPv4 or IPv6 prefix in CIDR notation ("10.0.0.0/8", "2001:db8::/32") or a bare address. */
 export const cidr = z.string().refine(isValidCidr, { message: 'not a valid CIDR prefix (e.g. 10.0.0.0/8 or 2001:db8::/32)' });
 
@@ -93,6 +96,11 @@ const outboundSchema = z
      * Default off.
      */
     srtp: srtpPolicy.default('off'),
+    /**
+     * SRTP crypto suites offered through this trunk (RFC 4568 / RFC 7714 names), most preferred
+     * first. Default [AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM].
+     */
+    srtpSuites: z.array(srtpSuiteName).min(1).optional(),
     /** OPTIONS keepalive with up/down state. Default disabled. */
     keepalive: keepaliveSchema.default({ intervalS: 0, failureThreshold: 3 }),
     /** User part of the From URI of our INVITEs. Default "roomgate". */

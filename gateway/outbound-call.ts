@@ -8,6 +8,7 @@ import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody 
 import { joinWithTimeout } from './meeting-join.ts';
 import type { CodecPolicy } from './sdp/negotiate.ts';
 import { AnswerRejected, buildOffer, parseAnswer } from './sdp/offer.ts';
+import type { SrtpSuiteName } from '../rtp/index.ts';
 import { newOfferSecurity, type OfferSecurity, type SrtpPolicy } from './sdp/sdes.ts';
 import type { TrunkState } from './trunks/trunk-set.ts';
 
@@ -80,6 +81,8 @@ interface Leg {
   policy: CodecPolicy;
   /** SDES policy of our offer (the trunk's `outbound.srtp`). Default off. */
   srtp?: SrtpPolicy;
+  /** Crypto suites offered, preferred first (the trunk's `outbound.srtpSuites`). Default all. */
+  srtpSuites?: readonly SrtpSuiteName[];
   fromUser: string;
   credentials?: CredentialProvider;
   contact?: string;
@@ -178,7 +181,8 @@ export class OutboundCall {
     if (!this.deps.acquire(trunk)) return this.record({ trunk: name, status: 503, reason: 'trunk at its concurrent call limit' });
     this.heldTrunk = trunk;
     const out = trunk.config.outbound!;
-    return this.invite({ label: name, requestUri: this.requestUri(trunk), policy: out.codecs, srtp: out.srtp, fromUser: out.fromUser,
+    return this.invite({ label: name, requestUri: this.requestUri(trunk), policy: out.codecs, srtp: out.srtp,
+      ...(out.srtpSuites ? { srtpSuites: out.srtpSuites } : {}), fromUser: out.fromUser,
       ...(out.credentials ? { credentials: credentialsFor(out.credentials) } : {}) });
   }
 
@@ -250,7 +254,7 @@ export class OutboundCall {
   }
 
   private inviteOptions(leg: Leg): OutgoingInviteOptions {
-    this.offerSecurity = newOfferSecurity(leg.srtp ?? 'off'); // fresh keys per INVITE (RFC 4568 6.1)
+    this.offerSecurity = newOfferSecurity(leg.srtp ?? 'off', leg.srtpSuites); // fresh keys per INVITE (RFC 4568 6.1)
     const sdp = buildOffer(leg.policy, {
       address: this.deps.mediaAddress.advertised,
       audioPort: this.media!.audioPort,

@@ -117,9 +117,9 @@ export function answerSdes(protocol: string, offered: readonly CryptoAttribute[]
   return { accept: true, srtp: { params: { suite, localKey, remoteKey: chosen.key }, line: formatCryptoLine(chosen.tag, suite, localKey) } };
 }
 
-/** Our offer's crypto lines (RFC 4568 5.1): one per supported suite, tags 1..n, a fresh key each. */
-export function offerCrypto(): { tag: number; suite: SrtpSuiteName; key: Buffer; line: string }[] {
-  return SRTP_SUITES.map((suite, i) => {
+/** Our offer's crypto lines (RFC 4568 5.1): one per suite, in preference order, tags 1..n, a fresh key each. */
+export function offerCrypto(suites: readonly SrtpSuiteName[] = SRTP_SUITES): { tag: number; suite: SrtpSuiteName; key: Buffer; line: string }[] {
+  return suites.map((suite, i) => {
     const key = newMasterKey(suite);
     return { tag: i + 1, suite, key, line: formatCryptoLine(i + 1, suite, key) };
   });
@@ -146,7 +146,7 @@ export interface OfferSecurity {
   video: ReturnType<typeof offerCrypto>;
 }
 
-/** Fresh keys for an offer under `policy` (none for off). */
-export function newOfferSecurity(policy: SrtpPolicy): OfferSecurity {
-  return policy === 'off' ? { policy, audio: [], video: [] } : { policy, audio: offerCrypto(), video: offerCrypto() };
+/** Fresh keys for an offer under `policy` (none for off), for `suites` (default: all we implement). */
+export function newOfferSecurity(policy: SrtpPolicy, suites?: readonly SrtpSuiteName[]): OfferSecurity {
+  return policy === 'off' ? { policy, audio: [], video: [] } : { policy, audio: offerCrypto(suites), video: offerCrypto(suites) };
 }

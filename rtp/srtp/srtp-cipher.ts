@@ -103,7 +103,7 @@ export class SrtpCipher {
    * SRTCP packet (RFC 3711 3.4): first 8 octets clear, the rest encrypted, then E || index and
    * the tag; for GCM (RFC 7714 9.2) the tag precedes E || index and both clear parts are AAD.
    */
-  protectRtcp(rtcp: Buffer, index: number): Buffer {
+  protectRtcp(rtcp: Buffer, index: number, tagLength = this.suite.rtcpTagLength): Buffer {
     const ssrc = rtcp.readUInt32BE(4);
     const word = (E_FLAG | index) >>> 0;
     if (this.suite.aead) {
@@ -115,7 +115,7 @@ export class SrtpCipher {
       gcm.final();
       return Buffer.concat([rtcp.subarray(0, SRTCP_CLEAR_LENGTH), ct, gcm.getAuthTag(), trailer]);
     }
-    const tagLen = this.suite.rtcpTagLength;
+    const tagLen = tagLength;
     const out = Buffer.allocUnsafe(rtcp.length + SRTCP_INDEX_LENGTH + tagLen);
     rtcp.copy(out);
     this.rtcpCm!.xorInPlace(this.cmIv(this.keys.rtcpSalt, ssrc, index >>> 16, index & 0xffff), out, SRTCP_CLEAR_LENGTH, rtcp.length);
@@ -126,8 +126,7 @@ export class SrtpCipher {
   }
 
   /** Reads the SRTCP index word: { index, encrypted }, or undefined if too short. */
-  srtcpIndex(srtcp: Buffer): { index: number; encrypted: boolean } | undefined {
-    const tagLen = this.suite.rtcpTagLength;
+  srtcpIndex(srtcp: Buffer, tagLen = this.suite.rtcpTagLength): { index: number; encrypted: boolean } | undefined {
     const at = this.suite.aead ? srtcp.length - SRTCP_INDEX_LENGTH : srtcp.length - tagLen - SRTCP_INDEX_LENGTH;
     const minimum = SRTCP_CLEAR_LENGTH + SRTCP_INDEX_LENGTH + tagLen;
     if (srtcp.length < minimum) return undefined;
@@ -136,11 +135,10 @@ export class SrtpCipher {
   }
 
   /** The plain compound RTCP packet, or undefined if it is too short or the tag does not verify. */
-  unprotectRtcp(srtcp: Buffer): Buffer | undefined {
-    const info = this.srtcpIndex(srtcp);
+  unprotectRtcp(srtcp: Buffer, tagLen = this.suite.rtcpTagLength): Buffer | undefined {
+    const info = this.srtcpIndex(srtcp, tagLen);
     if (!info) return undefined;
     const ssrc = srtcp.readUInt32BE(4);
-    const tagLen = this.suite.rtcpTagLength;
     if (this.suite.aead) {
       const tagAt = srtcp.length - SRTCP_INDEX_LENGTH - tagLen;
       const trailer = srtcp.subarray(srtcp.length - SRTCP_INDEX_LENGTH);

@@ -56,6 +56,13 @@ export class SrtpSession {
   private readonly rx: SrtpCipher;
   private readonly inbound = new Map<number, InboundStream>();
   private readonly outbound = new Map<number, OutboundStream>();
+  /**
+   * SRTCP tag length we send. DEVIATION(RFC 3711 5.2 / RFC 5764 4.1.2): AES_CM_128_HMAC_SHA1_32
+   * tags SRTCP with 80 bits, but SDES peers built on libre (baresip), and libsrtp users that apply
+   * the _32 policy to RTCP (Asterisk), send 32-bit SRTCP tags. We send 80 bits until the peer's
+   * SRTCP verifies only with the short tag, then mirror it; we accept either.
+   */
+  private rtcpTagOut: number;
   private readonly counters: SrtpStats = {
     rtpProtected: 0, rtpUnprotected: 0, rtcpProtected: 0, rtcpUnprotected: 0, authFailures: 0, replays: 0, malformed: 0,
   };
@@ -71,6 +78,7 @@ export class SrtpSession {
     this.parameters = parameters;
     this.tx = SrtpCipher.fromMasterKey(suite, ...split(parameters.localKey, 'local'));
     this.rx = SrtpCipher.fromMasterKey(suite, ...split(parameters.remoteKey, 'remote'));
+    this.rtcpTagOut = suite.rtcpTagLength;
   }
 
   /** True when `p` names the same suite and keys (RFC 4568 7.1.4: then the context is kept). */
@@ -120,18 +128,27 @@ export class SrtpSession {
     const index = s.rtcpIndex;
     s.rtcpIndex = (s.rtcpIndex + 1) % SRTCP_INDEX_MOD;
     this.counters.rtcpProtected++;
-    return this.tx.protectRtcp(rtcp, index);
+    return this.tx.protectRtcp(rtcp, index, this.rtcpTagOut);
   }
 
   unprotectRtcp(srtcp: Buffer): Buffer | SrtpDrop {
-    const info = this.rx.srtcpIndex(srtcp);
+    const suite = this.rx.suite;
+    let tagLength = suite.rtcpTagLength;
+    let plain = this.rx.unprotectRtcp(srtcp, tagLength);
+    if (!plain && suite.rtpTagLength !== suite.rtcpTagLength) {
+      tagLength = suite.rtpTagLength; // the short-tag deviation described at rtcpTagOut
+      plain = this.rx.unprotectRtcp(srtcp, tagLength);
+    }
+    const info = this.rx.srtcpIndex(srtcp, tagLength);
     if (!info) return this.drop('malformed');
+    if (!plain) return this.drop('auth');
     const ssrc = srtcp.readUInt32BE(4);
     const known = this.inbound.get(ssrc);
     const s = known ?? { roc: new RolloverState(), rtp: new ReplayWindow(), rtcp: new ReplayWindow() };
-    if (!s.rtcp.check(info.index)) return this.drop('replay'); // RFC 3711 3.4: SRTCP replay protection
-    const plain = this.rx.unprotectRtcp(srtcp);
-    if (!plain) return this.drop('auth');
+    // RFC 3711 3.4: SRTCP replay protection (checked after authentication: a forged index must
+    // not be able to poison the list, and authenticating first costs one MAC per replay)
+    if (!s.rtcp.check(info.index)) return this.drop('replay');
+    this.rtcpTagOut = tagLength;
     s.rtcp.accept(info.index);
     if (!known) remember(this.inbound, ssrc, s);
     this.counters.rtcpUnprotected++;

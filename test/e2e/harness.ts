@@ -38,17 +38,18 @@ export function capturingLogger(logs: LogEntry[]): winston.Logger {
 }
 
 /**
- * `sip` adds entries to the gateway's `sip:` flow map (e.g. `timers: { t1Ms: 100 }`); `yaml` adds
+ * `sip` adds entries to the gateway's `sip:` flow map (e.g. `timers: { t1Ms: 100 }`), `media` to
+ * its `media:` map (e.g. `srtp: required`); `yaml` adds
  * other top-level sections.
  */
-export async function startHarness(opts: { mediaPorts: { min: number; max: number }; yaml?: string; sip?: string }): Promise<Harness> {
+export async function startHarness(opts: { mediaPorts: { min: number; max: number }; yaml?: string; sip?: string; media?: string }): Promise<Harness> {
   const meetingLogs: LogEntry[] = [];
   const meeting = await startMeetingServer({ host: '127.0.0.1', port: 0, logger: capturingLogger(meetingLogs) });
   const sipPort = await freeSipPort(0);
   const config = parseConfig(
     [
       `sip: { bind: 127.0.0.1, port: ${sipPort}, advertisedAddress: 127.0.0.1${opts.sip ? `, ${opts.sip}` : ''} }`,
-      `media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1, portRange: { min: ${opts.mediaPorts.min}, max: ${opts.mediaPorts.max} } }`,
+      `media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1, portRange: { min: ${opts.mediaPorts.min}, max: ${opts.mediaPorts.max} }${opts.media ? `, ${opts.media}` : ''} }`,
       `meeting: { url: "${meeting.wsUrl}" }`,
       'admin: { port: 0 }',
       opts.yaml ?? '',

@@ -199,3 +199,20 @@ describe('rollover counter and replay list units', () => {
     expect(w.check(70)).toBe(false);
   });
 });
+
+describe('AES_CM_128_HMAC_SHA1_32 SRTCP tag length', () => {
+  it('sends 80-bit SRTCP tags (RFC 5764 4.1.2), accepts a peer\'s 32-bit ones and then mirrors them', () => {
+    const { alice, bob } = pair('AES_CM_128_HMAC_SHA1_32');
+    const rr = Buffer.from('80c9000100000007', 'hex');
+    expect(alice.protectRtcp(rr).length).toBe(rr.length + 4 + 10);
+    // a libre-style peer: the same session keys, 32-bit SRTCP tag
+    const shortTagPeer = (bob as unknown as { tx: SrtpCipher }).tx;
+    const short = shortTagPeer.protectRtcp(rr, 5, 4);
+    expect(short.length).toBe(rr.length + 4 + 4);
+    expect(alice.unprotectRtcp(short)).toEqual(rr);
+    expect(alice.protectRtcp(rr).length).toBe(rr.length + 4 + 4);
+    const forged = Buffer.from(short);
+    forged[9]! ^= 1;
+    expect(alice.unprotectRtcp(forged)).toBe('auth');
+  });
+});
