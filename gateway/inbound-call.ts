@@ -5,7 +5,7 @@ import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
 import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
-import { negotiateOffer, OfferRejected, type CodecPolicy } from './sdp/negotiate.ts';
+import { negotiateOffer, OfferRejected, type CodecPolicy, type NegotiatedMedia } from './sdp/negotiate.ts';
 import type { SrtpPolicy } from './sdp/sdes.ts';
 
 /** Why and how a call ended: one record per call, for logs, metrics and CDRs. */
@@ -70,6 +70,8 @@ export class InboundCall {
   /** Settles when our BYE got its final response (or failed); lets shutdown wait for it. */
   byeSent: Promise<void> = Promise.resolve();
   private keyframesToRoom = 0;
+  /** Our answer and what it agreed, for re-INVITEs (RFC 3264 8: same o= session id, version + 1). */
+  private session?: { sdp: string; id: string; version: number; negotiated: NegotiatedMedia };
   private readonly log: Logger;
 
   constructor(private readonly deps: InboundCallDeps) {
@@ -134,13 +136,15 @@ export class InboundCall {
     leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
 
+    const sessionId = String(randomInt(1, 2 ** 47));
     const answer = negotiation.answer({
       address: this.deps.mediaAddress.advertised,
       audioPort: media.audioPort,
       videoPort: media.videoPort,
-      sessionId: String(randomInt(1, 2 ** 47)),
+      sessionId,
       sessionVersion: 1,
     });
+    this.session = { sdp: answer, id: sessionId, version: 1, negotiated: negotiation.negotiated };
     try {
       this.dialog = await invite.accept({ sdp: answer });
     } catch (err) {
@@ -162,6 +166,9 @@ export class InboundCall {
     dialog.on('terminated', (why) => {
       this.closeWith({ by: why.by === 'remote' ? 'room' : 'gateway', reason: why.reason ?? `dialog ended (${why.by})` });
     });
+    if (this.session?.negotiated.audio?.srtp || this.session?.negotiated.video?.srtp) {
+      dialog.on('reinvite', (offer, respond) => this.onSecureReinvite(offer, respond));
+    }
     dialog.on('info', (req, respond) => {
       const contentType = req.headers.get('content-type');
       if (isPictureFastUpdate(contentType, req.bodyText ?? '')) {
@@ -174,6 +181,43 @@ export class InboundCall {
       // RFC 6086 4.2.2 / RFC 3261 21.4.13: legacy INFO with a body we do not understand.
       respond(415);
     });
+  }
+
+  /**
+   * A re-INVITE on an SRTP call (RFC 4568 7.1.4): renegotiated so that unchanged keys keep the
+   * crypto contexts and new keys get new ones with a new key of ours. Other calls keep the
+   * dialog's default re-answer (our previous SDP). An offer we cannot accept gets 488 and the
+   * session goes on as it was (RFC 3261 14.2).
+   */
+  private onSecureReinvite(offer: string | undefined, respond: (status: number, sdp?: string) => void): void {
+    const session = this.session;
+    if (!session || !this.media || offer === undefined) {
+      respond(200, session?.sdp);
+      return;
+    }
+    try {
+      const n = negotiateOffer(offer, this.deps.codecs, this.deps.srtp, session.negotiated);
+      const local = (version: number) => n.answer({
+        address: this.deps.mediaAddress.advertised,
+        audioPort: this.media!.audioPort,
+        videoPort: this.media!.videoPort,
+        sessionId: session.id,
+        sessionVersion: version,
+      });
+      // RFC 3264 8: the version goes up only when the description changes.
+      const unchanged = local(session.version) === session.sdp;
+      const version = unchanged ? session.version : session.version + 1;
+      const sdp = unchanged ? session.sdp : local(version);
+      const keptKeys = sameKey(session.negotiated.audio?.srtp?.localKey, n.negotiated.audio?.srtp?.localKey);
+      this.media.setRemote(n.negotiated);
+      this.session = { sdp, id: session.id, version, negotiated: n.negotiated };
+      this.log.info('srtp re-INVITE answered', { keptKeys, unchanged, srtp: n.negotiated.audio?.srtp?.suite ?? 'off' });
+      respond(200, sdp);
+    } catch (err) {
+      if (!(err instanceof OfferRejected)) throw err;
+      this.log.info('re-INVITE refused', { error: err.message });
+      respond(488);
+    }
   }
 
   private joinWithTimeout(video: boolean): Promise<MeetingLeg> {
@@ -225,6 +269,10 @@ export class InboundCall {
     this.media?.close();
     if (this.leg) void this.leg.leave().catch(() => undefined);
   }
+}
+
+function sameKey(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a !== undefined && b !== undefined && a.equals(b);
 }
 
 function userOf(uri: string): string | undefined {

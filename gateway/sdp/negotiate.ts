@@ -44,9 +44,10 @@ type Accepted = { section: MediaSection; format?: OfferedFormat; telephoneEvent?
 
 /**
  * RFC 3264 6: builds an answer to `offerSdp` that keeps every m-line, accepting what we support.
- * `srtp` is the SDES policy of the trunk (or the global default) the call came in on (sdes.ts).
+ * `srtp` is the SDES policy of the trunk (or the global default) the call came in on (sdes.ts);
+ * `previous` is what an earlier offer/answer of the same session agreed (re-INVITE).
  */
-export function negotiateOffer(offerSdp: string, policy: CodecPolicy, srtp: SrtpPolicy = 'off'): Negotiation {
+export function negotiateOffer(offerSdp: string, policy: CodecPolicy, srtp: SrtpPolicy = 'off', previous?: NegotiatedMedia): Negotiation {
   let offer: sdpTransform.SessionDescription;
   try {
     offer = sdpTransform.parse(offerSdp);
@@ -63,7 +64,8 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy, srtp: Srtp
 
   offer.media.forEach((section, i) => {
     // RFC 4568 7.1.2: the transport profile and crypto attributes decide SRTP per m-line.
-    const sdes = section.port === 0 ? undefined : answerSdes(section.protocol, crypto[i] ?? [], srtp);
+    const before = section.type === 'video' ? previous?.video?.srtp : section.type === 'audio' ? previous?.audio?.srtp : undefined;
+    const sdes = section.port === 0 ? undefined : answerSdes(section.protocol, crypto[i] ?? [], srtp, before);
     if (sdes && !sdes.accept && section.type === 'audio') securityRefusal ??= sdes.reason;
     const usable = sdes?.accept === true;
     const security = sdes?.accept && sdes.srtp ? { srtp: sdes.srtp.params } : {};

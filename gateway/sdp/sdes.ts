@@ -100,9 +100,10 @@ export type SdesAnswer =
  * RFC 4568 7.1.2 + our policy, for one offered m-line: off refuses RTP/SAVP and ignores crypto
  * on RTP/AVP; optional answers SRTP when the offer carries a crypto attribute we support
  * (RTP/SAVP, or best-effort SDES on RTP/AVP) and plain RTP otherwise; required refuses
- * anything without a usable crypto attribute. The answer echoes the tag with our own new key.
+ * anything without a usable crypto attribute. The answer echoes the tag with our own new key
+ * (or, on a re-offer with unchanged keys, the key of `previous`).
  */
-export function answerSdes(protocol: string, offered: readonly CryptoAttribute[], policy: SrtpPolicy): SdesAnswer {
+export function answerSdes(protocol: string, offered: readonly CryptoAttribute[], policy: SrtpPolicy, previous?: SrtpParameters): SdesAnswer {
   const savp = isSavp(protocol);
   if (!savp && !isAvp(protocol)) return { accept: false, reason: `unsupported transport ${protocol}` };
   if (policy === 'off') return savp ? { accept: false, reason: 'SRTP (RTP/SAVP) is disabled for this trunk' } : { accept: true };
@@ -113,7 +114,10 @@ export function answerSdes(protocol: string, offered: readonly CryptoAttribute[]
     return { accept: true };
   }
   const suite = chosen.suite as SrtpSuiteName;
-  const localKey = newMasterKey(suite);
+  // RFC 4568 7.1.4: a re-offer that repeats the suite and key continues the crypto context, so
+  // our answer repeats our key too; a changed key (or suite) starts new contexts, with a new key.
+  const same = previous && previous.suite === suite && previous.remoteKey.equals(chosen.key);
+  const localKey = same ? previous.localKey : newMasterKey(suite);
   return { accept: true, srtp: { params: { suite, localKey, remoteKey: chosen.key }, line: formatCryptoLine(chosen.tag, suite, localKey) } };
 }
 

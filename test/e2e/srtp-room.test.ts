@@ -90,6 +90,19 @@ describe('baresip with mandatory SDES SRTP dials in (RTP/SAVP, AES_CM_128_HMAC_S
     expect(call.media?.srtp).toMatchObject({ authFailures: 0, replays: 0 });
   });
 
+  it('hold and resume (re-INVITEs repeating the keys) keep the SRTP contexts and the audio flowing', async () => {
+    const before = h.gateway.activeCalls()[0]!.media!.room.audioIn.packets;
+    await room.command('hold');
+    await expect.poll(() => h.logs.filter((l) => l.message === 'srtp re-INVITE answered').length, { timeout: 10_000 }).toBe(1);
+    await room.command('resume');
+    await expect.poll(() => h.logs.filter((l) => l.message === 'srtp re-INVITE answered').length, { timeout: 10_000 }).toBe(2);
+    const reinvites = h.logs.filter((l) => l.message === 'srtp re-INVITE answered');
+    expect(reinvites.every((l) => l.keptKeys === true && l.srtp === 'AES_CM_128_HMAC_SHA1_80')).toBe(true);
+    // media keeps authenticating under the same context after the resume
+    await expect.poll(() => h.gateway.activeCalls()[0]!.media!.room.audioIn.packets, { timeout: 10_000 }).toBeGreaterThan(before + 100);
+    expect(h.gateway.activeCalls()[0]!.media!.srtp).toMatchObject({ authFailures: 0, replays: 0 });
+  });
+
   it('hanging up leaves nothing behind', async () => {
     await room.hangup();
     await alice.waitForPeerGone('room-srtp');

@@ -166,3 +166,20 @@ describe('our offers toward a trunk and reading the answer (RFC 4568 7.1.3)', ()
     expect(parseAnswer(answerTo(sdp, 'RTP/AVP', 3, key28), policy, security).audio?.srtp?.suite).toBe('AEAD_AES_128_GCM');
   });
 });
+
+describe('re-offers (RFC 4568 7.1.4)', () => {
+  const crypto = (key: string) => [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`];
+
+  it('a re-offer with the same suite and key gets our previous key back (the contexts continue)', () => {
+    const first = negotiateOffer(offer('RTP/SAVP', crypto(key30)), policy, 'optional');
+    const again = negotiateOffer(offer('RTP/SAVP', crypto(key30)), policy, 'optional', first.negotiated);
+    expect(again.negotiated.audio?.srtp?.localKey.equals(first.negotiated.audio!.srtp!.localKey)).toBe(true);
+    expect(again.answer(local)).toBe(first.answer(local));
+  });
+
+  it('a re-offer with a new key gets a new key of ours (new contexts both ways)', () => {
+    const first = negotiateOffer(offer('RTP/SAVP', crypto(key30)), policy, 'optional');
+    const rekeyed = negotiateOffer(offer('RTP/SAVP', crypto(randomBytes(30).toString('base64'))), policy, 'optional', first.negotiated);
+    expect(rekeyed.negotiated.audio?.srtp?.localKey.equals(first.negotiated.audio!.srtp!.localKey)).toBe(false);
+  });
+});
