@@ -183,3 +183,18 @@ describe('re-offers (RFC 4568 7.1.4)', () => {
     expect(rekeyed.negotiated.audio?.srtp?.localKey.equals(first.negotiated.audio!.srtp!.localKey)).toBe(false);
   });
 });
+
+describe('a=crypto parser (fuzz)', () => {
+  it('returns an attribute or undefined for mutated input, never throws', () => {
+    const base = `1 AES_CM_128_HMAC_SHA1_80 inline:${key30}|2^20|1:4 KDR=0 WSH=64`;
+    let seed = 99;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    for (let i = 0; i < 5000; i++) {
+      const chars = [...base.slice(0, rnd() % (base.length + 1))];
+      for (let k = 0; k < 3 && chars.length > 0; k++) chars[rnd() % chars.length] = String.fromCharCode(32 + (rnd() % 95));
+      const a = parseCryptoAttribute(chars.join(''));
+      if (a) expect(Number.isInteger(a.tag)).toBe(true);
+      expect(() => chooseCrypto(a ? [a] : [])).not.toThrow();
+    }
+  });
+});

@@ -216,3 +216,27 @@ describe('AES_CM_128_HMAC_SHA1_32 SRTCP tag length', () => {
     expect(alice.unprotectRtcp(forged)).toBe('auth');
   });
 });
+
+describe('unprotect never throws (fuzz)', () => {
+  it.each(SRTP_SUITES)('%s: truncated and mutated SRTP/SRTCP packets come back as a drop reason, never an exception', (suite) => {
+    const { alice, bob } = pair(suite);
+    let seed = 4242;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    const rtpBase = alice.protectRtp(new RtpPacket({
+      payloadType: 0, sequenceNumber: 9, timestamp: 1, ssrc: 3, csrcs: [4], headerExtension: { profile: 0xbede, data: Buffer.alloc(4) }, payload: Buffer.alloc(40, 1),
+    }).encode());
+    const rtcpBase = alice.protectRtcp(Buffer.from('80c9000100000003', 'hex'));
+    let accepted = 0;
+    for (let i = 0; i < 4000; i++) {
+      const base = i % 2 === 0 ? rtpBase : rtcpBase;
+      const b = Buffer.from(base.subarray(0, rnd() % (base.length + 1)));
+      for (let k = 0; k < 2 && b.length > 0; k++) b[rnd() % b.length] = rnd();
+      const out = i % 2 === 0 ? bob.unprotectRtp(b) : bob.unprotectRtcp(b);
+      if (typeof out !== 'string') accepted++;
+      else expect(['auth', 'replay', 'malformed']).toContain(out);
+    }
+    const s = bob.stats();
+    expect(s.authFailures + s.replays + s.malformed + s.rtpUnprotected + s.rtcpUnprotected).toBe(4000);
+    expect(accepted).toBe(s.rtpUnprotected + s.rtcpUnprotected);
+  });
+});
