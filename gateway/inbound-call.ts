@@ -5,7 +5,8 @@ import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
 import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
-import { negotiateOffer, OfferRejected, type CodecPolicy, type NegotiatedMedia } from './sdp/negotiate.ts';
+import { answerSecureReinvite, usesSrtp, type LocalSession } from './secure-reinvite.ts';
+import { negotiateOffer, OfferRejected, type CodecPolicy } from './sdp/negotiate.ts';
 import type { SrtpPolicy } from './sdp/sdes.ts';
 
 /** Why and how a call ended: one record per call, for logs, metrics and CDRs. */
@@ -71,7 +72,7 @@ export class InboundCall {
   byeSent: Promise<void> = Promise.resolve();
   private keyframesToRoom = 0;
   /** Our answer and what it agreed, for re-INVITEs (RFC 3264 8: same o= session id, version + 1). */
-  private session?: { sdp: string; id: string; version: number; negotiated: NegotiatedMedia };
+  private session?: LocalSession;
   private readonly log: Logger;
 
   constructor(private readonly deps: InboundCallDeps) {
@@ -166,7 +167,7 @@ export class InboundCall {
     dialog.on('terminated', (why) => {
       this.closeWith({ by: why.by === 'remote' ? 'room' : 'gateway', reason: why.reason ?? `dialog ended (${why.by})` });
     });
-    if (this.session?.negotiated.audio?.srtp || this.session?.negotiated.video?.srtp) {
+    if (this.session && usesSrtp(this.session.negotiated)) {
       dialog.on('reinvite', (offer, respond) => this.onSecureReinvite(offer, respond));
     }
     dialog.on('info', (req, respond) => {
@@ -183,41 +184,16 @@ export class InboundCall {
     });
   }
 
-  /**
-   * A re-INVITE on an SRTP call (RFC 4568 7.1.4): renegotiated so that unchanged keys keep the
-   * crypto contexts and new keys get new ones with a new key of ours. Other calls keep the
-   * dialog's default re-answer (our previous SDP). An offer we cannot accept gets 488 and the
-   * session goes on as it was (RFC 3261 14.2).
-   */
+  /** A re-INVITE on an SRTP call: keys kept or renewed as RFC 4568 7.1.4 says (secure-reinvite.ts). */
   private onSecureReinvite(offer: string | undefined, respond: (status: number, sdp?: string) => void): void {
-    const session = this.session;
-    if (!session || !this.media || offer === undefined) {
-      respond(200, session?.sdp);
+    if (!this.session || !this.media) {
+      respond(200, this.session?.sdp);
       return;
     }
-    try {
-      const n = negotiateOffer(offer, this.deps.codecs, this.deps.srtp, session.negotiated);
-      const local = (version: number) => n.answer({
-        address: this.deps.mediaAddress.advertised,
-        audioPort: this.media!.audioPort,
-        videoPort: this.media!.videoPort,
-        sessionId: session.id,
-        sessionVersion: version,
-      });
-      // RFC 3264 8: the version goes up only when the description changes.
-      const unchanged = local(session.version) === session.sdp;
-      const version = unchanged ? session.version : session.version + 1;
-      const sdp = unchanged ? session.sdp : local(version);
-      const keptKeys = sameKey(session.negotiated.audio?.srtp?.localKey, n.negotiated.audio?.srtp?.localKey);
-      this.media.setRemote(n.negotiated);
-      this.session = { sdp, id: session.id, version, negotiated: n.negotiated };
-      this.log.info('srtp re-INVITE answered', { keptKeys, unchanged, srtp: n.negotiated.audio?.srtp?.suite ?? 'off' });
-      respond(200, sdp);
-    } catch (err) {
-      if (!(err instanceof OfferRejected)) throw err;
-      this.log.info('re-INVITE refused', { error: err.message });
-      respond(488);
-    }
+    this.session = answerSecureReinvite({
+      offer, respond, session: this.session, media: this.media, codecs: this.deps.codecs, srtp: this.deps.srtp,
+      address: this.deps.mediaAddress.advertised, log: this.log,
+    }) ?? this.session;
   }
 
   private joinWithTimeout(video: boolean): Promise<MeetingLeg> {
@@ -269,10 +245,6 @@ export class InboundCall {
     this.media?.close();
     if (this.leg) void this.leg.leave().catch(() => undefined);
   }
-}
-
-function sameKey(a: Buffer | undefined, b: Buffer | undefined): boolean {
-  return a !== undefined && b !== undefined && a.equals(b);
 }
 
 function userOf(uri: string): string | undefined {

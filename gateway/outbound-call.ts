@@ -10,6 +10,7 @@ import type { CodecPolicy } from './sdp/negotiate.ts';
 import { AnswerRejected, buildOffer, parseAnswer } from './sdp/offer.ts';
 import type { SrtpSuiteName } from '../rtp/index.ts';
 import { newOfferSecurity, type OfferSecurity, type SrtpPolicy } from './sdp/sdes.ts';
+import { answerSecureReinvite, usesSrtp, type LocalSession } from './secure-reinvite.ts';
 import type { TrunkState } from './trunks/trunk-set.ts';
 
 /** One INVITE attempt through one trunk, as reported in the outcome. */
@@ -110,6 +111,8 @@ export class OutboundCall {
   private heldTrunk?: TrunkState;
   /** The crypto attributes of the offer in flight, to read its answer (RFC 4568 7.1.3). */
   private offerSecurity?: OfferSecurity;
+  /** Our SDP toward the room and what the answer agreed: the base of re-INVITE answers. */
+  private session?: LocalSession;
   private answeredTrunk?: string;
   private answeredContact?: string;
   private keyframesFromRoom = 0;
@@ -234,7 +237,7 @@ export class OutboundCall {
     this.answeredContact = leg.contact;
     this.record({ trunk: leg.label, status: 200, reason: 'OK', sipCallId, ...contact });
     this.log.info('dial-out: call answered', { trunk: leg.label, sipCallId, to: this.deps.to, ...contact });
-    this.wireDialog(dialog);
+    this.wireDialog(dialog, leg);
     return true;
   }
 
@@ -249,19 +252,22 @@ export class OutboundCall {
       return false;
     }
     this.media?.setRemote(negotiated);
+    if (this.session) this.session.negotiated = negotiated;
     if (what === 'early media' && this.leg) this.media?.attachCloud(this.leg);
     return true;
   }
 
   private inviteOptions(leg: Leg): OutgoingInviteOptions {
     this.offerSecurity = newOfferSecurity(leg.srtp ?? 'off', leg.srtpSuites); // fresh keys per INVITE (RFC 4568 6.1)
+    const sessionId = String(randomInt(1, 2 ** 47));
     const sdp = buildOffer(leg.policy, {
       address: this.deps.mediaAddress.advertised,
       audioPort: this.media!.audioPort,
       videoPort: this.media!.videoPort,
-      sessionId: String(randomInt(1, 2 ** 47)),
+      sessionId,
       sessionVersion: 1,
     }, this.offerSecurity);
+    this.session = { sdp, id: sessionId, version: 1, negotiated: { address: '' } };
     return {
       requestUri: leg.requestUri,
       toUri: this.deps.registered?.aor ?? this.deps.to,
@@ -282,10 +288,20 @@ export class OutboundCall {
     return `sip:${user}@${out.host}:${out.port}${out.transport === 'udp' ? '' : `;transport=${out.transport}`}`;
   }
 
-  private wireDialog(dialog: Dialog): void {
+  private wireDialog(dialog: Dialog, leg: Leg): void {
     dialog.on('terminated', (why) => {
       this.closeWith({ by: why.by === 'remote' ? 'room' : 'gateway', reason: why.reason ?? `dialog ended (${why.by})` });
     });
+    if (this.session && usesSrtp(this.session.negotiated)) {
+      // RFC 4568 7.1.4: a re-offer from the room on an SRTP call (plain calls keep the dialog's default)
+      dialog.on('reinvite', (offer, respond) => {
+        if (!this.session || !this.media) return respond(200, this.session?.sdp);
+        this.session = answerSecureReinvite({
+          offer, respond, session: this.session, media: this.media, codecs: leg.policy, srtp: leg.srtp ?? 'off',
+          address: this.deps.mediaAddress.advertised, log: this.log,
+        }) ?? this.session;
+      });
+    }
     dialog.on('info', (req, respond) => {
       if (isPictureFastUpdate(req.headers.get('content-type'), req.bodyText ?? '')) {
         this.keyframesFromRoom++;

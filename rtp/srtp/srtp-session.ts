@@ -87,6 +87,11 @@ export class SrtpSession {
     return p.suite === q.suite && p.localKey.equals(q.localKey) && p.remoteKey.equals(q.remoteKey);
   }
 
+  /** Tag length of the SRTCP packets we send now (see rtcpTagOut), bytes. */
+  get rtcpTagLengthOut(): number {
+    return this.rtcpTagOut;
+  }
+
   stats(): Readonly<SrtpStats> {
     return this.counters;
   }

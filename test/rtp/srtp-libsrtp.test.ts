@@ -77,6 +77,8 @@ describe.each(SRTP_SUITES)('%s against libsrtp (mediasoup PlainTransport)', (sui
       // mediasoup's first sender report comes within its RTCP interval
       await poll('an SRTCP packet from libsrtp', () => got.rtcp >= 1, 12_000);
       expect(got.dropped).toEqual([]);
+      // libsrtp tags SRTCP with 80 bits even for AES_CM_128_HMAC_SHA1_32 (RFC 5764 4.1.2): we keep 80
+      expect(session.rtcpTagLengthOut).toBe(srtpSuite(suite).rtcpTagLength);
     } finally {
       a.close();
       b.close();
