@@ -106,11 +106,11 @@ export type SdesAnswer =
 export function answerSdes(protocol: string, offered: readonly CryptoAttribute[], policy: SrtpPolicy, previous?: SrtpParameters): SdesAnswer {
   const savp = isSavp(protocol);
   if (!savp && !isAvp(protocol)) return { accept: false, reason: `unsupported transport ${protocol}` };
-  if (policy === 'off') return savp ? { accept: false, reason: 'SRTP (RTP/SAVP) is disabled for this trunk' } : { accept: true };
+  if (policy === 'off') return savp ? { accept: false, reason: 'SRTP (RTP/SAVP) is not enabled for this caller (srtp policy off)' } : { accept: true };
   const chosen = chooseCrypto(offered);
   if (!chosen) {
     if (savp) return { accept: false, reason: `no supported crypto suite offered (supported: ${SRTP_SUITES.join(' ')})` };
-    if (policy === 'required') return { accept: false, reason: 'SRTP is required for this trunk' };
+    if (policy === 'required') return { accept: false, reason: 'SRTP is required for this caller (srtp policy required): offer RTP/SAVP with a=crypto' };
     return { accept: true };
   }
   const suite = chosen.suite as SrtpSuiteName;
