@@ -98,7 +98,8 @@ const outboundSchema = z
     srtp: srtpPolicy.default('off'),
     /**
      * SRTP crypto suites offered through this trunk (RFC 4568 / RFC 7714 names), most preferred
-     * first. Default [AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM].
+     * first. Default: with srtp required all four (AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32,
+     * AEAD_AES_128_GCM, AEAD_AES_256_GCM); with optional only AES_CM_128_HMAC_SHA1_80 (small INVITEs).
      */
     srtpSuites: z.array(srtpSuiteName).min(1).optional(),
     /** OPTIONS keepalive with up/down state. Default disabled. */

@@ -150,7 +150,14 @@ export interface OfferSecurity {
   video: ReturnType<typeof offerCrypto>;
 }
 
-/** Fresh keys for an offer under `policy` (none for off), for `suites` (default: all we implement). */
+/**
+ * Fresh keys for an offer under `policy` (none for off), for `suites`. Default: every suite we
+ * implement when SRTP is required; only AES_CM_128_HMAC_SHA1_80 (RFC 4568 6.2.1, the suite every
+ * SDES peer has) for best-effort offers, which keeps a plain peer's INVITE small: past 1300 bytes
+ * RFC 3261 18.1.1 moves it to TCP, which UDP-only terminals do not listen on.
+ */
 export function newOfferSecurity(policy: SrtpPolicy, suites?: readonly SrtpSuiteName[]): OfferSecurity {
-  return policy === 'off' ? { policy, audio: [], video: [] } : { policy, audio: offerCrypto(suites), video: offerCrypto(suites) };
+  if (policy === 'off') return { policy, audio: [], video: [] };
+  const chosen = suites ?? (policy === 'required' ? SRTP_SUITES : (['AES_CM_128_HMAC_SHA1_80'] as const));
+  return { policy, audio: offerCrypto(chosen), video: offerCrypto(chosen) };
 }

@@ -157,8 +157,13 @@ describe('our offers toward a trunk and reading the answer (RFC 4568 7.1.3)', ()
     expect(() => parseAnswer(answerTo(sdp, 'RTP/AVP', undefined), policy, security)).toThrow(/none of the offered audio codecs/);
   });
 
+  it('optional offers RTP/AVP with one AES_CM_128_HMAC_SHA1_80 crypto attribute by default (a small INVITE for plain peers)', () => {
+    const sdp = buildOffer(policy, local, newOfferSecurity('optional'));
+    expect(cryptoAttributesBySection(sdp).map((m) => m.map((a) => a.suite))).toEqual([['AES_CM_128_HMAC_SHA1_80'], ['AES_CM_128_HMAC_SHA1_80']]);
+  });
+
   it('optional offers RTP/AVP with crypto; a plain answer gives plain RTP, a crypto answer SRTP', () => {
-    const security = newOfferSecurity('optional');
+    const security = newOfferSecurity('optional', ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM']);
     const sdp = buildOffer(policy, local, security);
     expect(sdp).toMatch(/^m=audio 20000 RTP\/AVP /m);
     expect(sdp).toMatch(/^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/m);
