@@ -12,6 +12,17 @@ export const SRTCP_INDEX_LENGTH = 4;
 export const SRTCP_CLEAR_LENGTH = 8;
 
 /**
+ * SRTP (RFC 3711 3.1) and SRTCP (3.4) packets; with AEAD suites (RFC 7714 8.2, 9.2) the tag is
+ * the GCM tag and, for SRTCP, comes before the E || index word.
+ *
+ *   SRTP:   | RTP header (+CSRC, +ext) | encrypted payload (+padding) | [MKI] | auth tag |
+ *            <---------------- authenticated portion ---------------->
+ *   SRTCP:  | V P RC PT len | SSRC | encrypted rest of the compound | E | SRTCP index (31) |
+ *           | [MKI] | auth tag |                          (AES-CM + HMAC-SHA1)
+ *   SRTCP:  | V P RC PT len | SSRC | encrypted rest | GCM tag | E | SRTCP index |  (AEAD)
+ *
+ * We never send an MKI and do not accept offers that use one (gateway/sdp/sdes.ts).
+ *
  * The transforms of one master key (one direction of an SDES crypto attribute): session keys
  * derived once (RFC 3711 4.3), cipher and MAC objects kept for their lifetime. Stateless as to
  * packet indices: the caller (SrtpSession) owns ROC, SRTCP index and replay state.
