@@ -169,7 +169,7 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
     if (this.srtp) {
       // RFC 3711 3.3: authenticate and decrypt before anything else looks at the packet; only
       // authenticated packets latch (a forged packet must not redirect our media).
-      const plain = this.srtp.unprotectRtp(msg);
+      const plain = unprotect(this.srtp, msg, 'rtp');
       if (typeof plain === 'string') return this.dropSrtp(plain, rinfo, 'srtp');
       msg = plain;
     }
@@ -200,7 +200,7 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
 
   private onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo, muxed: boolean): void {
     if (this.srtp) {
-      const plain = this.srtp.unprotectRtcp(msg);
+      const plain = unprotect(this.srtp, msg, 'rtcp');
       if (typeof plain === 'string') return this.dropSrtp(plain, rinfo, 'srtcp');
       msg = plain;
     }
@@ -243,6 +243,15 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
     if (this.loggedErrors.has(key)) return;
     this.loggedErrors.add(key);
     this.logger.warn(msg, meta);
+  }
+}
+
+/** Unprotect without ever throwing into the socket callback (a crypto error counts as malformed). */
+function unprotect(srtp: SrtpSession, msg: Buffer, what: 'rtp' | 'rtcp'): Buffer | SrtpDrop {
+  try {
+    return what === 'rtp' ? srtp.unprotectRtp(msg) : srtp.unprotectRtcp(msg);
+  } catch {
+    return 'malformed';
   }
 }
 
