@@ -1,5 +1,6 @@
 // Issue #4 acceptance 6 (SRTP on the legacy legs): baresip with mandatory SDES SRTP calls into a
-// meeting and is heard by (and hears) a Chromium participant; the gateway dials baresip out
+// meeting and is heard by (and hears) a Chromium participant, keeps its SRTP contexts across
+// hold/resume re-INVITEs, and sends/receives H.264 over SRTP; the gateway dials baresip out
 // through trunks that offer only AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM or AEAD_AES_256_GCM;
 // an RTP/SAVP offer from a trunk whose policy is off gets 488, and a plain offer under the
 // required policy gets 488, without leaking a call or a media port.
@@ -106,6 +107,30 @@ describe('baresip with mandatory SDES SRTP dials in (RTP/SAVP, AES_CM_128_HMAC_S
   it('hanging up leaves nothing behind', async () => {
     await room.hangup();
     await alice.waitForPeerGone('room-srtp');
+    await nothingLeftBehind();
+  });
+});
+
+describe('H.264 video over SRTP', () => {
+  it('Chromium decodes the room\'s SRTP video and the room decodes Chromium\'s camera; the room\'s RTCP arrives as SRTCP', async () => {
+    const room = await startBaresip({
+      tone: 440, codecs: ['PCMU/8000/1'], video: true, videoCodecs: ['H264'], user: 'room-srtp-video', timeoutMs: 20_000,
+      extraConfig: { module: 'srtp.so' }, extraAccountParams: { mediaenc: 'srtp-mand' },
+    });
+    terminals.push(room);
+    await room.dial(h.dialUri(ROOM));
+    await room.waitFor('CALL_ESTABLISHED');
+    await alice.waitForPeer('room-srtp-video');
+    await expect.poll(() => alice.framesDecodedFrom('room-srtp-video'), { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(30);
+    expect((await room.waitForDecodedFrames(30, 20_000)).decodedFrames).toBeGreaterThanOrEqual(30);
+    // rtcpIn counts only SRTCP packets that authenticated (baresip reports every ~5 s)
+    await expect.poll(() => h.gateway.activeCalls()[0]!.media!.room.rtcpIn.packets, { timeout: 12_000 }).toBeGreaterThan(0);
+    const media = h.gateway.activeCalls()[0]!.media!;
+    expect(media.srtp).toMatchObject({ suite: 'AES_CM_128_HMAC_SHA1_80', replays: 0 });
+    expect(media.srtp!.authFailures).toBe(0);
+    expect(media.room.videoIn.packets).toBeGreaterThan(30);
+    await room.hangup();
+    await alice.waitForPeerGone('room-srtp-video');
     await nothingLeftBehind();
   });
 });
