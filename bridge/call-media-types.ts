@@ -80,6 +80,8 @@ export interface CallMediaStats {
   quality?: { audio: StreamQualitySnapshot; video: StreamQualitySnapshot };
   /** Jitter buffers (present when enabled): the room's audio, and the meeting's sources. */
   jitter?: { roomAudio?: JitterBufferStats & { concealedFrames: number }; cloudAudio?: CloudAudioPlayoutStats };
+  /** SRTP toward the room, when negotiated: suite and dropped packets (auth failures, replays). */
+  srtp?: { suite: string; authFailures: number; replays: number };
 }
 
 /** CallMedia's events (control events). */

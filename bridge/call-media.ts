@@ -199,6 +199,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     s.videoHeldForKeyframe = this.video?.heldForKeyframe ?? 0;
     s.quality = { audio: this.audioQuality.snapshot(), video: this.videoQuality.snapshot() };
     s.jitter = { roomAudio: this.roomPlayout?.stats(), cloudAudio: this.cloudPlayout?.stats() };
+    const suite = this.audioEp.srtpSession?.parameters.suite ?? this.videoEp?.srtpSession?.parameters.suite;
+    if (suite) s.srtp = { suite, authFailures: a.srtpAuthFailures + (v?.srtpAuthFailures ?? 0), replays: a.srtpReplays + (v?.srtpReplays ?? 0) };
     return s;
   }
 
@@ -335,7 +337,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.dtmf.configure(undefined, undefined);
       return;
     }
-    this.audioEp.setRemote(address, audio.port);
+    this.audioEp.setRemote(address, audio.port, audio.srtp ? { srtp: audio.srtp } : {});
     this.liveness?.setRoomSending(audio.direction !== 'recvonly' && audio.direction !== 'inactive', performance.now());
     const prev = this.audioDesc;
     this.audioDesc = audio;
@@ -436,7 +438,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.videoDesc = undefined;
       return;
     }
-    this.videoEp.setRemote(address, video.port);
+    this.videoEp.setRemote(address, video.port, video.srtp ? { srtp: video.srtp } : {});
     if (this.videoDesc?.payloadType === video.payloadType && this.video) return;
     this.videoDesc = video;
     this.video = new VideoRelay({

@@ -1,3 +1,5 @@
+import type { SrtpParameters } from '../rtp/index.ts';
+
 /** What the gateway negotiated with the room (from the SDP answer it built). */
 export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 
@@ -17,6 +19,8 @@ export interface NegotiatedAudio {
   telephoneEventRate?: number;
   /** The room's a= direction (RFC 3264 5.1); recvonly/inactive = the room does not send (hold). */
   direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  /** SDES-negotiated SRTP suite and keys (RFC 4568); absent = plain RTP. */
+  srtp?: SrtpParameters;
 }
 
 export interface NegotiatedVideo {
@@ -24,6 +28,8 @@ export interface NegotiatedVideo {
   payloadType: number;
   codec: 'H264';
   fmtp?: string;
+  /** SDES-negotiated SRTP suite and keys (RFC 4568); absent = plain RTP. */
+  srtp?: SrtpParameters;
 }
 
 export interface NegotiatedMedia {

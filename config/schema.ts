@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { registrarSchema } from './registrar-schema.ts';
-import { cidr, regexSource, trunkSchema } from './trunk-schema.ts';
+import { cidr, regexSource, srtpPolicy, trunkSchema } from './trunk-schema.ts';
 
 /**
  * The gateway's configuration. Every field states its unit and default; `config/default.yaml`
@@ -96,6 +96,13 @@ export const mediaSchema = z
       .default({ min: 20000, max: 29999 }),
     /** Seconds without RTP or RTCP from a room (not on hold) before the gateway hangs up; 0 disables. Default 60. */
     mediaTimeoutS: z.number().min(0).default(60),
+    /**
+     * SRTP (SDES, RFC 4568) policy of calls not on a trunk (rooms dialling in directly,
+     * registered terminals dialled out): off = RTP/SAVP offers get 488; optional = SRTP when the
+     * offer carries a supported crypto attribute, plain otherwise; required = plain offers get 488.
+     * Default optional.
+     */
+    srtp: srtpPolicy.default('optional'),
   })
   .strict();
 

@@ -8,6 +8,12 @@ import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
 
+/** SRTP policy of a leg (gateway/sdp/sdes.ts): off | optional | required. */
+export const srtpPolicy = z.enum(['off', 'optional', 'required']);
+
+/** SRTP crypto suites the gateway implements (rtp/srtp/suites.ts). */
+export const srtpSuiteName = z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM']);
+
 /** An IPv4 or IPv6 prefix in CIDR notation ("10.0.0.0/8", "2001:db8::/32") or a bare address. */
 export const cidr = z.string().refine(isValidCidr, { message: 'not a valid CIDR prefix (e.g. 10.0.0.0/8 or 2001:db8::/32)' });
 
@@ -45,6 +51,11 @@ const inboundSchema = z
      * Default [SHA-256, MD5]; terminals that only understand a single MD5 challenge need [MD5].
      */
     algorithms: z.array(z.enum(['SHA-256', 'SHA-512-256', 'MD5'])).min(1).default(['SHA-256', 'MD5']),
+    /**
+     * SRTP (SDES, RFC 4568) policy for calls from this trunk: off | optional | required.
+     * Default: `outbound.srtp` when the trunk has an outbound section, else `media.srtp`.
+     */
+    srtp: srtpPolicy.optional(),
   })
   .strict();
 
@@ -78,8 +89,19 @@ const outboundSchema = z
       })
       .strict()
       .default({ audio: ['G722', 'PCMU', 'PCMA', 'opus'], video: ['H264'] }),
-    /** SRTP policy (validated only; SRTP media is issue #4). Default off. */
-    srtp: z.enum(['off', 'optional', 'required']).default('off'),
+    /**
+     * SRTP (SDES, RFC 4568) policy of our offers through this trunk, and of calls from it unless
+     * `inbound.srtp` says otherwise: off = plain RTP/AVP; optional = RTP/AVP with crypto
+     * attributes, SRTP if the answer accepts one; required = RTP/SAVP, plain offers refused 488.
+     * Default off.
+     */
+    srtp: srtpPolicy.default('off'),
+    /**
+     * SRTP crypto suites offered through this trunk (RFC 4568 / RFC 7714 names), most preferred
+     * first. Default: with srtp required all four (AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32,
+     * AEAD_AES_128_GCM, AEAD_AES_256_GCM); with optional only AES_CM_128_HMAC_SHA1_80 (small INVITEs).
+     */
+    srtpSuites: z.array(srtpSuiteName).min(1).optional(),
     /** OPTIONS keepalive with up/down state. Default disabled. */
     keepalive: keepaliveSchema.default({ intervalS: 0, failureThreshold: 3 }),
     /** User part of the From URI of our INVITEs. Default "roomgate". */

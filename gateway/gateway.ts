@@ -166,7 +166,7 @@ export class Gateway {
     if (!plan.ok) return refuse(plan.status, plan.reason);
     if (this.closed) return { status: 'failed', callId: '', sipStatus: 503, reason: 'shutting down', attempts: [] };
     const direct: Pick<OutboundCallDeps, 'registered'> = registered.kind === 'registered'
-      ? { registered: { aor: registered.aor, contact: registered.contact, codecs: this.config.codecs, fromUser: 'roomgate' } }
+      ? { registered: { aor: registered.aor, contact: registered.contact, codecs: this.config.codecs, fromUser: 'roomgate', srtp: this.config.media.srtp } }
       : {};
     const mediaBind = this.config.media.bind;
     const call = new OutboundCall({
@@ -253,6 +253,7 @@ export class Gateway {
       invite,
       roomId: target.roomId,
       codecs: this.config.codecs,
+      srtp: trunk ? (trunk.config.inbound?.srtp ?? trunk.config.outbound?.srtp ?? this.config.media.srtp) : this.config.media.srtp,
       mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
       ports: this.ports,
       createMedia: (opts) => this.createMedia(opts, target.roomId),

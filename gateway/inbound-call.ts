@@ -6,7 +6,9 @@ import { CallDtmfRelay, type CallDtmfRelayStats } from './call-dtmf-relay.ts';
 import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
+import { answerSecureReinvite, usesSrtp, type LocalSession } from './secure-reinvite.ts';
 import { negotiateOffer, OfferRejected, type CodecPolicy } from './sdp/negotiate.ts';
+import type { SrtpPolicy } from './sdp/sdes.ts';
 
 /** Why and how a call ended: one record per call, for logs, metrics and CDRs. */
 export interface CallEnd {
@@ -41,6 +43,8 @@ export interface InboundCallDeps {
   invite: IncomingInvite;
   roomId: string;
   codecs: CodecPolicy;
+  /** SDES policy of the trunk the call came in on, or the global default (sdp/sdes.ts). */
+  srtp: SrtpPolicy;
   mediaAddress: { bind: string; advertised: string };
   ports: PortAllocator;
   createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger }) => Promise<CallMedia>;
@@ -70,6 +74,8 @@ export class InboundCall {
   /** Settles when our BYE got its final response (or failed); lets shutdown wait for it. */
   byeSent: Promise<void> = Promise.resolve();
   private keyframesToRoom = 0;
+  /** Our answer and what it agreed, for re-INVITEs (RFC 3264 8: same o= session id, version + 1). */
+  private session?: LocalSession;
   private readonly log: Logger;
 
   constructor(private readonly deps: InboundCallDeps) {
@@ -107,7 +113,7 @@ export class InboundCall {
     }
     let negotiation;
     try {
-      negotiation = negotiateOffer(invite.offerSdp, this.deps.codecs);
+      negotiation = negotiateOffer(invite.offerSdp, this.deps.codecs, this.deps.srtp);
     } catch (err) {
       if (!(err instanceof OfferRejected)) throw err;
       this.refuse(err.status, err.message, err.warnCode);
@@ -137,13 +143,15 @@ export class InboundCall {
     this.dtmf = new CallDtmfRelay({ media, leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
     media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
 
+    const sessionId = String(randomInt(1, 2 ** 47));
     const answer = negotiation.answer({
       address: this.deps.mediaAddress.advertised,
       audioPort: media.audioPort,
       videoPort: media.videoPort,
-      sessionId: String(randomInt(1, 2 ** 47)),
+      sessionId,
       sessionVersion: 1,
     });
+    this.session = { sdp: answer, id: sessionId, version: 1, negotiated: negotiation.negotiated };
     try {
       this.dialog = await invite.accept({ sdp: answer });
     } catch (err) {
@@ -156,7 +164,8 @@ export class InboundCall {
     }
     this.state = 'active';
     this.answeredAt = Date.now();
-    this.log.info('call answered', { caller: invite.fromUri, audio: negotiation.negotiated.audio?.codec, video: !!negotiation.negotiated.video });
+    this.log.info('call answered', { caller: invite.fromUri, audio: negotiation.negotiated.audio?.codec, video: !!negotiation.negotiated.video,
+      ...(negotiation.negotiated.audio?.srtp ? { srtp: negotiation.negotiated.audio.srtp.suite } : {}) });
     this.wireDialog(this.dialog);
   }
 
@@ -164,6 +173,9 @@ export class InboundCall {
     dialog.on('terminated', (why) => {
       this.closeWith({ by: why.by === 'remote' ? 'room' : 'gateway', reason: why.reason ?? `dialog ended (${why.by})` });
     });
+    if (this.session && usesSrtp(this.session.negotiated)) {
+      dialog.on('reinvite', (offer, respond) => this.onSecureReinvite(offer, respond));
+    }
     dialog.on('info', (req, respond) => {
       const contentType = req.headers.get('content-type');
       if (isPictureFastUpdate(contentType, req.bodyText ?? '')) {
@@ -178,6 +190,18 @@ export class InboundCall {
       // RFC 6086 4.2.2 / RFC 3261 21.4.13: legacy INFO with a body we do not understand.
       respond(415);
     });
+  }
+
+  /** A re-INVITE on an SRTP call: keys kept or renewed as RFC 4568 7.1.4 says (secure-reinvite.ts). */
+  private onSecureReinvite(offer: string | undefined, respond: (status: number, sdp?: string) => void): void {
+    if (!this.session || !this.media) {
+      respond(200, this.session?.sdp);
+      return;
+    }
+    this.session = answerSecureReinvite({
+      offer, respond, session: this.session, media: this.media, codecs: this.deps.codecs, srtp: this.deps.srtp,
+      address: this.deps.mediaAddress.advertised, log: this.log,
+    }) ?? this.session;
   }
 
   private joinWithTimeout(video: boolean): Promise<MeetingLeg> {

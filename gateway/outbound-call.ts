@@ -9,6 +9,9 @@ import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody 
 import { joinWithTimeout } from './meeting-join.ts';
 import type { CodecPolicy } from './sdp/negotiate.ts';
 import { AnswerRejected, buildOffer, parseAnswer } from './sdp/offer.ts';
+import type { SrtpSuiteName } from '../rtp/index.ts';
+import { newOfferSecurity, type OfferSecurity, type SrtpPolicy } from './sdp/sdes.ts';
+import { answerSecureReinvite, usesSrtp, type LocalSession } from './secure-reinvite.ts';
 import type { TrunkState } from './trunks/trunk-set.ts';
 
 /** One INVITE attempt through one trunk, as reported in the outcome. */
@@ -50,7 +53,7 @@ export interface OutboundCallDeps {
    * Dial a terminal registered with our registrar at its bound Contact, without a trunk (RFC 3261
    * 16.5: the Request-URI becomes the binding's Contact; To keeps the AOR).
    */
-  registered?: { aor: string; contact: string; codecs: CodecPolicy; fromUser: string };
+  registered?: { aor: string; contact: string; codecs: CodecPolicy; fromUser: string; srtp?: SrtpPolicy };
   acquire: (trunk: TrunkState) => boolean;
   release: (trunk: TrunkState) => void;
   invite: (opts: OutgoingInviteOptions) => OutgoingInvite;
@@ -78,6 +81,10 @@ interface Leg {
   label: string;
   requestUri: string;
   policy: CodecPolicy;
+  /** SDES policy of our offer (the trunk's `outbound.srtp`). Default off. */
+  srtp?: SrtpPolicy;
+  /** Crypto suites offered, preferred first (the trunk's `outbound.srtpSuites`). Default all. */
+  srtpSuites?: readonly SrtpSuiteName[];
   fromUser: string;
   credentials?: CredentialProvider;
   contact?: string;
@@ -104,6 +111,10 @@ export class OutboundCall {
   private dtmf?: CallDtmfRelay;
   private pending?: OutgoingInvite;
   private heldTrunk?: TrunkState;
+  /** The crypto attributes of the offer in flight, to read its answer (RFC 4568 7.1.3). */
+  private offerSecurity?: OfferSecurity;
+  /** Our SDP toward the room and what the answer agreed: the base of re-INVITE answers. */
+  private session?: LocalSession;
   private answeredTrunk?: string;
   private answeredContact?: string;
   private keyframesFromRoom = 0;
@@ -155,7 +166,8 @@ export class OutboundCall {
     this.dtmf = new CallDtmfRelay({ media: this.media, leg: this.leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
     this.media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
     if (registered && !this.isOver()) {
-      const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact };
+      const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact,
+        ...(registered.srtp ? { srtp: registered.srtp } : {}) };
       if (await this.invite(leg)) return this.outcome();
     }
     for (const trunk of registered ? [] : this.deps.trunks) {
@@ -177,7 +189,8 @@ export class OutboundCall {
     if (!this.deps.acquire(trunk)) return this.record({ trunk: name, status: 503, reason: 'trunk at its concurrent call limit' });
     this.heldTrunk = trunk;
     const out = trunk.config.outbound!;
-    return this.invite({ label: name, requestUri: this.requestUri(trunk), policy: out.codecs, fromUser: out.fromUser,
+    return this.invite({ label: name, requestUri: this.requestUri(trunk), policy: out.codecs, srtp: out.srtp,
+      ...(out.srtpSuites ? { srtpSuites: out.srtpSuites } : {}), fromUser: out.fromUser,
       ...(out.credentials ? { credentials: credentialsFor(out.credentials) } : {}) });
   }
 
@@ -229,7 +242,7 @@ export class OutboundCall {
     this.answeredContact = leg.contact;
     this.record({ trunk: leg.label, status: 200, reason: 'OK', sipCallId, ...contact });
     this.log.info('dial-out: call answered', { trunk: leg.label, sipCallId, to: this.deps.to, ...contact });
-    this.wireDialog(dialog);
+    this.wireDialog(dialog, leg);
     return true;
   }
 
@@ -237,25 +250,29 @@ export class OutboundCall {
   private applyRemote(sdp: string, policy: CodecPolicy, what: string): boolean {
     let negotiated: NegotiatedMedia;
     try {
-      negotiated = parseAnswer(sdp, policy);
+      negotiated = parseAnswer(sdp, policy, this.offerSecurity);
     } catch (err) {
       if (!(err instanceof AnswerRejected)) throw err;
       this.log.warn('dial-out: SDP answer rejected', { what, error: err.message });
       return false;
     }
     this.media?.setRemote(negotiated);
+    if (this.session) this.session.negotiated = negotiated;
     if (what === 'early media' && this.leg) this.media?.attachCloud(this.leg, this.leg.peerId);
     return true;
   }
 
   private inviteOptions(leg: Leg): OutgoingInviteOptions {
+    this.offerSecurity = newOfferSecurity(leg.srtp ?? 'off', leg.srtpSuites); // fresh keys per INVITE (RFC 4568 6.1)
+    const sessionId = String(randomInt(1, 2 ** 47));
     const sdp = buildOffer(leg.policy, {
       address: this.deps.mediaAddress.advertised,
       audioPort: this.media!.audioPort,
       videoPort: this.media!.videoPort,
-      sessionId: String(randomInt(1, 2 ** 47)),
+      sessionId,
       sessionVersion: 1,
-    });
+    }, this.offerSecurity);
+    this.session = { sdp, id: sessionId, version: 1, negotiated: { address: '' } };
     return {
       requestUri: leg.requestUri,
       toUri: this.deps.registered?.aor ?? this.deps.to,
@@ -276,10 +293,20 @@ export class OutboundCall {
     return `sip:${user}@${out.host}:${out.port}${out.transport === 'udp' ? '' : `;transport=${out.transport}`}`;
   }
 
-  private wireDialog(dialog: Dialog): void {
+  private wireDialog(dialog: Dialog, leg: Leg): void {
     dialog.on('terminated', (why) => {
       this.closeWith({ by: why.by === 'remote' ? 'room' : 'gateway', reason: why.reason ?? `dialog ended (${why.by})` });
     });
+    if (this.session && usesSrtp(this.session.negotiated)) {
+      // RFC 4568 7.1.4: a re-offer from the room on an SRTP call (plain calls keep the dialog's default)
+      dialog.on('reinvite', (offer, respond) => {
+        if (!this.session || !this.media) return respond(200, this.session?.sdp);
+        this.session = answerSecureReinvite({
+          offer, respond, session: this.session, media: this.media, codecs: leg.policy, srtp: leg.srtp ?? 'off',
+          address: this.deps.mediaAddress.advertised, log: this.log,
+        }) ?? this.session;
+      });
+    }
     dialog.on('info', (req, respond) => {
       if (isPictureFastUpdate(req.headers.get('content-type'), req.bodyText ?? '')) {
         this.keyframesFromRoom++;

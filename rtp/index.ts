@@ -25,3 +25,7 @@ export {
   UnknownRtcp, iterateRtcp, decodeRtcpPacket, decodeRtcpCompound, encodeRtcpCompound, type RtcpPacket,
 } from './rtcp/compound.ts';
 export { RtpEndpoint, type RtpEndpointOptions, type RtpEndpointEvents, type RtpEndpointStats, type RemoteAddress } from './rtp-endpoint.ts';
+export {
+  SrtpSession, SRTP_SUITES, findSrtpSuite, srtpSuite,
+  type SrtpParameters, type SrtpSuiteName, type SrtpSuite, type SrtpStats, type SrtpDrop,
+} from './srtp/index.ts';

@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from './logger.ts';
 import type { PortAllocator } from './port-allocator.ts';
 import { readRtcpHeader } from './rtcp/rtcp-header.ts';
 import { looksLikeRtcp, parseRtpHeader } from './rtp-packet.ts';
+import { SrtpSession, type SrtpDrop, type SrtpParameters } from './srtp/srtp-session.ts';
 
 export interface RtpEndpointOptions {
   ports: PortAllocator;
@@ -40,6 +41,10 @@ export interface RtpEndpointStats {
   malformed: number;
   /** Sends dropped because no remote was known yet, or the endpoint was closed. */
   sendDropped: number;
+  /** SRTP/SRTCP packets whose authentication tag did not verify (RFC 3711 3.3); dropped. */
+  srtpAuthFailures: number;
+  /** SRTP/SRTCP packets refused by the replay list (RFC 3711 3.3.2); dropped. */
+  srtpReplays: number;
 }
 
 /**
@@ -64,7 +69,10 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
   private readonly loggedErrors = new Set<string>();
   private readonly counters: RtpEndpointStats = {
     rtpIn: 0, rtpBytesIn: 0, rtcpIn: 0, rtpOut: 0, rtpBytesOut: 0, rtcpOut: 0, malformed: 0, sendDropped: 0,
+    srtpAuthFailures: 0, srtpReplays: 0,
   };
+  /** SRTP transform of both directions (RTP and RTCP), when SDES negotiated one. */
+  private srtp: SrtpSession | undefined;
 
   private constructor(ports: PortAllocator, rtpPort: number, sockets: [dgram.Socket, dgram.Socket], logger: Logger) {
     super();
@@ -91,15 +99,23 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
   /**
    * Initial targets from SDP (RFC 3264). `rtcpPort` defaults to port+1 (RFC 3550 11), or the RTP
    * port when `rtcpMux` (RFC 5761). Resets latching: the next valid packet latches again.
+   * `srtp` switches the stream to SRTP/SRTCP (RFC 3711) with those keys; the same suite and keys
+   * as before keep the crypto context (rollover counters, replay lists; RFC 4568 7.1.4), new ones
+   * start a new context, none means plain RTP.
    */
-  setRemote(address: string, port: number, opts: { rtcpPort?: number; rtcpMux?: boolean } = {}): void {
+  setRemote(address: string, port: number, opts: { rtcpPort?: number; rtcpMux?: boolean; srtp?: SrtpParameters } = {}): void {
     const rtcp = opts.rtcpMux ? port : (opts.rtcpPort ?? port + 1);
     if (!validPort(port) || !validPort(rtcp)) throw new RangeError(`RtpEndpoint.setRemote: bad port ${port}/${rtcp}`);
     this.rtpTarget = { address, port };
     this.rtcpTarget = { address, port: rtcp };
     this.rtpLatched = false;
     this.rtcpLatched = false;
+    if (!opts.srtp) this.srtp = undefined;
+    else if (!this.srtp?.sameAs(opts.srtp)) this.srtp = new SrtpSession(opts.srtp);
   }
+
+  /** The SRTP suite in use, if any, and its counters. */
+  get srtpSession(): SrtpSession | undefined { return this.srtp; }
 
   get remoteRtp(): RemoteAddress | undefined { return this.rtpTarget; }
   get remoteRtcp(): RemoteAddress | undefined { return this.rtcpTarget; }
@@ -112,7 +128,7 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
     }
     this.counters.rtpOut++;
     this.counters.rtpBytesOut += packet.length;
-    this.rtpSocket.send(packet, t.port, t.address);
+    this.rtpSocket.send(this.srtp ? this.srtp.protectRtp(packet) : packet, t.port, t.address);
   }
 
   sendRtcp(packet: Buffer): void {
@@ -125,7 +141,7 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
     // Muxed target (same port as RTP): send from the RTP socket so the terminal sees one 5-tuple.
     const sock = this.rtpTarget && t.port === this.rtpTarget.port && t.address === this.rtpTarget.address
       ? this.rtpSocket : this.rtcpSocket;
-    sock.send(packet, t.port, t.address);
+    sock.send(this.srtp ? this.srtp.protectRtcp(packet) : packet, t.port, t.address);
   }
 
   stats(): Readonly<RtpEndpointStats> {
@@ -149,6 +165,13 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
     if (looksLikeRtcp(msg)) {
       this.onRtcp(msg, rinfo, true); // RFC 5761 4: PT 64-95 on the RTP port is RTCP
       return;
+    }
+    if (this.srtp) {
+      // RFC 3711 3.3: authenticate and decrypt before anything else looks at the packet; only
+      // authenticated packets latch (a forged packet must not redirect our media).
+      const plain = unprotect(this.srtp, msg, 'rtp');
+      if (typeof plain === 'string') return this.dropSrtp(plain, rinfo, 'srtp');
+      msg = plain;
     }
     try {
       parseRtpHeader(msg);
@@ -176,6 +199,11 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
   }
 
   private onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo, muxed: boolean): void {
+    if (this.srtp) {
+      const plain = unprotect(this.srtp, msg, 'rtcp');
+      if (typeof plain === 'string') return this.dropSrtp(plain, rinfo, 'srtcp');
+      msg = plain;
+    }
     try {
       readRtcpHeader(msg);
     } catch (err) {
@@ -203,10 +231,27 @@ export class RtpEndpoint extends EventEmitter<RtpEndpointEvents> {
     });
   }
 
+  /** RFC 3711 3.3 step 5 / 3.3.2: failed packets are dropped and counted, never thrown. */
+  private dropSrtp(why: SrtpDrop, rinfo: dgram.RemoteInfo, what: string): void {
+    if (why === 'auth') this.counters.srtpAuthFailures++;
+    else if (why === 'replay') this.counters.srtpReplays++;
+    else this.counters.malformed++;
+    this.logOnce(`${what}:${why}`, 'dropped srtp packet', { what, why, remote: `${rinfo.address}:${rinfo.port}`, localPort: this.rtpPort });
+  }
+
   private logOnce(key: string, msg: string, meta: object): void {
     if (this.loggedErrors.has(key)) return;
     this.loggedErrors.add(key);
     this.logger.warn(msg, meta);
+  }
+}
+
+/** Unprotect without ever throwing into the socket callback (a crypto error counts as malformed). */
+function unprotect(srtp: SrtpSession, msg: Buffer, what: 'rtp' | 'rtcp'): Buffer | SrtpDrop {
+  try {
+    return what === 'rtp' ? srtp.unprotectRtp(msg) : srtp.unprotectRtcp(msg);
+  } catch {
+    return 'malformed';
   }
 }
 

@@ -1,6 +1,7 @@
 import sdpTransform from 'sdp-transform';
 import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
+import { answerSdes, cryptoAttributesBySection, type SrtpPolicy } from './sdes.ts';
 import { chooseH264, negotiatedAudio, preferredAudio, offeredFormats, telephoneEventFor, type MediaSection, type OfferedFormat } from './formats.ts';
 
 export type { NegotiatedMedia };
@@ -39,8 +40,14 @@ export interface Negotiation {
   answer: (local: LocalMedia) => string;
 }
 
-/** RFC 3264 6: builds an answer to `offerSdp` that keeps every m-line, accepting what we support. */
-export function negotiateOffer(offerSdp: string, policy: CodecPolicy): Negotiation {
+type Accepted = { section: MediaSection; format?: OfferedFormat; telephoneEvent?: OfferedFormat; crypto?: string };
+
+/**
+ * RFC 3264 6: builds an answer to `offerSdp` that keeps every m-line, accepting what we support.
+ * `srtp` is the SDES policy of the trunk (or the global default) the call came in on (sdes.ts);
+ * `previous` is what an earlier offer/answer of the same session agreed (re-INVITE).
+ */
+export function negotiateOffer(offerSdp: string, policy: CodecPolicy, srtp: SrtpPolicy = 'off', previous?: NegotiatedMedia): Negotiation {
   let offer: sdpTransform.SessionDescription;
   try {
     offer = sdpTransform.parse(offerSdp);
@@ -50,36 +57,48 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy): Negotiati
   if (!offer.media || offer.media.length === 0) throw new OfferRejected('SDP offer has no m= line', 488, 304);
 
   const sessionAddress = offer.connection?.ip;
-  const accepted: { section: MediaSection; format?: OfferedFormat; telephoneEvent?: OfferedFormat }[] = [];
+  const accepted: Accepted[] = [];
   const negotiated: NegotiatedMedia = { address: '' };
+  const crypto = cryptoAttributesBySection(offerSdp);
+  let securityRefusal: string | undefined;
 
-  for (const section of offer.media) {
-    const plain = /^RTP\/AVPF?$/i.test(section.protocol); // SRTP (RTP/SAVP) comes with #4
+  offer.media.forEach((section, i) => {
+    // RFC 4568 7.1.2: the transport profile and crypto attributes decide SRTP per m-line.
+    const before = section.type === 'video' ? previous?.video?.srtp : section.type === 'audio' ? previous?.audio?.srtp : undefined;
+    const sdes = section.port === 0 ? undefined : answerSdes(section.protocol, crypto[i] ?? [], srtp, before);
+    if (sdes && !sdes.accept && section.type === 'audio') securityRefusal ??= sdes.reason;
+    const usable = sdes?.accept === true;
+    const security = sdes?.accept && sdes.srtp ? { srtp: sdes.srtp.params } : {};
+    const cryptoLine = sdes?.accept && sdes.srtp ? { crypto: sdes.srtp.line } : {};
     const formats = offeredFormats(section);
-    if (section.type === 'audio' && !negotiated.audio && plain && section.port !== 0) {
+    if (section.type === 'audio' && !negotiated.audio && usable) {
       const choice = preferredAudio(formats, policy.audio);
       if (choice) {
         const te = telephoneEventFor(formats, choice);
-        negotiated.audio = negotiatedAudio(section, choice, te);
+        negotiated.audio = { ...negotiatedAudio(section, choice, te), ...security };
         const dir = section.direction ?? offer.direction; // RFC 4566 6: media level overrides session level
         if (dir) negotiated.audio.direction = dir as NonNullable<typeof negotiated.audio.direction>;
         negotiated.address ||= section.connection?.ip ?? sessionAddress ?? '';
-        accepted.push({ section, format: choice, ...(te ? { telephoneEvent: te } : {}) });
-        continue;
+        accepted.push({ section, format: choice, ...(te ? { telephoneEvent: te } : {}), ...cryptoLine });
+        return;
       }
     }
-    if (section.type === 'video' && !negotiated.video && plain && section.port !== 0 && policy.video.includes('H264')) {
+    if (section.type === 'video' && !negotiated.video && usable && policy.video.includes('H264')) {
       const h264 = chooseH264(formats);
       if (h264) {
-        negotiated.video = { port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}) };
+        negotiated.video = { port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}), ...security };
         negotiated.address ||= section.connection?.ip ?? sessionAddress ?? '';
-        accepted.push({ section, format: h264 });
-        continue;
+        accepted.push({ section, format: h264, ...cryptoLine });
+        return;
       }
     }
     accepted.push({ section });
-  }
+  });
 
+  if (!negotiated.audio && securityRefusal) {
+    // RFC 4568 7.1.2 / RFC 3261 21.4.26: no audio stream acceptable under our SRTP policy.
+    throw new OfferRejected(securityRefusal, 488, 305);
+  }
   if (!negotiated.audio) {
     const offeredNames = offer.media
       .filter((m) => m.type === 'audio')
@@ -100,7 +119,7 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy): Negotiati
 
 function buildAnswer(
   offer: sdpTransform.SessionDescription,
-  accepted: { section: MediaSection; format?: OfferedFormat; telephoneEvent?: OfferedFormat }[],
+  accepted: Accepted[],
   local: LocalMedia,
 ): string {
   const lines = [
@@ -110,7 +129,7 @@ function buildAnswer(
     `c=IN IP4 ${local.address}`,
     't=0 0',
   ];
-  for (const { section, format, telephoneEvent } of accepted) {
+  for (const { section, format, telephoneEvent, crypto } of accepted) {
     if (!format) {
       // RFC 3264 6: a rejected stream keeps its m-line with port zero and the offered formats.
       lines.push(`m=${section.type} 0 ${section.protocol} ${String(section.payloads ?? '0').split(/\s+/)[0]}`);
@@ -126,6 +145,7 @@ function buildAnswer(
       lines.push(`a=rtpmap:${telephoneEvent.pt} telephone-event/${telephoneEvent.rate}`);
       lines.push(`a=fmtp:${telephoneEvent.pt} 0-15`);
     }
+    if (crypto) lines.push(crypto); // RFC 4568 5.1.2: one crypto attribute, the offer's tag, our key
     if (section.type === 'video') {
       for (const fb of section.rtcpFb ?? []) {
         const pt = fb.payload === '*' ? '*' : Number(fb.payload);

@@ -3,6 +3,7 @@ import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
 import { chooseH264, firstSupportedAudio, isPlainRtp, negotiatedAudio, offeredFormats, telephoneEventFor } from './formats.ts';
 import type { CodecPolicy, LocalMedia } from './negotiate.ts';
+import { cryptoAttributesBySection, isSavp, srtpFromAnswer, type OfferSecurity } from './sdes.ts';
 
 /** The SDP answer to our offer cannot be used; the call attempt ends with 488 semantics. */
 export class AnswerRejected extends Error {
@@ -23,8 +24,13 @@ const H264_FORMATS = [
   { pt: 97, fmtp: 'profile-level-id=42e01f;packetization-mode=0' },
 ];
 
-/** RFC 3264 5: our offer toward a trunk: the trunk's audio codecs (+ telephone-event) and H.264. */
-export function buildOffer(policy: CodecPolicy, local: LocalMedia): string {
+/**
+ * RFC 3264 5: our offer toward a trunk: the trunk's audio codecs (+ telephone-event) and H.264.
+ * With `security` (sdes.ts): SRTP policy required offers RTP/SAVP(F), optional RTP/AVP(F) with
+ * best-effort SDES; both carry one crypto attribute per supported suite (RFC 4568 5.1).
+ */
+export function buildOffer(policy: CodecPolicy, local: LocalMedia, security?: OfferSecurity): string {
+  const secure = security?.policy === 'required' ? 'S' : '';
   const lines = [
     'v=0',
     `o=roomgate ${local.sessionId} ${local.sessionVersion} IN IP4 ${local.address}`,
@@ -33,19 +39,20 @@ export function buildOffer(policy: CodecPolicy, local: LocalMedia): string {
     't=0 0',
   ];
   const audio = policy.audio.map((c) => AUDIO_FORMATS[c]);
-  lines.push(`m=audio ${local.audioPort} RTP/AVP ${[...audio.map((f) => f.pt), TELEPHONE_EVENT_PT].join(' ')}`);
+  lines.push(`m=audio ${local.audioPort} RTP/${secure}AVP ${[...audio.map((f) => f.pt), TELEPHONE_EVENT_PT].join(' ')}`);
   for (const f of audio) {
     lines.push(`a=rtpmap:${f.pt} ${f.rtpmap}`);
     if (f.fmtp) lines.push(`a=fmtp:${f.pt} ${f.fmtp}`);
   }
-  lines.push(`a=rtpmap:${TELEPHONE_EVENT_PT} telephone-event/8000`, `a=fmtp:${TELEPHONE_EVENT_PT} 0-15`, 'a=ptime:20', 'a=sendrecv');
+  lines.push(`a=rtpmap:${TELEPHONE_EVENT_PT} telephone-event/8000`, `a=fmtp:${TELEPHONE_EVENT_PT} 0-15`, 'a=ptime:20');
+  lines.push(...(security?.audio ?? []).map((c) => c.line), 'a=sendrecv');
   if (policy.video.includes('H264')) {
-    lines.push(`m=video ${local.videoPort} RTP/AVPF ${H264_FORMATS.map((f) => f.pt).join(' ')}`);
+    lines.push(`m=video ${local.videoPort} RTP/${secure}AVPF ${H264_FORMATS.map((f) => f.pt).join(' ')}`);
     for (const f of H264_FORMATS) {
       lines.push(`a=rtpmap:${f.pt} H264/90000`, `a=fmtp:${f.pt} ${f.fmtp}`);
       lines.push(`a=rtcp-fb:${f.pt} nack`, `a=rtcp-fb:${f.pt} nack pli`, `a=rtcp-fb:${f.pt} ccm fir`);
     }
-    lines.push('a=sendrecv');
+    lines.push(...(security?.video ?? []).map((c) => c.line), 'a=sendrecv');
   }
   return `${lines.join('\r\n')}\r\n`;
 }
@@ -54,7 +61,7 @@ export function buildOffer(policy: CodecPolicy, local: LocalMedia): string {
  * RFC 3264 6/7: reads the answer to an offer made by `buildOffer` with `policy`. The answerer
  * picks from what we offered, so the first listed format we know is the one to send.
  */
-export function parseAnswer(answerSdp: string, policy: CodecPolicy): NegotiatedMedia {
+export function parseAnswer(answerSdp: string, policy: CodecPolicy, security?: OfferSecurity): NegotiatedMedia {
   let answer: sdpTransform.SessionDescription;
   try {
     answer = sdpTransform.parse(answerSdp);
@@ -63,19 +70,25 @@ export function parseAnswer(answerSdp: string, policy: CodecPolicy): NegotiatedM
   }
   const sessionAddress = answer.connection?.ip;
   const negotiated: NegotiatedMedia = { address: '' };
-  for (const section of answer.media ?? []) {
-    if (section.port === 0 || !isPlainRtp(section)) continue; // RFC 3264 6: a rejected stream
+  const crypto = cryptoAttributesBySection(answerSdp);
+  for (const [i, section] of (answer.media ?? []).entries()) {
+    if (section.port === 0 || !(isPlainRtp(section) || isSavp(section.protocol))) continue; // RFC 3264 6: a rejected stream
+    // RFC 4568 7.1.3: SRTP when the answer accepted one of our crypto attributes (same tag and suite).
+    const offered = section.type === 'video' ? security?.video : security?.audio;
+    const srtp = offered && offered.length > 0 ? srtpFromAnswer(offered, crypto[i] ?? []) : undefined;
+    if (!srtp && (isSavp(section.protocol) || security?.policy === 'required')) continue; // SRTP needed, no usable key
+    const secured = srtp ? { srtp } : {};
     const formats = offeredFormats(section);
     const address = section.connection?.ip ?? sessionAddress ?? '';
     if (section.type === 'audio' && !negotiated.audio) {
       const choice = firstSupportedAudio(formats, policy.audio);
       if (!choice) continue;
-      negotiated.audio = negotiatedAudio(section, choice, telephoneEventFor(formats, choice));
+      negotiated.audio = { ...negotiatedAudio(section, choice, telephoneEventFor(formats, choice)), ...secured };
       negotiated.address ||= address;
     } else if (section.type === 'video' && !negotiated.video && policy.video.includes('H264')) {
       const h264 = chooseH264(formats);
       if (!h264) continue;
-      negotiated.video = { port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}) };
+      negotiated.video = { port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}), ...secured };
       negotiated.address ||= address;
     }
   }

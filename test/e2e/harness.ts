@@ -39,7 +39,7 @@ export function capturingLogger(logs: LogEntry[]): winston.Logger {
 
 /**
  * `sip` adds entries to the gateway's `sip:` flow map (e.g. `timers: { t1Ms: 100 }`), `media` to
- * its `media:` map (e.g. `mediaTimeoutS: 2`); `yaml` adds
+ * its `media:` map (e.g. `mediaTimeoutS: 2` or `srtp: required`); `yaml` adds
  * other top-level sections.
  */
 export async function startHarness(opts: { mediaPorts: { min: number; max: number }; yaml?: string; sip?: string; media?: string }): Promise<Harness> {

@@ -20,9 +20,10 @@ export class RawSipClient {
     });
   }
 
-  static async open(): Promise<RawSipClient> {
+  /** `address`: the loopback address to send from (e.g. 127.0.0.2 to look like another peer). */
+  static async open(address = '127.0.0.1'): Promise<RawSipClient> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => socket.bind(0, address, resolve));
     return new RawSipClient(socket);
   }
 
