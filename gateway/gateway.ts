@@ -216,7 +216,7 @@ export class Gateway {
     const trunk = this.admission.trunkOf(invite.request);
     const dialled = userPartOf(invite.requestUri);
     const target = dialled === undefined ? undefined : this.dialPlan.resolve(dialled);
-    if (!target || target.kind !== 'room') {
+    if (!target || target.kind === 'trunk') {
       // Trunk targets are dial-out routes: the gateway never relays SIP to SIP (no open relay).
       log.info('no dial plan rule for the dialled number', { requestUri: invite.requestUri, target: target?.kind });
       invite.reject(404, 'No such meeting');
@@ -231,7 +231,9 @@ export class Gateway {
     const mediaBind = this.config.media.bind;
     const call = new InboundCall({
       invite,
-      roomId: target.roomId,
+      // A signalling-only call joins no room; its summary names the mode instead.
+      roomId: target.kind === 'room' ? target.roomId : '(signalling-only)',
+      ...(target.kind === 'signalling-only' ? { signallingOnly: true } : {}),
       codecs: this.config.codecs,
       mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
       ports: this.ports,
@@ -247,7 +249,8 @@ export class Gateway {
     });
     this.calls.set(call.callId, call);
     this.callsTotal++;
-    log.info('incoming call', { from: invite.fromUri, requestUri: invite.requestUri, roomId: target.roomId, source: invite.source });
+    log.info('incoming call', { from: invite.fromUri, requestUri: invite.requestUri,
+      ...(target.kind === 'room' ? { roomId: target.roomId } : { signallingOnly: true }), source: invite.source });
     call.run().catch((err: Error) => {
       log.error('call failed', { error: err.message, stack: err.stack });
       call.closeWith({ by: 'gateway', reason: `internal error: ${err.message}` });
