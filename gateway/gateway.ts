@@ -11,6 +11,7 @@ import { OutboundCall, type DialOutcome, type OutboundCallDeps } from './outboun
 import { RegistrarService, type RegistrationSummary } from './registrar-service.ts';
 import { InboundAdmission } from './trunks/inbound-admission.ts';
 import { TrunkKeepalive } from './trunks/keepalive.ts';
+import { TrunkRegistrations, type TrunkRegistrationSummary } from './trunks/trunk-registration.ts';
 import { TrunkSet, type TrunkState } from './trunks/trunk-set.ts';
 
 /** A trunk as GET /api/trunks shows it. */
@@ -23,6 +24,8 @@ export interface TrunkSummary {
   consecutiveFailures: number;
   lastProbeAt?: number;
   lastProbeStatus?: number;
+  /** Outbound registration state, for trunks with `outbound.register`. */
+  registration?: TrunkRegistrationSummary;
 }
 
 export interface GatewayStats {
@@ -44,6 +47,7 @@ export class Gateway {
   private readonly keepalive: TrunkKeepalive;
   private readonly admission: InboundAdmission;
   private readonly registrar: RegistrarService;
+  private readonly trunkRegistrations: TrunkRegistrations;
   private closed = false;
 
   private constructor(
@@ -60,6 +64,8 @@ export class Gateway {
     sip.setRequestAuthorizer(this.admission.authorize);
     this.registrar = new RegistrarService(config.registrar, sip, sip.clock, logger.child({ component: 'registrar' }));
     sip.on('invite', (invite) => this.onInvite(invite));
+    this.trunkRegistrations = new TrunkRegistrations(sip, logger.child({ component: 'trunk-registration' }));
+    this.trunkRegistrations.apply(config.trunks);
   }
 
   static async start(config: GatewayConfig, logger: Logger): Promise<Gateway> {
@@ -114,7 +120,13 @@ export class Gateway {
       maxConcurrentCalls: t.config.maxConcurrentCalls,
       consecutiveFailures: t.consecutiveFailures,
       ...(t.lastProbeAt ? { lastProbeAt: t.lastProbeAt, lastProbeStatus: t.lastProbeStatus } : {}),
+      ...this.registrationOf(t.config.name),
     }));
+  }
+
+  private registrationOf(trunk: string): { registration?: TrunkRegistrationSummary } {
+    const registration = this.trunkRegistrations.summary(trunk);
+    return registration ? { registration } : {};
   }
 
   /** Current bindings of the gateway's registrar (GET /api/registrations); [] when disabled. */
@@ -134,6 +146,7 @@ export class Gateway {
     this.trunks.reconfigure(config.trunks, config.sip.allowedSources);
     this.admission.reconfigure();
     this.keepalive.watch(this.trunks.all());
+    this.trunkRegistrations.apply(config.trunks);
     this.registrar.apply(config.registrar);
     this.config = {
       ...this.config,
@@ -268,7 +281,8 @@ export class Gateway {
     // Give each room its BYE (RFC 3261 15) before the transports close; bounded by Timer F.
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, 64 * this.config.sip.timers.t1Ms)));
-    await Promise.race([Promise.all(calls.map((c) => c.byeSent)), limit]);
+    // RFC 3261 10.2.2: trunks registered upstream remove their bindings (Expires 0) meanwhile.
+    await Promise.race([Promise.all([...calls.map((c) => c.byeSent), this.trunkRegistrations.close()]), limit]);
     clearTimeout(timer);
     await this.sip.close();
   }
