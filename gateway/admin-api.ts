@@ -13,7 +13,7 @@ import type { Logger } from './logger.ts';
  *   GET    /api/calls           → CallSummary[]
  *   POST   /api/calls           {meeting, to, trunk?} → DialOutcome (200 answered, 502/4xx failed)
  *   DELETE /api/calls/:callId   → 204, or 404 when there is no such call
- *   GET    /api/trunks          → TrunkSummary[] (keepalive state, active calls)
+ *   GET    /api/trunks          → TrunkSummary[] (keepalive state, active calls, outbound registration)
  *   GET    /api/registrations   → RegistrationSummary[] (the registrar's bindings; [] when disabled)
  */
 export async function startAdminApi(
