@@ -4,11 +4,15 @@
  * and SIPp as a registrar that is down (503). The gateway's state is read through the admin API.
  */
 import dgram from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { parseConfig } from '../../config/index.ts';
 import { startAdminApi } from '../../gateway/admin-api.ts';
+import { watchConfigFile } from '../../gateway/config-watcher.ts';
 import { Gateway, type TrunkSummary } from '../../gateway/gateway.ts';
 import { SipStack } from '../../sip/index.ts';
 import { capturingLogger, type LogEntry } from '../e2e/harness.ts';
@@ -136,11 +140,16 @@ describe.skipIf(!kamailioInstalled)('trunk outbound registration (RFC 3261 10.2)
     expect(savedRegisters(k)).toHaveLength(1);
   }, 30_000);
 
-  it('a reload that removes the registration unregisters it (Expires 0) and leaves a call in progress up', async () => {
+  it('a reload (config watcher, SIGHUP path) that removes the registration unregisters it (Expires 0) and leaves a call in progress up', async () => {
     const k = await kamailio();
     const logs: LogEntry[] = [];
     const withRegister = yaml(', register: { expiresS: 300 }', k.port);
+    const dir = mkdtempSync(join(tmpdir(), 'roomgate-trunk-reg-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(file, withRegister);
     const gateway = await gatewayWith(withRegister, logs);
+    const reloader = watchConfigFile(file, { apply: (c) => gateway.applyConfig(c), onError: (err) => { throw err; }, watchFile: false });
     await expect.poll(() => gateway.trunkSummaries()[0]?.registration?.state, { timeout: 5000 }).toBe('registered');
 
     const caller = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, transports: ['udp'], logger: captureLogger() });
@@ -148,14 +157,16 @@ describe.skipIf(!kamailioInstalled)('trunk outbound registration (RFC 3261 10.2)
     const dialog = await caller.invite({ requestUri: `sip:probe@127.0.0.1:${gateway.sipPort}`, fromUri: 'sip:t@127.0.0.1', sdp: SDP_A }).result;
     await expect.poll(() => gateway.activeCalls().map((c) => c.state)).toEqual(['active']);
 
-    gateway.applyConfig(parseConfig(withRegister.replace(', register: { expiresS: 300 }', '')));
+    writeFileSync(file, withRegister.replace(', register: { expiresS: 300 }', ''));
+    expect(reloader.reload('SIGHUP')).toBe(true);
     await expect.poll(() => savedRegisters(k).at(-1)?.expires, { timeout: 5000 }).toBe(0);
     expect(gateway.trunkSummaries()[0]?.registration).toBeUndefined();
     expect(logs.some((l) => l.message === 'trunk registration stopped' && l.why === 'trunk registration removed')).toBe(true);
     expect(gateway.activeCalls().map((c) => c.state)).toEqual(['active']);
 
     // Registering again with another lifetime: the new REGISTER follows the removal.
-    gateway.applyConfig(parseConfig(withRegister.replace('expiresS: 300', 'expiresS: 200')));
+    writeFileSync(file, withRegister.replace('expiresS: 300', 'expiresS: 200'));
+    expect(reloader.reload('SIGHUP')).toBe(true);
     await expect.poll(() => savedRegisters(k).at(-1)?.expires, { timeout: 5000 }).toBe(200);
     expect(gateway.trunkSummaries()[0]?.registration?.state).toBe('registered');
 
