@@ -48,6 +48,11 @@ export class Gateway {
   private readonly admission: InboundAdmission;
   private readonly registrar: RegistrarService;
   private readonly trunkRegistrations: TrunkRegistrations;
+  /**
+   * Media bind and SDP address, resolved once: `media` changes need a restart, and `auto` lists the
+   * network interfaces (os.networkInterfaces(), ~100-400 µs), too dear to repeat for every call.
+   */
+  private readonly mediaAddress: { bind: string; advertised: string };
   private closed = false;
 
   private constructor(
@@ -57,6 +62,7 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     this.dialPlan = new DialPlan(config.dialPlan);
+    this.mediaAddress = { bind: config.media.bind, advertised: resolveAdvertisedAddress(config.media.advertisedAddress, config.media.bind) };
     this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
     this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }), (name) => this.trunks.get(name));
     this.keepalive.watch(this.trunks.all());
@@ -178,7 +184,6 @@ export class Gateway {
     const direct: Pick<OutboundCallDeps, 'registered'> = registered.kind === 'registered'
       ? { registered: { aor: registered.aor, contact: registered.contact, codecs: this.config.codecs, fromUser: 'roomgate' } }
       : {};
-    const mediaBind = this.config.media.bind;
     const call = new OutboundCall({
       roomId: request.meeting,
       to: request.to,
@@ -189,7 +194,7 @@ export class Gateway {
       release: (t) => this.trunks.release(t),
       invite: (opts) => this.sip.invite(opts),
       advertisedSipHost: this.sip.advertisedHost,
-      mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
+      mediaAddress: this.mediaAddress,
       ports: this.ports,
       createMedia: (opts) => CallMedia.create(opts),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
@@ -241,14 +246,13 @@ export class Gateway {
       invite.reject(503, 'Trunk call limit reached', { 'Retry-After': '30' });
       return;
     }
-    const mediaBind = this.config.media.bind;
     const call = new InboundCall({
       invite,
       // A signalling-only call joins no room; its summary names the mode instead.
       roomId: target.kind === 'room' ? target.roomId : '(signalling-only)',
       ...(target.kind === 'signalling-only' ? { signallingOnly: true } : {}),
       codecs: this.config.codecs,
-      mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
+      mediaAddress: this.mediaAddress,
       ports: this.ports,
       createMedia: (opts) => CallMedia.create(opts),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
