@@ -170,6 +170,15 @@ describe.skipIf(!kamailioInstalled)('trunk outbound registration (RFC 3261 10.2)
     await expect.poll(() => savedRegisters(k).at(-1)?.expires, { timeout: 5000 }).toBe(200);
     expect(gateway.trunkSummaries()[0]?.registration?.state).toBe('registered');
 
+    // Changed in place: the old binding is removed first, then the new one is registered (10.3 step 7).
+    const before = savedRegisters(k).length;
+    writeFileSync(file, withRegister.replace('expiresS: 300', 'expiresS: 250'));
+    expect(reloader.reload('SIGHUP')).toBe(true);
+    await expect.poll(() => savedRegisters(k).slice(before).map((r) => r.expires), { timeout: 5000 }).toEqual([0, 250]);
+    expect(logs.some((l) => l.message === 'trunk registration stopped' && l.why === 'trunk registration changed')).toBe(true);
+    await expect.poll(() => gateway.trunkSummaries()[0]?.registration).toMatchObject({ state: 'registered', grantedS: 250 });
+    expect(gateway.activeCalls().map((c) => c.state)).toEqual(['active']);
+
     await dialog.bye();
     await expect.poll(() => gateway.stats().activeCalls).toBe(0);
   }, 30_000);
