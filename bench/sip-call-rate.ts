@@ -293,6 +293,8 @@ async function measureGateway(): Promise<RunFigures> {
     `sip: { bind: 127.0.0.1, port: ${await freeUdpPort()}, advertisedAddress: 127.0.0.1, transports: [udp], rateLimit: false }`,
     'media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1 }',
     'admin: { port: 0 }',
+    // Calls from SIPp's address belong to this trunk: source match, call counting and release per call.
+    'trunks: [{ name: bench, inbound: { sources: [127.0.0.1/32] }, maxConcurrentCalls: 10000 }]',
     'dialPlan:',
     `  - { match: '^${PROBE_NUMBER}$', target: { answer: signalling-only } }`,
     "  - { match: '^([A-Za-z0-9_.~-]+)$', target: { room: '$1' } }",

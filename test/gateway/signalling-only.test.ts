@@ -1,5 +1,5 @@
 /**
- * Dial plan target `{ answer: signalling-only }`: the Gateway admits, negotiates and answers the
+ * Dial plan target `{ answer: signalling-only }`: the Gateway admits (trunk by source), negotiates and answers the
  * call with an inactive SDP answer, keeps the dialog until BYE, and never opens an RTP port nor
  * reaches the meeting service (its URL here points at a port nobody listens on).
  */
@@ -24,6 +24,7 @@ function config(sipPort: number) {
     'media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1, portRange: { min: 47000, max: 47099 } }',
     'meeting: { url: "ws://127.0.0.1:1/ws", joinTimeoutMs: 500 }',
     'admin: { port: 0 }',
+    'trunks: [{ name: rooms, inbound: { sources: [127.0.0.1/32] }, maxConcurrentCalls: 50 }]',
     'dialPlan:',
     "  - { match: '^probe$', target: { answer: signalling-only } }",
     "  - { match: '^(.+)$', target: { room: '$1' } }",
@@ -64,7 +65,8 @@ describe('a call to the signalling-only number', () => {
     expect(dialog.answerSdp).not.toMatch(/^a=(sendrecv|sendonly|recvonly)/m);
     // The gateway's side of the dialog exists once it has the ACK: the call is active.
     await expect.poll(() => gateway.activeCalls().map((c) => c.state)).toEqual(['active']);
-    expect(gateway.activeCalls()[0]).toMatchObject({ roomId: '(signalling-only)', state: 'active' });
+    expect(gateway.activeCalls()[0]).toMatchObject({ roomId: '(signalling-only)', state: 'active', trunk: 'rooms' });
+    expect(gateway.trunkSummaries()[0]).toMatchObject({ name: 'rooms', activeCalls: 1 });
     expect(gateway.stats()).toMatchObject({ activeCalls: 1, mediaPortsInUse: 0 });
     expect(gateway.stats().sip.dialogs).toBe(1);
     await dialog.bye();
@@ -91,5 +93,6 @@ describe('a call to the signalling-only number', () => {
     await expect.poll(() => ({ ...gateway.stats(), sip: gateway.stats().sip.dialogs }), { timeout: 10_000 })
       .toMatchObject({ activeCalls: 0, mediaPortsInUse: 0, sip: 0 });
     expect(logs.slice(logsBefore).filter((l) => l.message === 'call ended')).toHaveLength(200);
+    expect(gateway.trunkSummaries()[0]).toMatchObject({ name: 'rooms', activeCalls: 0 });
   }, 60_000);
 });
