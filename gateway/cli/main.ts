@@ -10,6 +10,7 @@ const USAGE = `usage:
   roomgate hangup CALL_ID
   roomgate calls
   roomgate registrations
+  roomgate trunks                                   (keepalive and outbound registration state)
 options (all commands):
   -c, --config FILE   gateway config to read admin bind/port/token from (default config/default.yaml)
   --admin URL         admin API base URL (default http://<admin.bind>:<admin.port>)
@@ -46,7 +47,8 @@ export async function runCli(argv: string[], out: (line: string) => void): Promi
       return res.status === 204 ? 0 : 1;
     }
     case 'calls':
-    case 'registrations': {
+    case 'registrations':
+    case 'trunks': {
       const res = await client.request('GET', `/api/${command}`);
       out(JSON.stringify(res.body, null, 2));
       return res.status === 200 ? 0 : 1;
