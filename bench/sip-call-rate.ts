@@ -2,9 +2,12 @@
  * SIP call rate, signalling only (issue #3 acceptance 6): SIPp's built-in UAC places bounded
  * batches of calls (INVITE → 200 → ACK → BYE → 200, no media) at a high offered rate, and we
  * read completed calls per second from SIPp's own statistics file. Systems measured in turn:
- *   1. roomgate: the project's SipStack as UAS (the transaction/dialog code the gateway runs),
- *      answering every INVITE at once with 200 + a fixed SDP; no meeting, no RTP.
- *   2. Kamailio (Debian) as a stateful proxy (tm, rr) → a SIPp UAS answering the same way,
+ *   1. roomgate Gateway: the whole product path (admission, trunk match, dial plan, InboundCall,
+ *      SDP negotiation, dialog, BYE) for a number whose dial plan target is
+ *      `{ answer: signalling-only }`: inactive SDP answer, no RTP port, no meeting.
+ *   2. roomgate SipStack as UAS alone (transport, parser, transactions, dialogs), answering every
+ *      INVITE at once with 200 + a fixed SDP: the SIP layer's share of the Gateway's cost.
+ *   3. Kamailio (Debian) as a stateful proxy (tm, rr) → a SIPp UAS answering the same way,
  *      with 1 and with 2 UDP workers.
  *   3. SIPp UAC → SIPp UAS directly: the load generator's own ceiling on this machine.
  * Every process binds 127.0.0.1 only; every run is bounded in calls and seconds; every child is
@@ -17,6 +20,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { parseConfig } from '../config/index.ts';
+import { Gateway } from '../gateway/gateway.ts';
 import { SipStack, type Logger } from '../sip/index.ts';
 import { kamailioInstalled, startKamailioProxy, type KamailioProxy } from './kamailio/proxy.ts';
 
@@ -30,6 +37,8 @@ const WARMUP_CALLS = 2_000;
 const OFFERED_RATE = 20_000;
 /** Open calls at most (sipp -l): SIPp starts a new call only when one ends, like a bounded queue. */
 const MAX_OPEN_CALLS = 200;
+/** The user part SIPp dials (sipp -s): the Gateway's signalling-only number. */
+const PROBE_NUMBER = 'probe';
 /** Hard limit per SIPp run (sipp -timeout), seconds. */
 const RUN_LIMIT_S = 30;
 /** The steady rate is read from this many seconds into a run to its end (SIPp -fd 1 rows). */
@@ -157,7 +166,7 @@ async function runSippUac(port: number, calls: number): Promise<RunFigures> {
   cleanups.add(removeDir);
   const statFile = join(dir, 'stat.csv');
   try {
-    const child = track(spawn('sipp', ['-sn', 'uac', `127.0.0.1:${port}`, '-i', '127.0.0.1',
+    const child = track(spawn('sipp', ['-sn', 'uac', '-s', PROBE_NUMBER, `127.0.0.1:${port}`, '-i', '127.0.0.1',
       '-p', String(await freeUdpPort()), '-nostdin', '-r', String(OFFERED_RATE), '-l', String(MAX_OPEN_CALLS),
       '-m', String(calls), '-timeout', `${RUN_LIMIT_S}s`, '-trace_stat', '-stf', statFile, '-fd', '1'],
     { cwd: dir, stdio: 'ignore' }));
@@ -264,6 +273,49 @@ async function measureRoomgate(): Promise<RunFigures> {
   }
 }
 
+/**
+ * roomgate's Gateway with the production config schema and defaults (T1 500 ms, udp), the
+ * dialled number routed to `{ answer: signalling-only }`. Logging is winston at level warn:
+ * the per-call info lines are filtered, not written (Kamailio runs with errors only too);
+ * warnings and errors are counted and shown on stderr. No per-source rate limit, as above.
+ */
+async function measureGateway(): Promise<RunFigures> {
+  const problems = new Map<string, number>();
+  const sink = new Writable({
+    objectMode: true,
+    write(info: { message: string }, _enc, done) {
+      problems.set(info.message, (problems.get(info.message) ?? 0) + 1);
+      done();
+    },
+  });
+  const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Stream({ stream: sink })] });
+  const config = parseConfig([
+    `sip: { bind: 127.0.0.1, port: ${await freeUdpPort()}, advertisedAddress: 127.0.0.1, transports: [udp], rateLimit: false }`,
+    'media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1 }',
+    'admin: { port: 0 }',
+    // Calls from SIPp's address belong to this trunk: source match, call counting and release per call.
+    'trunks: [{ name: bench, inbound: { sources: [127.0.0.1/32] }, maxConcurrentCalls: 10000 }]',
+    'dialPlan:',
+    `  - { match: '^${PROBE_NUMBER}$', target: { answer: signalling-only } }`,
+    "  - { match: '^([A-Za-z0-9_.~-]+)$', target: { room: '$1' } }",
+  ].join('\n'), 'bench gateway config');
+  const gateway = await Gateway.start(config, logger);
+  const close = (): Promise<void> => gateway.close();
+  cleanups.add(close);
+  try {
+    const figures = await measure(gateway.sipPort, ownCpuSeconds);
+    const stats = gateway.stats();
+    if (stats.mediaPortsInUse !== 0) throw new Error(`signalling-only calls used ${stats.mediaPortsInUse} media ports`);
+    return figures;
+  } finally {
+    cleanups.delete(close);
+    await close();
+    if (problems.size > 0) {
+      process.stderr.write(`  roomgate gateway notes: ${[...problems].map(([m, n]) => `${n}× ${m}`).join('; ')}\n`);
+    }
+  }
+}
+
 /** Warm-up run (not counted), then the measured run, against whatever listens on port. */
 async function measure(port: number, cpuSecondsOfSystem: () => number): Promise<RunFigures> {
   await runSippUac(port, WARMUP_CALLS);
@@ -340,18 +392,20 @@ function printCpuFigure(sys: System, what: string): void {
 }
 
 async function main(): Promise<void> {
-  const roomgate: System = { label: 'roomgate SipStack as UAS, signalling only (1 Node thread)', run: measureRoomgate, runs: [] };
+  const gateway: System = { label: 'roomgate Gateway, signalling-only number (dial plan → InboundCall, 1 Node thread)', run: measureGateway, runs: [] };
+  const roomgate: System = { label: 'roomgate SipStack as UAS alone, signalling only (1 Node thread)', run: measureRoomgate, runs: [] };
   const kamailio: System[] = kamailioInstalled()
     ? [1, 2].map((workers) => ({
       label: `kamailio stateful proxy (tm+rr, ${workers} UDP worker${workers > 1 ? 's' : ''}) → sipp uas`,
       run: () => measureKamailio(workers), runs: [] }))
     : [];
   const ceiling: System = { label: 'sipp uac → sipp uas direct (load generator ceiling)', run: measureSippDirect, runs: [] };
-  const cpuLabels = new Map<System, string>([[roomgate, 'roomgate SipStack as UAS (whole Node process)'],
+  const cpuLabels = new Map<System, string>([[gateway, 'roomgate Gateway, signalling-only number (whole Node process)'],
+    [roomgate, 'roomgate SipStack as UAS alone (whole Node process)'],
     ...kamailio.map((k): [System, string] =>
       [k, `${k.label.replace(/ \(tm\+rr, (.*)\) → sipp uas/, ', $1')}, all its processes (not the sipp uas behind it)`]),
     [ceiling, 'sipp uas (the UAS behind Kamailio, answering alone)']]);
-  const systems = [roomgate, ...kamailio, ceiling];
+  const systems = [gateway, roomgate, ...kamailio, ceiling];
   const loadBefore = loadavg()[0]!;
 
   // Rounds interleave the systems so drift in machine load touches each of them alike.
@@ -363,13 +417,17 @@ async function main(): Promise<void> {
     }
   }
 
+  printFigure(gateway);
   printFigure(roomgate);
   if (kamailio.length === 0) {
     console.log('sip calls/s, kamailio stateful proxy: skipped (kamailio not installed; npm run setup installs it)');
   } else {
     for (const sys of kamailio) printFigure(sys);
     const best = kamailio.reduce((a, b) => (medianRate(b) > medianRate(a) ? b : a));
-    console.log(`sip call rate ratio, roomgate UAS / best kamailio proxy (${best.label.match(/\d+ UDP workers?/)![0]}): ` +
+    const workers = best.label.match(/\d+ UDP workers?/)![0];
+    console.log(`sip call rate ratio, roomgate Gateway / best kamailio proxy (${workers}): ` +
+      `${(medianRate(gateway) / medianRate(best)).toFixed(2)}x`);
+    console.log(`sip call rate ratio, roomgate SipStack UAS alone / best kamailio proxy (${workers}): ` +
       `${(medianRate(roomgate) / medianRate(best)).toFixed(2)}x`);
   }
   printFigure(ceiling);

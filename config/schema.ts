@@ -135,7 +135,14 @@ const dialTargetSchema = z.union([
   z.object({ room: z.string().min(1) }).strict(),
   /** Dial out through this trunk, or these trunks in failover order. */
   z.object({ trunk: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) }).strict(),
-]);
+  /**
+   * Answer at the signalling layer only (health probe, test number, call-rate bench): the call is
+   * admitted, negotiated and answered with an inactive SDP answer, no RTP port, no meeting.
+   */
+  z.object({ answer: z.literal('signalling-only') }).strict(),
+], {
+  error: 'a target is { room: NAME }, { trunk: NAME | [NAME, ...] } or { answer: signalling-only }',
+});
 
 export const dialRuleSchema = z
   .object({
@@ -196,7 +203,7 @@ export type AudioCodecName = z.infer<typeof audioCodec>;
 
 /** Trunk names are unique and every dial plan trunk target names a trunk that can dial out. */
 function checkTrunkReferences(
-  config: { trunks: { name: string; outbound?: unknown }[]; dialPlan: { target?: { trunk?: string | string[] } | { room: string } }[] },
+  config: { trunks: { name: string; outbound?: unknown }[]; dialPlan: { target?: { trunk?: string | string[] } | { room: string } | { answer: string } }[] },
   ctx: z.RefinementCtx,
 ): void {
   const names = new Map<string, boolean>();

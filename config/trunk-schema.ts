@@ -68,6 +68,45 @@ const keepaliveSchema = z
   })
   .strict();
 
+/** One registrar of a trunk's failover list. */
+const registrarHostSchema = z
+  .object({
+    /** Host name or address of the registrar. Required. */
+    host: z.string().min(1),
+    /** SIP port of the registrar. Default 5060. */
+    port: port.default(5060),
+  })
+  .strict();
+
+/**
+ * Outbound registration of the trunk at its upstream registrar(s) (RFC 3261 10.2), with the
+ * trunk's `credentials`. Optional: no REGISTER is sent when absent.
+ */
+const registerSchema = z
+  .object({
+    /** false keeps the section but sends no REGISTER. Default true. */
+    enabled: z.boolean().default(true),
+    /** User part of the address-of-record (To/From). Default credentials.username, else fromUser. */
+    user: z.string().min(1).optional(),
+    /** Host part of the address-of-record. Default the first registrar's host. */
+    domain: z.string().min(1).optional(),
+    /** Binding lifetime asked for, s (RFC 3261 10.2.1.1); refreshes follow what the registrar grants. Default 3600. */
+    expiresS: z.number().int().positive().default(3600),
+    /**
+     * Registrars in failover order (5xx, 408/timeout, 403 move to the next), all over the trunk's
+     * transport. Default: the trunk's own host and port only.
+     */
+    registrars: z.array(registrarHostSchema).min(1).optional(),
+    /** Wait after every registrar failed, s; doubles per failed round up to retryMaxS. Default 30. */
+    retryS: z.number().positive().default(30),
+    /** Longest wait between failed rounds, s. Default 600. */
+    retryMaxS: z.number().positive().default(600),
+    /** While registered at a backup registrar, try the first one again after this many s. Default 300. */
+    primaryRetryS: z.number().positive().default(300),
+  })
+  .strict()
+  .refine((r) => r.retryMaxS >= r.retryS, { message: 'retryMaxS must be at least retryS', path: ['retryMaxS'] });
+
 const outboundSchema = z
   .object({
     /** Host name or address of the trunk's SIP peer. Required. */
@@ -106,6 +145,8 @@ const outboundSchema = z
     keepalive: keepaliveSchema.default({ intervalS: 0, failureThreshold: 3 }),
     /** User part of the From URI of our INVITEs. Default "roomgate". */
     fromUser: z.string().min(1).default('roomgate'),
+    /** Keep the gateway registered at the trunk's registrar(s) (see registerSchema). Optional. */
+    register: registerSchema.optional(),
   })
   .strict();
 
@@ -128,3 +169,4 @@ export const trunkSchema = z
   .strict();
 
 export type TrunkConfig = z.infer<typeof trunkSchema>;
+export type TrunkRegisterConfig = z.infer<typeof registerSchema>;

@@ -16,7 +16,7 @@ import type { Logger } from './logger.ts';
  *   DELETE /api/calls/:callId   → 204, or 404 when there is no such call
  *   POST   /api/calls/:callId/dtmf {digits, durationMs?} → 202 (keys queued toward the room),
  *                                  400 bad keys, 404 no such call, 409 call not answered yet
- *   GET    /api/trunks          → TrunkSummary[] (keepalive state, active calls)
+ *   GET    /api/trunks          → TrunkSummary[] (keepalive state, active calls, outbound registration)
  *   GET    /api/registrations   → RegistrationSummary[] (the registrar's bindings; [] when disabled)
  */
 export async function startAdminApi(

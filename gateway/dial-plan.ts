@@ -1,8 +1,12 @@
 import type { DialRule } from '../config/index.ts';
 
-/** Where a dialled number goes: a meeting room, or out through trunks in failover order. */
+/**
+ * Where a dialled number goes: a meeting room, out through trunks in failover order, or an answer
+ * at the signalling layer only (no media, no meeting: health probe, test number, bench).
+ */
 export type DialTarget =
   | { kind: 'room'; roomId: string }
+  | { kind: 'signalling-only' }
   | { kind: 'trunk'; trunks: string[]; /** the dialled user part after `rewrite` */ number: string };
 
 interface CompiledRule {
@@ -10,6 +14,7 @@ interface CompiledRule {
   rewrite?: string;
   room?: string;
   trunks?: string[];
+  signallingOnly?: true;
 }
 
 /** Ordered dial plan: the first rule whose pattern matches the dialled user part wins. */
@@ -28,6 +33,7 @@ export class DialPlan {
       // String.prototype.replace semantics for $1 / $<name>, applied to the matched text only.
       const substitute = (template: string) => match[0].replace(rule.pattern, template);
       const number = rule.rewrite === undefined ? dialled : substitute(rule.rewrite);
+      if (rule.signallingOnly) return { kind: 'signalling-only' };
       if (rule.trunks) {
         if (number.length > 0) return { kind: 'trunk', trunks: rule.trunks, number };
         continue;
@@ -52,6 +58,7 @@ function compile(rule: DialRule): CompiledRule {
   const target = rule.target;
   const rewrite = rule.rewrite === undefined ? {} : { rewrite: rule.rewrite };
   if (target && 'trunk' in target) return { pattern, ...rewrite, trunks: [target.trunk].flat() };
+  if (target && 'answer' in target) return { pattern, signallingOnly: true };
   return { pattern, ...rewrite, room: target && 'room' in target ? target.room : rule.room! };
 }
 

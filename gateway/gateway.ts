@@ -12,6 +12,7 @@ import { OutboundCall, type DialOutcome, type OutboundCallDeps } from './outboun
 import { RegistrarService, type RegistrationSummary } from './registrar-service.ts';
 import { InboundAdmission } from './trunks/inbound-admission.ts';
 import { TrunkKeepalive } from './trunks/keepalive.ts';
+import { TrunkRegistrations, type TrunkRegistrationSummary } from './trunks/trunk-registration.ts';
 import { TrunkSet, type TrunkState } from './trunks/trunk-set.ts';
 
 /** A trunk as GET /api/trunks shows it. */
@@ -24,6 +25,8 @@ export interface TrunkSummary {
   consecutiveFailures: number;
   lastProbeAt?: number;
   lastProbeStatus?: number;
+  /** Outbound registration state, for trunks with `outbound.register`. */
+  registration?: TrunkRegistrationSummary;
 }
 
 export interface GatewayStats {
@@ -47,6 +50,12 @@ export class Gateway {
   private readonly registrar: RegistrarService;
   /** One shared meeting → rooms mix per meeting (issue #4: encode each distinct mix once). */
   private readonly mixHubs = new MeetingMixHubs();
+  private readonly trunkRegistrations: TrunkRegistrations;
+  /**
+   * Media bind and SDP address, resolved once: `media` changes need a restart, and `auto` lists the
+   * network interfaces (os.networkInterfaces(), ~100-400 µs), too dear to repeat for every call.
+   */
+  private readonly mediaAddress: { bind: string; advertised: string };
   private closed = false;
 
   private constructor(
@@ -56,6 +65,7 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     this.dialPlan = new DialPlan(config.dialPlan);
+    this.mediaAddress = { bind: config.media.bind, advertised: resolveAdvertisedAddress(config.media.advertisedAddress, config.media.bind) };
     this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
     this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }), (name) => this.trunks.get(name));
     this.keepalive.watch(this.trunks.all());
@@ -63,6 +73,8 @@ export class Gateway {
     sip.setRequestAuthorizer(this.admission.authorize);
     this.registrar = new RegistrarService(config.registrar, sip, sip.clock, logger.child({ component: 'registrar' }));
     sip.on('invite', (invite) => this.onInvite(invite));
+    this.trunkRegistrations = new TrunkRegistrations(sip, logger.child({ component: 'trunk-registration' }));
+    this.trunkRegistrations.apply(config.trunks);
   }
 
   static async start(config: GatewayConfig, logger: Logger): Promise<Gateway> {
@@ -117,7 +129,13 @@ export class Gateway {
       maxConcurrentCalls: t.config.maxConcurrentCalls,
       consecutiveFailures: t.consecutiveFailures,
       ...(t.lastProbeAt ? { lastProbeAt: t.lastProbeAt, lastProbeStatus: t.lastProbeStatus } : {}),
+      ...this.registrationOf(t.config.name),
     }));
+  }
+
+  private registrationOf(trunk: string): { registration?: TrunkRegistrationSummary } {
+    const registration = this.trunkRegistrations.summary(trunk);
+    return registration ? { registration } : {};
   }
 
   /** Current bindings of the gateway's registrar (GET /api/registrations); [] when disabled. */
@@ -137,6 +155,7 @@ export class Gateway {
     this.trunks.reconfigure(config.trunks, config.sip.allowedSources);
     this.admission.reconfigure();
     this.keepalive.watch(this.trunks.all());
+    this.trunkRegistrations.apply(config.trunks);
     this.registrar.apply(config.registrar);
     this.config = {
       ...this.config,
@@ -168,7 +187,6 @@ export class Gateway {
     const direct: Pick<OutboundCallDeps, 'registered'> = registered.kind === 'registered'
       ? { registered: { aor: registered.aor, contact: registered.contact, codecs: this.config.codecs, fromUser: 'roomgate', srtp: this.config.media.srtp } }
       : {};
-    const mediaBind = this.config.media.bind;
     const call = new OutboundCall({
       roomId: request.meeting,
       to: request.to,
@@ -179,7 +197,7 @@ export class Gateway {
       release: (t) => this.trunks.release(t),
       invite: (opts) => this.sip.invite(opts),
       advertisedSipHost: this.sip.advertisedHost,
-      mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
+      mediaAddress: this.mediaAddress,
       ports: this.ports,
       createMedia: (opts) => this.createMedia(opts, request.meeting),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
@@ -236,7 +254,7 @@ export class Gateway {
     const trunk = this.admission.trunkOf(invite.request);
     const dialled = userPartOf(invite.requestUri);
     const target = dialled === undefined ? undefined : this.dialPlan.resolve(dialled);
-    if (!target || target.kind !== 'room') {
+    if (!target || target.kind === 'trunk') {
       // Trunk targets are dial-out routes: the gateway never relays SIP to SIP (no open relay).
       log.info('no dial plan rule for the dialled number', { requestUri: invite.requestUri, target: target?.kind });
       invite.reject(404, 'No such meeting');
@@ -248,15 +266,17 @@ export class Gateway {
       invite.reject(503, 'Trunk call limit reached', { 'Retry-After': '30' });
       return;
     }
-    const mediaBind = this.config.media.bind;
+    // A signalling-only call joins no room (and creates no media); its summary names the mode instead.
+    const roomId = target.kind === 'room' ? target.roomId : '(signalling-only)';
     const call = new InboundCall({
       invite,
-      roomId: target.roomId,
+      roomId,
+      ...(target.kind === 'signalling-only' ? { signallingOnly: true } : {}),
       codecs: this.config.codecs,
       srtp: trunk ? (trunk.config.inbound?.srtp ?? trunk.config.outbound?.srtp ?? this.config.media.srtp) : this.config.media.srtp,
-      mediaAddress: { bind: mediaBind, advertised: resolveAdvertisedAddress(this.config.media.advertisedAddress, mediaBind) },
+      mediaAddress: this.mediaAddress,
       ports: this.ports,
-      createMedia: (opts) => this.createMedia(opts, target.roomId),
+      createMedia: (opts) => this.createMedia(opts, roomId),
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
@@ -268,7 +288,8 @@ export class Gateway {
     });
     this.calls.set(call.callId, call);
     this.callsTotal++;
-    log.info('incoming call', { from: invite.fromUri, requestUri: invite.requestUri, roomId: target.roomId, source: invite.source });
+    log.info('incoming call', { from: invite.fromUri, requestUri: invite.requestUri,
+      ...(target.kind === 'room' ? { roomId: target.roomId } : { signallingOnly: true }), source: invite.source });
     call.run().catch((err: Error) => {
       log.error('call failed', { error: err.message, stack: err.stack });
       call.closeWith({ by: 'gateway', reason: `internal error: ${err.message}` });
@@ -286,7 +307,8 @@ export class Gateway {
     // Give each room its BYE (RFC 3261 15) before the transports close; bounded by Timer F.
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, 64 * this.config.sip.timers.t1Ms)));
-    await Promise.race([Promise.all(calls.map((c) => c.byeSent)), limit]);
+    // RFC 3261 10.2.2: trunks registered upstream remove their bindings (Expires 0) meanwhile.
+    await Promise.race([Promise.all([...calls.map((c) => c.byeSent), this.trunkRegistrations.close()]), limit]);
     clearTimeout(timer);
     await this.sip.close();
   }

@@ -7,8 +7,9 @@ import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
 import { answerSecureReinvite, usesSrtp, type LocalSession } from './secure-reinvite.ts';
-import { negotiateOffer, OfferRejected, type CodecPolicy } from './sdp/negotiate.ts';
+import { negotiateOffer, OfferRejected, type CodecPolicy, type Negotiation } from './sdp/negotiate.ts';
 import type { SrtpPolicy } from './sdp/sdes.ts';
+import { signallingOnlyAnswer } from './signalling-only.ts';
 
 /** Why and how a call ended: one record per call, for logs, metrics and CDRs. */
 export interface CallEnd {
@@ -53,6 +54,8 @@ export interface InboundCallDeps {
   logger: Logger;
   /** The trunk the call came in through (source allow-list match), for summaries. */
   trunk?: string;
+  /** Answer at the signalling layer only: inactive SDP, no RTP port, no meeting. Default false. */
+  signallingOnly?: boolean;
   onEnded: (call: InboundCall, end: CallEnd) => void;
 }
 
@@ -119,6 +122,7 @@ export class InboundCall {
       this.refuse(err.status, err.message, err.warnCode);
       return;
     }
+    if (this.deps.signallingOnly) return this.answerSignallingOnly(negotiation);
     try {
       this.media = await this.deps.createMedia({
         ports: this.deps.ports,
@@ -166,6 +170,24 @@ export class InboundCall {
     this.answeredAt = Date.now();
     this.log.info('call answered', { caller: invite.fromUri, audio: negotiation.negotiated.audio?.codec, video: !!negotiation.negotiated.video,
       ...(negotiation.negotiated.audio?.srtp ? { srtp: negotiation.negotiated.audio.srtp.suite } : {}) });
+    this.wireDialog(this.dialog);
+  }
+
+  /** Dial plan `{ answer: signalling-only }`: the dialog without media or meeting (health probe, bench). */
+  private async answerSignallingOnly(negotiation: Negotiation): Promise<void> {
+    try {
+      this.dialog = await this.deps.invite.accept({ sdp: signallingOnlyAnswer(negotiation, this.deps.mediaAddress.advertised) });
+    } catch (err) {
+      this.closeWith({ by: 'gateway', reason: `no ACK for 200 OK: ${(err as Error).message}` });
+      return;
+    }
+    if (this.isOver()) {
+      void this.dialog.bye().catch(() => undefined);
+      return;
+    }
+    this.state = 'active';
+    this.answeredAt = Date.now();
+    this.log.info('call answered, signalling only', { caller: this.deps.invite.fromUri, audio: negotiation.negotiated.audio?.codec });
     this.wireDialog(this.dialog);
   }
 

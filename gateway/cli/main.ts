@@ -11,6 +11,7 @@ const USAGE = `usage:
   roomgate dtmf CALL_ID DIGITS                      (play keys, e.g. 1234#, to the call's room)
   roomgate calls
   roomgate registrations
+  roomgate trunks                                   (keepalive and outbound registration state)
 options (all commands):
   -c, --config FILE   gateway config to read admin bind/port/token from (default config/default.yaml)
   --admin URL         admin API base URL (default http://<admin.bind>:<admin.port>)
@@ -53,7 +54,8 @@ export async function runCli(argv: string[], out: (line: string) => void): Promi
       return res.status === 202 ? 0 : 1;
     }
     case 'calls':
-    case 'registrations': {
+    case 'registrations':
+    case 'trunks': {
       const res = await client.request('GET', `/api/${command}`);
       out(JSON.stringify(res.body, null, 2));
       return res.status === 200 ? 0 : 1;

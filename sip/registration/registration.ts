@@ -25,6 +25,13 @@ export interface RegistrationOptions {
   expiresS?: number;
   /** Wait after every registrar failed before the next round, in s. Default 30. */
   retryAfterS?: number;
+  /** Each further failed round doubles the wait, up to this many s (backoff). Default retryAfterS (no backoff). */
+  retryMaxS?: number;
+  /**
+   * While registered at a registrar other than the first, go back to the first after this many s
+   * (or at the next refresh, if sooner); it fails over again if the first still fails. Default: never.
+   */
+  primaryRetryS?: number;
   /** Transport to the registrars. Default 'udp'. */
   transport?: TransportName;
   /** Contact to bind. Default the stack's contact URI for the transport (with the AOR's user). */
@@ -36,8 +43,8 @@ export type RegistrationState = 'idle' | 'registering' | 'registered' | 'retryin
 export interface RegistrationEvents {
   /** A 2xx bound our contact for `expiresS` seconds at `registrar`. */
   registered: (expiresS: number, registrar: string) => void;
-  /** Every registrar failed in this round; retried after `retryAfterS`. `status` is the last one seen. */
-  failed: (status: number, reason: string) => void;
+  /** Every registrar failed in this round; retried after `retryInS`. `status` is the last one seen. */
+  failed: (status: number, reason: string, retryInS: number) => void;
   /** An attempt on one registrar failed; the next one is tried. */
   failover: (from: string, to: string, status: number) => void;
 }
@@ -59,6 +66,10 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
   private current?: SipRequest;
   private challengesAnswered = 0;
   private triedInRound = 0;
+  /** The current registrar holds a binding of ours (a 2xx granted one, not yet removed). */
+  private bound = false;
+  /** Rounds in a row in which every registrar failed (backoff exponent). */
+  private failedRounds = 0;
   private briefRetried = false;
   private readonly digest?: DigestClient;
   private stopWaiter?: () => void;
@@ -86,10 +97,13 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
     this.send(this.expiresS);
   }
 
-  /** Removes our binding (Expires: 0, RFC 3261 10.2.2) when registered, then stops; idempotent. */
+  /**
+   * Removes our binding (Expires: 0, RFC 3261 10.2.2) when the current registrar holds one (also
+   * while a refresh is in flight), then stops; idempotent.
+   */
   async stop(): Promise<void> {
     if (this._state === 'stopped') return;
-    const wasRegistered = this._state === 'registered';
+    const wasRegistered = this.bound;
     this.timer?.cancel();
     this.tx?.terminate();
     this._state = 'stopped';
@@ -102,6 +116,8 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
 
   private newRegistrar(index: number): void {
     this.index = index;
+    // DEVIATION(RFC 3261 10.2.2): a binding left at the previous registrar is not removed; it expires.
+    this.bound = false;
     // RFC 3261 10.2.4: one Call-ID per registrar for the whole boot cycle, CSeq increasing.
     this.callId = newCallId(this.core.advertisedHost);
     this.cseq = 0;
@@ -189,10 +205,25 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
     granted ??= parseUnsigned(res.headers.get('expires') ?? '') ?? this.expiresS;
     if (granted <= 0) granted = this.expiresS;
     this._state = 'registered';
+    this.bound = true;
     this.triedInRound = 0;
+    this.failedRounds = 0;
     this.briefRetried = false;
     this.emit('registered', granted, this.registrar);
-    this.timer = this.core.clock.setTimer(refreshDelayS(granted) * 1000, () => this.send(this.expiresS));
+    const refreshS = refreshDelayS(granted);
+    const primaryS = this.opts.primaryRetryS;
+    if (this.index !== 0 && primaryS !== undefined && primaryS < refreshS) {
+      // Registered at a backup: try the first registrar again (a new Call-ID there, RFC 3261 10.2.4).
+      this.timer = this.core.clock.setTimer(primaryS * 1000, () => {
+        this.newRegistrar(0);
+        this.send(this.expiresS);
+      });
+      return;
+    }
+    this.timer = this.core.clock.setTimer(refreshS * 1000, () => {
+      if (this.index !== 0 && primaryS !== undefined) this.newRegistrar(0);
+      this.send(this.expiresS);
+    });
   }
 
   /** RFC 3261 22.2: re-send with credentials, new branch, CSeq+1; give up on a second refusal unless stale. */
@@ -219,12 +250,15 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
     this.send(this.expiresS);
   }
 
-  /** 5xx, 408, transport error: the next registrar; other failures too, after a full round: wait and retry. */
+  /**
+   * 5xx, 408, transport error and 403 (this registrar refuses us; another may not): the next
+   * registrar; other failures too, after a full round: wait (doubling up to retryMaxS) and retry.
+   */
   private onAttemptFailed(status: number, reason: string, retryAfterS?: number): void {
     if (this._state === 'stopped') return this.finishStop(); // the unREGISTER could not be sent: done anyway
     this.core.logger.warn('sip registration attempt failed', { aor: this.opts.aor, registrar: this.registrar, status, reason });
     this.triedInRound++;
-    const failover = status >= 500 || status === 408;
+    const failover = status >= 500 || status === 408 || status === 403;
     if (failover && this.triedInRound < this.opts.registrars.length) {
       const from = this.registrar;
       this.newRegistrar((this.index + 1) % this.opts.registrars.length);
@@ -233,9 +267,13 @@ export class Registration extends typedEmitter<RegistrationEvents>() implements 
     }
     this._state = 'retrying';
     this.triedInRound = 0;
-    this.emit('failed', status, reason);
-    const next = failover ? (this.index + 1) % this.opts.registrars.length : this.index;
-    const waitS = Math.max(this.opts.retryAfterS ?? 30, Math.min(retryAfterS ?? 0, 3600));
+    const baseS = this.opts.retryAfterS ?? 30;
+    const backoffS = Math.min(baseS * 2 ** this.failedRounds, Math.max(this.opts.retryMaxS ?? baseS, baseS));
+    this.failedRounds++;
+    const waitS = Math.max(backoffS, Math.min(retryAfterS ?? 0, 3600));
+    this.emit('failed', status, reason, waitS);
+    // A new round starts at the first registrar again.
+    const next = failover ? 0 : this.index;
     this.timer = this.core.clock.setTimer(waitS * 1000, () => {
       if (next !== this.index) this.newRegistrar(next);
       this.send(this.expiresS);

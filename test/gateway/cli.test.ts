@@ -13,6 +13,7 @@ const gateway = {
   activeCalls: () => [{ callId: 'c1', roomId: 'demo', state: 'active' }],
   hangUp: (id: string) => (hungUp.push(id), id === 'c1'),
   registrations: () => [{ aor: 'sip:room7@gw.example', contact: 'sip:room7@192.0.2.7:5070', user: 'room7', expiresInS: 30 }],
+  trunkSummaries: () => [{ name: 'carrier', state: 'up', registration: { state: 'registered', registrar: 'sip:192.0.2.10:5060' } }],
   dialOut: async (r: { to: string }) => r.to === 'room8'
     ? { status: 'failed', callId: '', sipStatus: 480, reason: '"room8" is not registered', attempts: [] }
     : { status: 'failed', callId: 'c2', sipStatus: 486, reason: '486 Busy Here', attempts: [{ trunk: 'a', status: 486, reason: 'Busy Here' }] },
@@ -54,6 +55,12 @@ describe('roomgate CLI', () => {
     expect((await cli(['calls', '-c', configFile, '--token', 'wrong'])).code).toBe(1);
     await expect(cli([])).rejects.toThrow(/usage:/);
     await expect(cli(['dial', '-c', configFile, '--meeting', 'demo'])).rejects.toThrow(/dial needs --meeting and --to/);
+  });
+
+  it('lists trunks with their outbound registration state', async () => {
+    const listed = await cli(['trunks', '-c', configFile]);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out)).toEqual([expect.objectContaining({ name: 'carrier', registration: expect.objectContaining({ state: 'registered' }) })]);
   });
 
   it('lists registrations and reports a name that is not registered (480, HTTP 404)', async () => {

@@ -22,10 +22,19 @@ export interface KamailioPeer {
  * Starts Kamailio in the foreground (-DD) in its own process group and resolves once it answers
  * SIP on its port, so the tests' transaction timers never race its start-up.
  */
-export async function startKamailio(opts: { algorithm: 'MD5' | 'SHA-256'; password: string; uasUri?: string }): Promise<KamailioPeer> {
+export async function startKamailio(opts: {
+  algorithm: 'MD5' | 'SHA-256';
+  password: string;
+  uasUri?: string;
+  /** Registrar min_expires, s. Default 60. */
+  minExpires?: number;
+  /** Log every saved REGISTER on stderr (`log()`). Default false. */
+  logRegister?: boolean;
+}): Promise<KamailioPeer> {
   const port = await freePort();
   const runtimeDir = mkdtempSync(join(tmpdir(), 'roomgate-kamailio-auth-'));
-  const defines = [`ALGORITHM="${opts.algorithm}"`, `PASSWORD="${opts.password}"`, ...(opts.uasUri ? [`UAS_URI="${opts.uasUri}"`] : [])];
+  const defines = [`ALGORITHM="${opts.algorithm}"`, `PASSWORD="${opts.password}"`, ...(opts.uasUri ? [`UAS_URI="${opts.uasUri}"`] : []),
+    ...(opts.minExpires !== undefined ? [`MIN_EXPIRES=${opts.minExpires}`] : []), ...(opts.logRegister ? ['LOG_REGISTER'] : [])];
   const child: ChildProcess = spawn('kamailio', ['-f', CONFIG, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`,
     ...defines.flatMap((d) => ['-A', d]), '-n', '1', '-m', '64', '-Y', runtimeDir],
   { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });

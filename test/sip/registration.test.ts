@@ -154,4 +154,56 @@ describe('Registration (RFC 3261 10.2)', () => {
     reg.start();
     expect((await registered)[0]).toBe(60);
   });
+
+  it('doubles its wait after each round in which every registrar failed, up to retryMaxS', async () => {
+    const down = await server(503);
+    const { s, clock } = await client();
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [down.uri], retryAfterS: 10, retryMaxS: 25 });
+    const waits: number[] = [];
+    reg.on('failed', (_status, _reason, retryInS) => waits.push(retryInS));
+    const first = next<[number, string, number]>(reg, 'failed');
+    reg.start();
+    await first;
+    for (const waitS of [10, 20, 25]) {
+      const again = next<[number, string, number]>(reg, 'failed');
+      clock.advance(waitS * 1000);
+      await again;
+    }
+    expect(waits).toEqual([10, 20, 25, 25]);
+  });
+
+  it('fails over on 403 Forbidden too: that registrar refuses us, the next one may not', async () => {
+    const s0 = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: FAST_TIMERS, transports: ['udp'] });
+    open.push(s0);
+    s0.setRegistrar({ handleRegister: () => ({ status: 403 }) });
+    const up = await server('registrar', false);
+    const { s } = await client();
+    const forbidding = `sip:127.0.0.1:${s0.port}`;
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [forbidding, up.uri] });
+    const failover = next<[string, string, number]>(reg, 'failover');
+    const registered = next<[number, string]>(reg, 'registered');
+    reg.start();
+    expect(await failover).toEqual([forbidding, up.uri, 403]);
+    expect((await registered)[1]).toBe(up.uri);
+  });
+
+  it('registered at a backup, goes back to the first registrar after primaryRetryS once it answers again', async () => {
+    const first = await server('registrar', false);
+    let firstDown = true;
+    const healthy = first.registrar;
+    first.s.setRegistrar({ handleRegister: (req, src) => (firstDown ? { status: 503 } : healthy.handleRegister(req, src)) });
+    const backup = await server('registrar', false);
+    const { s, clock } = await client();
+    const reg = new Registration(s, { aor: 'sip:room1@gw.test', registrars: [first.uri, backup.uri], expiresS: 600, primaryRetryS: 30 });
+    const atBackup = next<[number, string]>(reg, 'registered');
+    reg.start();
+    expect((await atBackup)[1]).toBe(backup.uri);
+    firstDown = false;
+    const atFirst = next<[number, string]>(reg, 'registered');
+    clock.advance(30_000);
+    expect((await atFirst)[1]).toBe(first.uri);
+    expect(first.registrar.lookup('sip:room1@gw.test')).toHaveLength(1);
+    // Back at the first registrar, the next attempt is the normal refresh (a minute before 600 s).
+    expect(reg.registrar).toBe(first.uri);
+  });
 });
