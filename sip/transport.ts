@@ -46,6 +46,8 @@ export interface TransportStats {
   connectionsRefused: number;
   /** Connections open now, per transport. */
   connections: { tcp: number; tls: number; ws: number; wss: number };
+  /** Inbound TLS handshakes that failed (the peer refused our certificate, scanners, timeouts). */
+  tlsHandshakeFailures: number;
 }
 
 export interface SipTransport {
@@ -94,6 +96,7 @@ export class NetTransport implements SipTransport {
   private udp?: dgram.Socket;
   private tcpServer?: net.Server;
   private tlsServer?: tls.Server;
+  private tlsHandshakeFailures = 0;
   private tlsMaterial?: TlsMaterial;
   private ws?: WsListener;
   private wss?: WsListener;
@@ -177,8 +180,10 @@ export class NetTransport implements SipTransport {
       const server = createTlsServer(this.tlsMaterial, (sock) => this.tlsConns.adopt(sock));
       server.on('connection', (raw: net.Socket) => this.tlsConns.admitInbound(raw));
       // A failed handshake never reaches the SIP layer; it is logged at debug (scanners do this).
-      server.on('tlsClientError', (err, sock) =>
-        this.opts.logger.debug('sip tls handshake failed', { address: plainAddress(sock.remoteAddress), err: err.message }));
+      server.on('tlsClientError', (err, sock) => {
+        this.tlsHandshakeFailures++;
+        this.opts.logger.debug('sip tls handshake failed', { address: plainAddress(sock.remoteAddress), err: err.message });
+      });
       this.tlsServer = server;
       this.tlsPort = await this.listen(server, this.opts.tls?.port ?? DEFAULT_TLS_PORT, 'tls');
     }
@@ -277,6 +282,7 @@ export class NetTransport implements SipTransport {
       rateLimitedDropped: rl.dropped, rateLimitedSources: rl.limitedSources,
       connectionsRefused: this.tcp.refused + this.tlsConns.refused + (this.ws?.refused ?? 0) + (this.wss?.refused ?? 0),
       connections: { tcp: this.tcp.size, tls: this.tlsConns.size, ws: this.ws?.size ?? 0, wss: this.wss?.size ?? 0 },
+      tlsHandshakeFailures: this.tlsHandshakeFailures,
     };
   }
 
