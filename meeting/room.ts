@@ -70,6 +70,8 @@ export class Room extends EventEmitter<RoomEvents> {
     private readonly log: MeetingLogger,
   ) {
     super();
+    // every session of the room listens for 'closed' (one per peer): a large meeting has thousands
+    this.setMaxListeners(0);
     // only the worker's death closes a router behind our back
     router.observer.on('close', () => this.close('media server failure'));
     speakerObserver.on('volumes', (volumes) => {
