@@ -152,6 +152,14 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
     return this.fullRegistration();
   }
 
+  /**
+   * For the gateway: register, and keep trying every `reregisterBackoffMs` until it works; failures
+   * come as 'error' events. Later losses (keepalive failure, the gatekeeper's URQ) retry the same way.
+   */
+  start(): void {
+    this.register().catch(() => this.scheduleReregister());
+  }
+
   /** ARQ → ACF (H.225.0 7.8); ARJ rejects with RasRejectError naming the reason. */
   async admit(call: RasCall): Promise<Admission> {
     const reg = this.requireRegistration('ARQ');
