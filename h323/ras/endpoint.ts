@@ -119,6 +119,8 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
   /** Set by unregister()/close(): no keepalive or re-registration after it. */
   private stopped = false;
   private readonly reported = new WeakSet<Error>();
+  /** A GCF was received from this gatekeeper (RRQ discoveryComplete, H.225.0 7.2.2). */
+  private discovered = false;
 
   constructor(o: RasEndpointOptions) {
     super();
@@ -251,6 +253,7 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
   /** GRQ → GCF/GRJ, unicast to the configured gatekeeper (H.225.0 7.2.1). */
   private async discover(): Promise<void> {
     this.st = 'discovering';
+    this.discovered = false;
     const answer = await this.ask((seq) => gatekeeperRequest({ seq, rasAddress: this.rasAddress(), aliases: this.o.aliases, gatekeeperId: this.o.gatekeeperId }))
       .catch((e: RasError) => { throw this.fail(e, true); });
     const a = readRasAnswer(answer);
@@ -258,6 +261,7 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
       throw this.fail(new RasRejectError('gatekeeperRequest', this.o.gatekeeper.name, a.rejectReason ?? 'undefinedReason'), true);
     }
     if (a.gatekeeperId) this.gatekeeperId = a.gatekeeperId;
+    this.discovered = true;
     this.log.info('ras gatekeeper discovered', { gatekeeper: this.o.gatekeeper.name, gatekeeperId: this.gatekeeperId, ras: a.rasAddress });
   }
 
@@ -265,7 +269,7 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
     this.st = 'registering';
     const answer = await this.ask((seq) => registrationRequest({
       seq, callSignalAddress: this.o.callSignalAddress, rasAddress: this.rasAddress(), aliases: this.o.aliases, prefixes: this.o.prefixes,
-      gatekeeperId: this.gatekeeperId, timeToLiveS: this.o.timeToLiveS ?? 300,
+      gatekeeperId: this.gatekeeperId, timeToLiveS: this.o.timeToLiveS ?? 300, discoveryComplete: this.discovered,
     })).catch((e: RasError) => { throw this.fail(e, true); });
     const a = readRasAnswer(answer);
     if (answer.type !== 'registrationConfirm') {
@@ -305,7 +309,7 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
     try {
       const answer = await this.ask((seq) => keepAliveRegistrationRequest({
         seq, callSignalAddress: this.o.callSignalAddress, rasAddress: this.rasAddress(), endpointId: reg.endpointId,
-        gatekeeperId: this.gatekeeperId, timeToLiveS: this.o.timeToLiveS ?? 300,
+        gatekeeperId: this.gatekeeperId, timeToLiveS: this.o.timeToLiveS ?? 300, discoveryComplete: this.discovered,
       }));
       if (this.st !== 'registered') return;
       const a = readRasAnswer(answer);

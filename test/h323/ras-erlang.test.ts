@@ -131,7 +131,7 @@ describe('acceptance 5: RAS against an Erlang-encoding gatekeeper', () => {
     expect(grq!.erlang).toEqual(gatekeeperRequest({ seq: seqOf(grq!.erlang), rasAddress: ras, aliases: [{ h323Id: 'roomgate' }, { dialledDigits: '4400' }] }));
     expect(rrq!.erlang).toEqual(registrationRequest({
       seq: seqOf(rrq!.erlang), callSignalAddress: CSA, rasAddress: ras, aliases: [{ h323Id: 'roomgate' }, { dialledDigits: '4400' }],
-      prefixes: ['44', '0049'], gatekeeperId: GK_ID, timeToLiveS: 60,
+      prefixes: ['44', '0049'], gatekeeperId: GK_ID, timeToLiveS: 60, discoveryComplete: true,
     }));
 
     // H.225.0 7.9.1: the lightweight RRQ arrives before the granted 2 s run out.
@@ -216,6 +216,7 @@ describe('acceptance 5: RAS against an Erlang-encoding gatekeeper', () => {
     expect(errors).toEqual([err]);
     expect(ep.state).toBe('unregistered');
     expect(gk.received).toHaveLength(1); // a reject is final: no retransmission
+    expect(gk.received[0]!.erlang.value).toMatchObject({ discoveryComplete: false, keepAlive: false }); // no GRQ was made
   }, 30_000);
 
   it('a gatekeeper that rejects admission: ARJ calledPartyNotRegistered fails admit() naming the reason', async () => {
