@@ -95,6 +95,8 @@ export interface RasEndpointStats {
   admissions: number;
   admissionRejects: number;
   disengages: number;
+  /** Requests from addresses other than the gatekeeper's, ignored. */
+  foreignRequests: number;
   activeCalls: number;
   lastError?: string;
 }
@@ -114,7 +116,9 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
   private refreshTimer?: TimerHandle;
   private retryTimer?: TimerHandle;
   private readonly calls = new Map<string, RasCall & { bandwidthUnits: number }>();
-  private readonly counters = { registrations: 0, keepAlives: 0, admissions: 0, admissionRejects: 0, disengages: 0 };
+  private readonly counters = { registrations: 0, keepAlives: 0, admissions: 0, admissionRejects: 0, disengages: 0, foreignRequests: 0 };
+  /** The GCF's rasAddress, when it differs from the configured one (its requests may come from there). */
+  private gcfRasAddress?: IpPort;
   private lastError?: string;
   /** Set by unregister()/close(): no keepalive or re-registration after it. */
   private stopped = false;
@@ -129,7 +133,15 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
     this.log = o.logger ?? silentLogger;
     this.gk = { ip: o.gatekeeper.host, port: o.gatekeeper.port };
     this.gatekeeperId = o.gatekeeperId;
-    o.transport.onRequest((req) => this.onGatekeeperRequest(req.message, req.reply));
+    o.transport.onRequest((req) => {
+      // Only our gatekeeper may unregister us or ask about our calls; anyone else is ignored.
+      if (!this.isGatekeeper(req.from)) {
+        this.counters.foreignRequests++;
+        this.log.debug('ras request from a stranger ignored', { type: req.message.type, from: `${req.from.ip}:${req.from.port}` });
+        return;
+      }
+      this.onGatekeeperRequest(req.message, req.reply);
+    });
   }
 
   get state(): RasEndpointState {
@@ -261,6 +273,7 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
       throw this.fail(new RasRejectError('gatekeeperRequest', this.o.gatekeeper.name, a.rejectReason ?? 'undefinedReason'), true);
     }
     if (a.gatekeeperId) this.gatekeeperId = a.gatekeeperId;
+    this.gcfRasAddress = a.rasAddress;
     this.discovered = true;
     this.log.info('ras gatekeeper discovered', { gatekeeper: this.o.gatekeeper.name, gatekeeperId: this.gatekeeperId, ras: a.rasAddress });
   }
@@ -411,6 +424,11 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
 
   private ask(build: (seq: number) => RasMessage): Promise<RasMessage> {
     return this.o.transport.request(build, this.gk, { peerName: this.o.gatekeeper.name });
+  }
+
+  private isGatekeeper(from: IpPort): boolean {
+    const same = (a?: IpPort) => a !== undefined && a.ip === from.ip && a.port === from.port;
+    return same(this.gk) || same(this.gcfRasAddress);
   }
 
   private rasAddress(): IpPort {

@@ -26,7 +26,7 @@ class ScriptedGatekeeper implements RasSocket {
   onMessage(fn: (b: Uint8Array, from: IpPort) => void): void { this.fn = fn; }
   localAddress(): IpPort { return ME; }
   close(): void {}
-  deliver(msg: RasMessage): void { this.fn(encodeRas(msg), GK); }
+  deliver(msg: RasMessage, from: IpPort = GK): void { this.fn(encodeRas(msg), from); }
   types(): string[] { return this.sent.map((s) => (s.msg.type === 'registrationRequest' && (s.msg.value as { keepAlive: boolean }).keepAlive ? 'keepAlive' : s.msg.type)); }
 }
 
@@ -180,6 +180,18 @@ describe('RasEndpoint', () => {
     const err = await ep.bandwidth(c, 2000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RasRejectError);
     expect(err).toMatchObject({ reason: 'insufficientResources', allowedBandwidth: 1280, releaseReason: 'gatekeeperResources' });
+  });
+
+  it('ignores a URQ or IRQ from an address other than the gatekeeper\'s', async () => {
+    const { socket, ep } = setup();
+    await ep.register();
+    const sent = socket.sent.length;
+    const stranger = { ip: '127.0.0.66', port: 1719 };
+    socket.deliver(choice('unregistrationRequest', { requestSeqNum: 9, callSignalAddress: [h225Address(CSA)] }), stranger);
+    socket.deliver(choice('infoRequest', { requestSeqNum: 10, callReferenceValue: 0, callIdentifier: { guid: new Uint8Array(16) } }), stranger);
+    expect(socket.sent).toHaveLength(sent);
+    expect(ep.state).toBe('registered');
+    expect(ep.stats().foreignRequests).toBe(2);
   });
 
   it('a URQ while not registered gets URJ notCurrentlyRegistered', () => {
