@@ -109,6 +109,7 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
   private readonly o: RasEndpointOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** The configured gatekeeper address; requests go to the GCF's rasAddress once discovered. */
   private readonly gk: IpPort;
   private st: RasEndpointState = 'idle';
   private reg?: RegistrationInfo;
@@ -423,7 +424,8 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
   // ---- helpers -----------------------------------------------------------------------------
 
   private ask(build: (seq: number) => RasMessage): Promise<RasMessage> {
-    return this.o.transport.request(build, this.gk, { peerName: this.o.gatekeeper.name });
+    // H.225.0 7.2.1: after discovery, RAS goes to the RAS address the GCF gave.
+    return this.o.transport.request(build, this.discovered && this.gcfRasAddress ? this.gcfRasAddress : this.gk, { peerName: this.o.gatekeeper.name });
   }
 
   private isGatekeeper(from: IpPort): boolean {

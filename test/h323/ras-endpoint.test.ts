@@ -16,12 +16,14 @@ const CSA: IpPort = { ip: '127.0.0.1', port: 1720 };
 class ScriptedGatekeeper implements RasSocket {
   sent: { msg: RasMessage; to: IpPort }[] = [];
   gk: (m: RasMessage) => RasMessage | undefined = () => undefined;
+  /** A second port the gatekeeper answers on (a GCF rasAddress of its own). */
+  altPort = -1;
   private fn: (b: Uint8Array, from: IpPort) => void = () => {};
   send(bytes: Uint8Array, to: IpPort): void {
     const msg = decodeRas(bytes);
     this.sent.push({ msg, to });
-    const answer = to.port === GK.port ? this.gk(msg) : undefined;
-    if (answer) queueMicrotask(() => this.deliver(answer));
+    const answer = to.ip === GK.ip && (to.port === GK.port || to.port === this.altPort) ? this.gk(msg) : undefined;
+    if (answer) queueMicrotask(() => this.deliver(answer, to));
   }
   onMessage(fn: (b: Uint8Array, from: IpPort) => void): void { this.fn = fn; }
   localAddress(): IpPort { return ME; }
@@ -131,6 +133,21 @@ describe('RasEndpoint', () => {
     expect(socket.types()).toEqual(['registrationRequest', 'keepAlive', 'gatekeeperRequest', 'registrationRequest']);
     expect(ep.state).toBe('registered');
     expect(ep.stats()).toMatchObject({ registrations: 2, keepAlives: 1 });
+  });
+
+  it('after GRQ/GCF sends RAS to the GCF rasAddress and accepts the gatekeeper\'s requests from there', async () => {
+    const { socket, ep } = setup(undefined, { discovery: true });
+    const alt = { ip: GK.ip, port: 1818 };
+    socket.altPort = alt.port;
+    const grant = granting();
+    socket.gk = (m) => (m.type === 'gatekeeperRequest'
+      ? choice('gatekeeperConfirm', { requestSeqNum: seqOf(m), protocolIdentifier: H225_PROTOCOL_ID, gatekeeperIdentifier: 'GK', rasAddress: h225Address(alt) })
+      : grant(m));
+    await ep.register();
+    expect(socket.sent.map((s) => s.to.port)).toEqual([GK.port, alt.port]);
+    expect((socket.sent[1]!.msg.value as { discoveryComplete: boolean }).discoveryComplete).toBe(true);
+    socket.deliver(choice('unregistrationRequest', { requestSeqNum: 9, callSignalAddress: [h225Address(CSA)] }), alt);
+    expect(socket.sent.at(-1)).toEqual({ msg: unregistrationConfirm(9), to: alt });
   });
 
   it('answers IRQ for one call reference with that call only, to the replyAddress when given', async () => {
