@@ -8,7 +8,7 @@ import {
   type Alias, type IpPort, type RasMessage,
 } from '../asn1/index.ts';
 import { systemClock, silentLogger, type Clock, type Logger, type TimerHandle } from './clock.ts';
-import { RasError, RasNotRegisteredError, RasRejectError } from './errors.ts';
+import { RasClosedError, RasError, RasNotRegisteredError, RasRejectError } from './errors.ts';
 import type { RasTransport } from './transport.ts';
 
 export type RasEndpointState = 'idle' | 'discovering' | 'registering' | 'registered' | 'unregistered' | 'closed';
@@ -351,7 +351,7 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
     this.reg = undefined;
     this.st = 'unregistered';
     this.refreshTimer?.cancel();
-    if (!this.reported.has(err)) this.fail(err, false);
+    this.fail(err, false);
     this.emit('unregistered', { by: 'failure', reason: err.message });
     this.scheduleReregister();
   }
@@ -425,7 +425,10 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
 
   private ask(build: (seq: number) => RasMessage): Promise<RasMessage> {
     // H.225.0 7.2.1: after discovery, RAS goes to the RAS address the GCF gave.
-    return this.o.transport.request(build, this.discovered && this.gcfRasAddress ? this.gcfRasAddress : this.gk, { peerName: this.o.gatekeeper.name });
+    const to = this.discovered && this.gcfRasAddress ? this.gcfRasAddress : this.gk;
+    return this.o.transport.request(build, to, { peerName: this.o.gatekeeper.name }).catch((e: RasError) => {
+      throw this.fail(e, false);
+    });
   }
 
   private isGatekeeper(from: IpPort): boolean {
@@ -446,11 +449,19 @@ export class RasEndpoint extends EventEmitter<RasEndpointEvents> {
     if (this.st === 'closed') throw new RasNotRegisteredError(`${what} (endpoint closed)`, this.o.gatekeeper.name);
   }
 
-  /** Records and reports an error; `registration` marks the endpoint unregistered. Returns it for `throw`. */
+  /**
+   * Records and reports an error once (log, lastError, 'error' event; a RasClosedError at shutdown
+   * only at debug); `registration` marks the endpoint unregistered. Returns it for `throw`.
+   */
   private fail(err: RasError, registration: boolean): RasError {
-    this.lastError = err.message;
-    this.reported.add(err);
     if (registration && this.st !== 'closed') this.st = 'unregistered';
+    if (this.reported.has(err)) return err;
+    this.reported.add(err);
+    if (err instanceof RasClosedError) {
+      this.log.debug('ras request ended by close', { gatekeeper: this.o.gatekeeper.name, error: err.message });
+      return err;
+    }
+    this.lastError = err.message;
     this.log.warn('ras error', { gatekeeper: this.o.gatekeeper.name, code: err.code, error: err.message });
     if (this.listenerCount('error') > 0) this.emit('error', err);
     return err;

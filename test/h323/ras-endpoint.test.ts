@@ -186,6 +186,20 @@ describe('RasEndpoint', () => {
     expect(socket.sent.at(-1)!.msg.type).toBe('disengageReject');
   });
 
+  it('an unanswered ARQ fails admit() with RasTimeoutError, reported once, and the call is not tracked', async () => {
+    const { socket, clock, ep, events } = setup();
+    await ep.register();
+    socket.gk = () => undefined;
+    const p = ep.admit(aCall(5, 5)).catch((e: unknown) => e);
+    clock.advance(1000);
+    clock.advance(1000);
+    const err = await p;
+    expect(err).toBeInstanceOf(RasTimeoutError);
+    expect((err as RasTimeoutError).releaseReason).toBe('unreachableGatekeeper');
+    expect(events).toEqual(['registered', 'error:RasTimeoutError']);
+    expect(ep.stats()).toMatchObject({ activeCalls: 0, state: 'registered', lastError: (err as Error).message });
+  });
+
   it('BRJ fails bandwidth() with the reason and allowedBandWidth', async () => {
     const { socket, ep } = setup();
     await ep.register();
