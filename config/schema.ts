@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { h323Schema } from './gatekeeper-schema.ts';
 import { registrarSchema } from './registrar-schema.ts';
 import { cidr, regexSource, srtpPolicy, trunkSchema } from './trunk-schema.ts';
 
@@ -188,6 +189,8 @@ export const configSchema = z
     trunks: z.array(trunkSchema).default([]),
     /** The gateway's registrar for room terminals (config/registrar-schema.ts). Default disabled. */
     registrar: registrarSchema.default(registrarSchema.parse({})),
+    /** H.323 gatekeepers and RAS socket (config/gatekeeper-schema.ts). Optional: H.323 RAS off when absent. */
+    h323: h323Schema.optional(),
     admin: adminSchema.default(adminSchema.parse({})),
     logging: z
       .object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') })

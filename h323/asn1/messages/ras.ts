@@ -54,6 +54,8 @@ export interface RegistrationOptions {
   timeToLiveS?: number;
   vendor?: Vendor;
   kind?: 'gateway' | 'terminal';
+  /** RRQ discoveryComplete: TRUE only after GRQ/GCF with this gatekeeper. Default: gatekeeperId given. */
+  discoveryComplete?: boolean;
 }
 
 /** Full registration (H.225.0 7.2.2); keepAlive=false. */
@@ -61,7 +63,7 @@ export function registrationRequest(o: RegistrationOptions): RasMessage {
   const v: Fields = {
     requestSeqNum: o.seq,
     protocolIdentifier: H225_PROTOCOL_ID,
-    discoveryComplete: o.gatekeeperId !== undefined,
+    discoveryComplete: o.discoveryComplete ?? o.gatekeeperId !== undefined,
     callSignalAddress: [h225Address(o.callSignalAddress)],
     rasAddress: [h225Address(o.rasAddress)],
     terminalType: endpointType({ kind: o.kind ?? 'gateway', vendor: o.vendor, prefixes: o.prefixes }),
