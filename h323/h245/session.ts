@@ -439,9 +439,10 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
     if (!this.warnedUndecodable) this.log.warn('h245 undecodable PDU answered with FunctionNotSupported(syntaxError)', meta);
     else this.log.debug('h245 undecodable PDU', meta);
     this.warnedUndecodable = true;
-    // H.245 B.14: the message cannot be decoded, so it cannot be returned in FunctionNotUnderstood;
-    // FunctionNotSupported carries the octets as received.
-    this.send(functionNotSupported('syntaxError', bytes.subarray(0, 2048)));
+    // Not decodable, so not a request/response/command that FunctionNotUnderstood could return:
+    // FunctionNotSupported(syntaxError). returnedFunction is left out: it holds a function, and
+    // these octets are none (a reader decoding it as H.245 would only find garbage).
+    this.send(functionNotSupported('syntaxError'));
   }
 
   private dispatch(msg: H245Message, bytes: Uint8Array): void {
