@@ -95,6 +95,37 @@ describe('timers on a silent peer (injected clock)', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('MSD compares statusDeterminationNumbers modulo 2^24 and acks with the receiver\'s status (H.245 C.2, B.1.2)', async () => {
+    const cases = [
+      // [our number, theirs, our status]: (theirs - ours) mod 2^24 below 0x800000 → we are master
+      [0x100000, 0x200000, 'master'], [0x200000, 0x100000, 'slave'], [0xf00000, 0x100000, 'master'], [0x100000, 0xf00000, 'slave'],
+    ] as const;
+    for (const [ours, theirs, status] of cases) {
+      const [mine, peer] = createMemoryChannelPair();
+      const s = new H245Session({ channel: mine, capabilities: GATEWAY_CAPS, clock: new ManualClock(), random: () => ours / 0x1000000 });
+      const got: H245Message[] = [];
+      peer.onPdu((p) => got.push(decodeH245(p)));
+      const result = next(s, 'masterSlave');
+      peer.send([encodeH245({ type: 'request', value: { type: 'masterSlaveDetermination', value: { terminalType: 60, statusDeterminationNumber: theirs } } })]);
+      await settle();
+      const theirStatus = status === 'master' ? 'slave' : 'master';
+      expect(got).toEqual([{ type: 'response', value: { type: 'masterSlaveDeterminationAck', value: { decision: choice(theirStatus, null) } } }]);
+      peer.send([encodeH245({ type: 'response', value: { type: 'masterSlaveDeterminationAck', value: { decision: choice(status, null) } } })]);
+      expect((await result)[0]).toBe(status);
+      expect(s.activeTimers).toBe(0);
+      s.close('done');
+    }
+  });
+
+  it('MSD: an Ack contradicting our determination fails it', async () => {
+    const { s, inject } = withRawPeer();
+    const failed = next(s, 'masterSlaveFailed');
+    inject({ type: 'request', value: { type: 'masterSlaveDetermination', value: { terminalType: 50, statusDeterminationNumber: 1 } } });
+    await settle();
+    inject({ type: 'response', value: { type: 'masterSlaveDeterminationAck', value: { decision: choice('slave', null) } } });
+    expect((await failed)[0]).toMatch(/inconsistent/);
+  });
+
   it('MSD: the peer rejecting N100 times fails the determination', async () => {
     const { s, inject, kinds } = withRawPeer();
     const failed = next(s, 'masterSlaveFailed');
