@@ -239,3 +239,40 @@ describe('bad and unsupported input', () => {
     listener.close();
   });
 });
+
+describe('fuzz: a session fed random input', () => {
+  it('answers or ignores 3000 random schema-valid messages and 3000 random octet strings without throwing or leaking timers', async () => {
+    const { RandomValues, seededRandom } = await import('./random-values.ts');
+    const codec = h323Codec();
+    const rnd = seededRandom(245);
+    const gen = new RandomValues(codec.schema, rnd, 6);
+    const type = codec.typeRef('MultimediaSystemControlMessage');
+    const clock = new ManualClock();
+    const [mine, peer] = createMemoryChannelPair();
+    const logger = recordingLogger();
+    const s = new H245Session({ channel: mine, capabilities: GATEWAY_CAPS, clock, logger, callId: 'fuzz', endOnProcedureFailure: false });
+    s.on('incomingChannel', (r) => (rnd() < 0.5 ? r.accept({ mediaChannel: { ip: '127.0.0.1', port: 4000 }, mediaControlChannel: { ip: '127.0.0.1', port: 4001 } }) : r.reject()));
+    let answers = 0;
+    peer.onPdu(() => answers++);
+    s.start();
+    for (let i = 0; i < 3000 && !s.ended; i++) {
+      const value = gen.value(type) as H245Message;
+      if (h245Kind(value) === 'command.endSessionCommand') continue; // would end the session (tested elsewhere)
+      peer.send([codec.encode('MultimediaSystemControlMessage', value)]);
+      const junk = Uint8Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256));
+      let endsIt = false;
+      try {
+        endsIt = h245Kind(decodeH245(junk)) === 'command.endSessionCommand';
+      } catch { /* undecodable: what this half is for */ }
+      if (!endsIt) peer.send([junk]);
+      if (i % 100 === 0) await settle();
+    }
+    await settle();
+    expect(s.ended).toBe(false);
+    expect(answers).toBeGreaterThan(3000);
+    expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    clock.advance(60_000);
+    s.close('fuzz over');
+    expect(clock.pending).toBe(0);
+  });
+});
