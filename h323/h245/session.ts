@@ -227,11 +227,12 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
 
   // ---- procedures started by the application --------------------------------------------------
 
-  /** H.323 8.2: our TerminalCapabilitySet first, then MasterSlaveDetermination, in one send. */
+  /** H.323 8.2: our TerminalCapabilitySet first, then MasterSlaveDetermination (unless the
+   *  peer's determination already settled it), in one send. */
   start(): void {
     this.batch(() => {
       this.sendCapabilities();
-      this.determineMasterSlave();
+      if (this.msd.result === undefined) this.determineMasterSlave();
     });
   }
 

@@ -6,8 +6,9 @@ import {
   choice, decodeH245, encodeH245, h245Kind, h323Codec, terminalCapabilitySet, type H245Message,
 } from '../../h323/asn1/index.ts';
 import {
-  H245Session, H245TimeoutError, SessionEndedError, createMemoryChannelPair, listenH245, type MemoryH245Channel,
+  H245Session, H245TimeoutError, SessionEndedError, connectH245, createMemoryChannelPair, listenH245, type MemoryH245Channel,
 } from '../../h323/h245/index.ts';
+import { encodeTpkt } from '../../h323/q931/index.ts';
 import { ManualClock } from '../../sip/clock.ts';
 import { AUDIO_ONLY_CAPS, GATEWAY_CAPS, next, recordingLogger, settle } from './h245-helpers.ts';
 
@@ -222,6 +223,36 @@ describe('bad and unsupported input', () => {
     inject({ type: 'request', value: { type: 'roundTripDelayRequest', value: { sequenceNumber: 1 } } });
     await settle();
     expect(received.map(h245Kind)).toEqual(['response.roundTripDelayResponse']);
+  });
+
+  it('TCP: connecting to a closed port rejects; closing a listener rejects a pending accept', async () => {
+    const listener = await listenH245('127.0.0.1', 0);
+    const pending = listener.accept().catch((e) => e);
+    listener.close();
+    expect((await pending).message).toMatch(/listener closed/);
+    await expect(connectH245('127.0.0.1', listener.port)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('TCP: PDUs split across segments and several in one segment are reassembled in order', async () => {
+    const listener = await listenH245('127.0.0.1', 0);
+    const sock = connect({ host: listener.address, port: listener.port });
+    const channel = await listener.accept();
+    const got: string[] = [];
+    const all = new Promise<void>((r) => channel.onPdu((p) => { got.push(Buffer.from(p).toString('hex')); if (got.length === 3) r(); }));
+    const a = encodeTpkt(Uint8Array.from([1, 2, 3]));
+    const b = encodeTpkt(Uint8Array.from([4]));
+    const c = encodeTpkt(Uint8Array.from([5, 6]));
+    const stream = Buffer.concat([a, b, c]);
+    sock.write(stream.subarray(0, 2));
+    await settle(20);
+    sock.write(stream.subarray(2, 9));
+    await settle(20);
+    sock.write(stream.subarray(9));
+    await all;
+    expect(got).toEqual(['010203', '04', '0506']);
+    channel.close('done');
+    sock.destroy();
+    listener.close();
   });
 
   it('TCP: a broken TPKT header closes the channel with a framing reason and ends the session', async () => {
