@@ -140,7 +140,8 @@ interface OutgoingLc {
   state: 'awaitingEstablishment' | 'established' | 'awaitingRelease';
   t103?: TimerHandle;
   open?: { resolve: (c: OpenedChannel) => void; reject: (e: Error) => void };
-  close?: { resolve: () => void };
+  /** closeChannel() callers waiting for the release. */
+  closeWaiters: (() => void)[];
 }
 
 interface Pending<T> {
@@ -263,7 +264,7 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
     if (this.ended) return Promise.reject(new SessionEndedError(this.endedReason!));
     if (this.outgoing.has(req.number)) return Promise.reject(new RangeError(`logical channel ${req.number} already in use`));
     return new Promise((resolve, reject) => {
-      const lc: OutgoingLc = { state: 'awaitingEstablishment', open: { resolve, reject } };
+      const lc: OutgoingLc = { state: 'awaitingEstablishment', open: { resolve, reject }, closeWaiters: [] };
       this.outgoing.set(req.number, lc);
       this.send(openLogicalChannel({
         channel: req.number, media: req.capability, sessionId: req.sessionID, mediaControlChannel: req.mediaControlChannel,
@@ -284,14 +285,15 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
   closeChannel(number: number): Promise<void> {
     const lc = this.outgoing.get(number);
     if (!lc || this.ended) return Promise.resolve();
-    if (lc.state === 'awaitingRelease') return new Promise((r) => { const prev = lc.close!.resolve; lc.close = { resolve: () => { prev(); r(); } }; });
+    if (lc.state === 'awaitingRelease') return new Promise((resolve) => lc.closeWaiters.push(resolve));
+    // C.4: release in AWAITING ESTABLISHMENT or ESTABLISHED: CloseLogicalChannel, T103, AWAITING RELEASE
     lc.t103?.cancel();
     lc.open?.reject(new ChannelRejectedError(number, 'closed before it was acknowledged'));
     lc.open = undefined;
     lc.state = 'awaitingRelease';
     this.send(closeLogicalChannel(number, 'user'));
     return new Promise((resolve) => {
-      lc.close = { resolve };
+      lc.closeWaiters.push(resolve);
       lc.t103 = this.clock.setTimer(this.timers.t103, () => {
         lc.t103 = undefined;
         this.releasedOutgoing(number, 'closed (T103 expired awaiting CloseLogicalChannelAck)');
@@ -302,7 +304,11 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
   /** Outgoing CLCSE (C.8): ask the peer to close a channel it sends to us; true if it agreed. */
   requestChannelClose(number: number): Promise<boolean> {
     if (this.ended) return Promise.reject(new SessionEndedError(this.endedReason!));
-    this.closeRequests.get(number)?.timer.cancel();
+    const previous = this.closeRequests.get(number);
+    if (previous) {
+      previous.timer.cancel();
+      previous.reject(new Error(`superseded by a new RequestChannelClose ${number}`));
+    }
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimer(this.timers.t108, () => {
         this.closeRequests.delete(number);
@@ -645,7 +651,7 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
     if (!lc) return;
     lc.t103?.cancel();
     this.outgoing.delete(number);
-    lc.close?.resolve();
+    for (const w of lc.closeWaiters.splice(0)) w();
     this.emit('channelClosed', { number, direction: 'outgoing', reason });
   }
 
@@ -771,7 +777,7 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
     for (const [, lc] of this.outgoing) {
       lc.t103?.cancel();
       lc.open?.reject(ended);
-      lc.close?.resolve();
+      for (const w of lc.closeWaiters.splice(0)) w();
     }
     this.outgoing.clear();
     this.incoming.clear();

@@ -3,7 +3,7 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
-  choice, decodeH245, encodeH245, h245Kind, h323Codec, terminalCapabilitySet, type H245Message,
+  choice, decodeH245, encodeH245, h245Kind, h323Codec, openLogicalChannelAck, terminalCapabilitySet, type H245Message,
 } from '../../h323/asn1/index.ts';
 import {
   H245Session, H245TimeoutError, SessionEndedError, connectH245, createMemoryChannelPair, listenH245, type MemoryH245Channel,
@@ -77,6 +77,25 @@ describe('timers on a silent peer (injected clock)', () => {
     sa.close('done');
     sb.close('done');
     expect(clock.pending).toBe(0);
+  });
+
+  it('T103 bounds the wait for CloseLogicalChannelAck: both closeChannel() callers are answered, the channel is released', async () => {
+    const { s, clock, inject, kinds } = withRawPeer();
+    const open = s.openChannel({ number: 3, capability: { codec: 'g711Ulaw64k', framesPerPacket: 20 }, sessionID: 1, mediaControlChannel: { ip: '127.0.0.1', port: 5001 } });
+    await settle();
+    inject(openLogicalChannelAck({ channel: 3, mediaChannel: { ip: '127.0.0.9', port: 7000 }, mediaControlChannel: { ip: '127.0.0.9', port: 7001 } }));
+    expect((await open).mediaChannel).toEqual({ ip: '127.0.0.9', port: 7000 });
+    const closed = next(s, 'channelClosed');
+    let answered = 0;
+    void s.closeChannel(3).then(() => answered++);
+    void s.closeChannel(3).then(() => answered++);
+    await settle();
+    expect(kinds().filter((k) => k === 'request.closeLogicalChannel')).toHaveLength(1);
+    clock.advance(30_000);
+    expect((await closed)[0]).toEqual({ number: 3, direction: 'outgoing', reason: 'closed (T103 expired awaiting CloseLogicalChannelAck)' });
+    await settle();
+    expect(answered).toBe(2);
+    expect(s.activeTimers).toBe(0);
   });
 
   it('T105 and T108: round-trip delay and RequestChannelClose on a silent peer are rejected; close() rejects what is pending', async () => {
