@@ -326,3 +326,18 @@ describe('fuzz: a session fed random input', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+describe('batching for tunnelling (one H245Channel.send per step)', () => {
+  it('start() sends TCS then MSD in one batch; an accepted RequestChannelClose answers RCCAck + CLC in one batch', async () => {
+    const { s, mine, inject } = withRawPeer();
+    s.start();
+    const batches = () => (mine as MemoryH245Channel).sent.map((b) => b.map((p) => h245Kind(decodeH245(p))));
+    expect(batches()).toEqual([['request.terminalCapabilitySet', 'request.masterSlaveDetermination']]);
+    const open = s.openChannel({ number: 2, capability: { codec: 'g722-64k', framesPerPacket: 20 }, sessionID: 1, mediaControlChannel: { ip: '127.0.0.1', port: 5001 } });
+    inject(openLogicalChannelAck({ channel: 2, mediaChannel: { ip: '127.0.0.9', port: 7000 }, mediaControlChannel: { ip: '127.0.0.9', port: 7001 } }));
+    await open;
+    inject({ type: 'request', value: { type: 'requestChannelClose', value: { forwardLogicalChannelNumber: 2, reason: choice('normal', null) } } });
+    await settle();
+    expect(batches().at(-1)).toEqual(['response.requestChannelCloseAck', 'request.closeLogicalChannel']);
+  });
+});
