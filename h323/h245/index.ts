@@ -8,8 +8,9 @@ export type { Logger } from './logger.ts';
 export { ChannelRejectedError, H245Error, H245TimeoutError, SessionEndedError } from './errors.ts';
 export { readMediaCapability, readTerminalCapabilitySet, type CapabilityDirection, type RemoteCapabilities, type RemoteCapability } from './capabilities.ts';
 export { MasterSlaveDetermination, type MsdStatus } from './master-slave.ts';
+export { H245Session } from './session.ts';
 export {
-  H245Session, TERMINAL_TYPE_GATEWAY, type ClosedChannel, type CloseRequest, type FlowControl, type H245ObserverEvents,
+  TERMINAL_TYPE_GATEWAY, type ClosedChannel, type CloseRequest, type FlowControl, type H245ObserverEvents,
   type H245SessionEvents, type H245SessionOptions, type H245Timers, type IncomingChannel, type OpenChannelRequest,
   type OpenedChannel, type UserInput,
-} from './session.ts';
+} from './session-types.ts';

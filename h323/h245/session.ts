@@ -10,7 +10,7 @@ import {
   readH245Address, requestChannelClose, requestChannelCloseAck, requestChannelCloseReject, requestChannelCloseRelease,
   roundTripDelayRequest, roundTripDelayResponse, terminalCapabilitySet, terminalCapabilitySetAck, terminalCapabilitySetReject,
   terminalCapabilitySetRelease, userInputAlphanumeric, userInputSignal, videoFastUpdatePicture,
-  type CapabilityEntry, type Choice, type Fields, type H245Message, type IpPort, type MediaCapability, type OlcRejectCause,
+  type Choice, type Fields, type H245Message, type OlcRejectCause,
 } from '../asn1/index.ts';
 import { readMediaCapability, readTerminalCapabilitySet, type RemoteCapabilities } from './capabilities.ts';
 import type { H245Channel } from './channel.ts';
@@ -19,122 +19,12 @@ import { TypedEmitter } from './emitter.ts';
 import { ChannelRejectedError, H245TimeoutError, SessionEndedError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { MasterSlaveDetermination, type MsdStatus } from './master-slave.ts';
-
-/** Procedure timers in ms. H.245 leaves the values to the system (H.323 6.2.8.5: at least the
- *  longest delivery time of the transport); 30 s each by default. */
-export interface H245Timers {
-  t101: number; // capability exchange
-  t103: number; // uni-directional logical channel signalling
-  t105: number; // round-trip delay
-  t106: number; // master/slave determination
-  t108: number; // close logical channel request
-  /** How long endSession() waits for the peer's endSessionCommand before closing (default 5 s). */
-  endSession: number;
-}
+import {
+  TERMINAL_TYPE_GATEWAY, type CloseRequest, type H245ObserverEvents, type H245SessionEvents, type H245SessionOptions,
+  type H245Timers, type IncomingChannel, type OpenChannelRequest, type OpenedChannel,
+} from './session-types.ts';
 
 const DEFAULT_TIMERS: H245Timers = { t101: 30_000, t103: 30_000, t105: 30_000, t106: 30_000, t108: 30_000, endSession: 5_000 };
-
-/** H.323 6.2.8.4 Table 1: terminalType of a gateway without MC. */
-export const TERMINAL_TYPE_GATEWAY = 60;
-
-export interface H245SessionOptions {
-  channel: H245Channel;
-  /** Our receive capabilities, numbered 1.. in the capabilityTable. */
-  capabilities: CapabilityEntry[];
-  /** Alternative sets of 0-based indexes into `capabilities` (default: audio | video | each user input). */
-  simultaneous?: number[][];
-  callId?: string;
-  logger?: Logger;
-  clock?: Clock;
-  /** Default 60 (gateway without MC, H.323 Table 1). */
-  terminalType?: number;
-  /** Uniform in [0, 1): draws the 24-bit statusDeterminationNumber (default Math.random). */
-  random?: () => number;
-  timers?: Partial<H245Timers>;
-  /** N100, attempts at master/slave determination (default 3). */
-  n100?: number;
-  /** End the session when MSD or capability exchange fails (default true: no media is possible). */
-  endOnProcedureFailure?: boolean;
-}
-
-export interface OpenChannelRequest {
-  /** forwardLogicalChannelNumber, 1..65535, unique among our outgoing channels. */
-  number: number;
-  capability: MediaCapability;
-  /** RTP session: 1 audio, 2 video (H.225.0 5.x). */
-  sessionID: number;
-  /** Our RTCP address (reverse RTCP of this channel). */
-  mediaControlChannel: IpPort;
-  /** Dynamic RTP payload type (96..127), e.g. for H.264. */
-  payloadType?: number;
-}
-
-export interface OpenedChannel {
-  number: number;
-  /** Where to send the RTP of this channel. */
-  mediaChannel?: IpPort;
-  mediaControlChannel?: IpPort;
-}
-
-/** An OpenLogicalChannel from the peer waiting for the application's answer. */
-export interface IncomingChannel {
-  number: number;
-  media: MediaCapability;
-  sessionID: number;
-  /** The peer's RTCP address for this channel. */
-  mediaControlChannel?: IpPort;
-  payloadType?: number;
-  /** OpenLogicalChannelAck with the addresses where we receive RTP and RTCP. */
-  accept(addresses: { mediaChannel: IpPort; mediaControlChannel: IpPort }): boolean;
-  reject(cause?: OlcRejectCause): boolean;
-}
-
-export interface ClosedChannel {
-  number: number;
-  direction: 'incoming' | 'outgoing';
-  reason: string;
-}
-
-export interface CloseRequest {
-  number: number;
-  /** RequestChannelCloseAck, then CloseLogicalChannel. */
-  accept(): void;
-  reject(): void;
-}
-
-export type UserInput =
-  | { kind: 'alphanumeric'; text: string }
-  | { kind: 'signal'; signal: string; durationMs?: number }
-  | { kind: 'signalUpdate'; durationMs: number };
-
-export interface FlowControl {
-  /** logicalChannelNumber scope; absent for wholeMultiplex/resourceID. */
-  channel?: number;
-  /** 100 bit/s units; undefined = noRestriction. */
-  maximumBitRate?: number;
-}
-
-export interface H245SessionEvents {
-  masterSlave: [result: MsdStatus];
-  masterSlaveFailed: [reason: string];
-  remoteCapabilities: [caps: RemoteCapabilities];
-  capabilitiesAcked: [];
-  capabilitiesFailed: [reason: string];
-  incomingChannel: [request: IncomingChannel];
-  channelClosed: [info: ClosedChannel];
-  closeRequested: [request: CloseRequest];
-  videoFastUpdate: [channel: number];
-  flowControl: [fc: FlowControl];
-  userInput: [ui: UserInput];
-  /** FunctionNotSupported / FunctionNotUnderstood from the peer. */
-  peerRefused: [what: string];
-  ended: [reason: string];
-}
-
-/** Monitoring: every PDU both ways (message undefined when it did not decode). */
-export interface H245ObserverEvents {
-  pdu: [p: { direction: 'in' | 'out'; bytes: Uint8Array; message?: H245Message }];
-}
 
 interface OutgoingLc {
   state: 'awaitingEstablishment' | 'established' | 'awaitingRelease';
