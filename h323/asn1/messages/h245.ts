@@ -103,7 +103,8 @@ function capabilityEntry(c: CapabilityEntry): Choice {
 const noMultipoint = { multicastCapability: false, multiUniCastConference: false, mediaDistributionCapability: [] };
 
 /** TerminalCapabilitySet: table entries numbered from 1; one descriptor whose alternative sets
- *  are `simultaneous` (lists of 0-based indexes into `capabilities`), default all audio | all video. */
+ *  are `simultaneous` (lists of 0-based indexes into `capabilities`), default all audio | all video
+ *  | each user input method on its own. */
 export function terminalCapabilitySet(o: {
   sequenceNumber: number; capabilities: CapabilityEntry[]; simultaneous?: number[][];
 }): H245Message {
