@@ -89,8 +89,13 @@ function dataType(c: MediaCapability): Choice {
   return choice('audioData', audioCapability(c));
 }
 
-function capabilityEntry(c: MediaCapability | 'userInput'): Choice {
+/** A capability table entry: a media capability, or user input as alphanumeric ('userInput',
+ *  basicString) or as DTMF signals ('dtmf', userInput signal/signalUpdate). */
+export type CapabilityEntry = MediaCapability | 'userInput' | 'dtmf';
+
+function capabilityEntry(c: CapabilityEntry): Choice {
   if (c === 'userInput') return choice('receiveUserInputCapability', choice('basicString', null));
+  if (c === 'dtmf') return choice('receiveUserInputCapability', choice('dtmf', null));
   const d = dataType(c);
   return choice(d.type === 'videoData' ? 'receiveVideoCapability' : 'receiveAudioCapability', d.value);
 }
@@ -98,15 +103,18 @@ function capabilityEntry(c: MediaCapability | 'userInput'): Choice {
 const noMultipoint = { multicastCapability: false, multiUniCastConference: false, mediaDistributionCapability: [] };
 
 /** TerminalCapabilitySet: table entries numbered from 1; one descriptor whose alternative sets
- *  are `simultaneous` (lists of 0-based indexes into `capabilities`), default all audio | all video. */
+ *  are `simultaneous` (lists of 0-based indexes into `capabilities`), default all audio | all video
+ *  | each user input method on its own. */
 export function terminalCapabilitySet(o: {
-  sequenceNumber: number; capabilities: (MediaCapability | 'userInput')[]; simultaneous?: number[][];
+  sequenceNumber: number; capabilities: CapabilityEntry[]; simultaneous?: number[][];
 }): H245Message {
   const table = o.capabilities.map((c, i) => ({ capabilityTableEntryNumber: i + 1, capability: capabilityEntry(c) }));
+  const isVideo = (c: CapabilityEntry) => typeof c !== 'string' && (c.codec === 'h264' || c.codec === 'h263');
   const sets = o.simultaneous ?? [
-    o.capabilities.flatMap((c, i) => (c !== 'userInput' && c.codec !== 'h264' && c.codec !== 'h263' ? [i] : [])),
-    o.capabilities.flatMap((c, i) => (c !== 'userInput' && (c.codec === 'h264' || c.codec === 'h263') ? [i] : [])),
-    o.capabilities.flatMap((c, i) => (c === 'userInput' ? [i] : [])),
+    o.capabilities.flatMap((c, i) => (typeof c !== 'string' && !isVideo(c) ? [i] : [])),
+    o.capabilities.flatMap((c, i) => (isVideo(c) ? [i] : [])),
+    // each user input method in a set of its own: all usable at once
+    ...o.capabilities.flatMap((c, i) => (c === 'userInput' || c === 'dtmf' ? [[i]] : [])),
   ].filter((s) => s.length > 0);
   return request('terminalCapabilitySet', {
     sequenceNumber: o.sequenceNumber,
@@ -139,8 +147,15 @@ export function terminalCapabilitySetAck(sequenceNumber: number): H245Message {
   return response('terminalCapabilitySetAck', { sequenceNumber });
 }
 
-export function terminalCapabilitySetReject(sequenceNumber: number): H245Message {
-  return response('terminalCapabilitySetReject', { sequenceNumber, cause: choice('unspecified', null) });
+export type TcsRejectCause = 'unspecified' | 'undefinedTableEntryUsed' | 'descriptorCapacityExceeded';
+
+export function terminalCapabilitySetReject(sequenceNumber: number, cause: TcsRejectCause = 'unspecified'): H245Message {
+  return response('terminalCapabilitySetReject', { sequenceNumber, cause: choice(cause, null) });
+}
+
+/** H.245 C.3: sent by the outgoing CESE when T101 expires. */
+export function terminalCapabilitySetRelease(): H245Message {
+  return indication('terminalCapabilitySetRelease', {});
 }
 
 // ---- logical channels (H.245 8.4; H.2250LogicalChannelParameters carry the RTP/RTCP addresses) -
@@ -197,6 +212,16 @@ export function closeLogicalChannelAck(channel: number): H245Message {
 export function requestChannelClose(channel: number): H245Message {
   return request('requestChannelClose', { forwardLogicalChannelNumber: channel, reason: choice('normal', null) });
 }
+export function requestChannelCloseAck(channel: number): H245Message {
+  return response('requestChannelCloseAck', { forwardLogicalChannelNumber: channel });
+}
+export function requestChannelCloseReject(channel: number): H245Message {
+  return response('requestChannelCloseReject', { forwardLogicalChannelNumber: channel, cause: choice('unspecified', null) });
+}
+/** H.245 C.8: sent by the outgoing CLCSE when T108 expires. */
+export function requestChannelCloseRelease(channel: number): H245Message {
+  return indication('requestChannelCloseRelease', { forwardLogicalChannelNumber: channel });
+}
 
 // ---- maintenance, commands, indications -------------------------------------------------------
 
@@ -225,6 +250,16 @@ export function userInputAlphanumeric(text: string): H245Message {
 /** DTMF as a signal (H.245 userInput signal): one of 0-9 # * A-D !, duration in ms. */
 export function userInputSignal(signalType: string, durationMs?: number): H245Message {
   return indication('userInput', choice('signal', { signalType, ...(durationMs ? { duration: durationMs } : {}) }));
+}
+
+/** H.245 indication functionNotUnderstood: returns a request, response or command that was not understood. */
+export function functionNotUnderstood(returned: H245Message): H245Message {
+  if (returned.type === 'indication') throw new RangeError('an indication cannot be returned in FunctionNotUnderstood');
+  return indication('functionNotUnderstood', choice(returned.type, returned.value));
+}
+/** FunctionNotSupported with the received octets (`returnedFunction`) when there are any. */
+export function functionNotSupported(cause: 'syntaxError' | 'semanticError' | 'unknownFunction', returnedFunction?: Uint8Array): H245Message {
+  return indication('functionNotSupported', { cause: choice(cause, null), ...(returnedFunction ? { returnedFunction } : {}) });
 }
 
 // ---- accessors ---------------------------------------------------------------------------------
