@@ -71,7 +71,8 @@ describe('inbound digest auth on a trunk', () => {
     baresips.push(room);
     await room.dial(h.dialUri('demo'));
     await room.waitFor('CALL_ESTABLISHED');
-    expect(h.gateway.activeCalls()).toEqual([expect.objectContaining({ trunk: 'pbx', state: 'active' })]);
+    // 'active' once the gateway has the ACK, which baresip sends as it reports the call established
+    await expect.poll(() => h.gateway.activeCalls(), { timeout: 5000 }).toEqual([expect.objectContaining({ trunk: 'pbx', state: 'active' })]);
     await room.hangup();
     await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
   });

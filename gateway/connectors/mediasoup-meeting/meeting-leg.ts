@@ -81,8 +81,8 @@ export interface MeetingLegStats {
   negotiations: number;
   /** The participant whose video is forwarded as 'video'. */
   videoSourcePeerId?: string;
-  /** Voice-activated video switches, most recent last (at most 32): wall-clock ms and new source. */
-  videoSwitches: { atMs: number; peerId: string }[];
+  /** Voice-activated video switches, most recent last (at most 32): wall-clock ms, new and previous source. */
+  videoSwitches: { atMs: number; peerId: string; fromPeerId?: string }[];
   malformedRtcp: number;
   unknownSsrcPackets: number;
   /** Keys reported to the meeting (`dtmf` requests) and keys it asked us to send. */
@@ -166,7 +166,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
   private negotiations = 0;
   private malformedRtcp = 0;
   private unknownSsrcPackets = 0;
-  private readonly videoSwitches: { atMs: number; peerId: string }[] = [];
+  private readonly videoSwitches: { atMs: number; peerId: string; fromPeerId?: string }[] = [];
   private readonly dtmfCounts = { sent: 0, failed: 0, requested: 0 };
 
   private constructor(
@@ -651,7 +651,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
    * packets until its keyframe, which the meeting requests on resume and the bridge asks for too.
    */
   private async switchVideo(previous: ConsumerState | undefined, peerId: string): Promise<void> {
-    this.videoSwitches.push({ atMs: Date.now(), peerId });
+    this.videoSwitches.push({ atMs: Date.now(), peerId, ...(previous ? { fromPeerId: previous.peerId } : {}) });
     if (this.videoSwitches.length > MAX_RECORDED_SWITCHES) this.videoSwitches.shift();
     this.logger.info('meeting leg video source switched (active speaker)', { from: previous?.peerId, to: peerId });
     const next = this.currentVideoConsumer();
