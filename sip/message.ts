@@ -96,9 +96,12 @@ export class SipHeaders {
   }
 }
 
+/** Shared by every message without a body: a zero-length Buffer has no bytes to change. */
+const NO_BODY = Buffer.alloc(0);
+
 abstract class SipMessageBase {
   headers = new SipHeaders();
-  body: Buffer = Buffer.alloc(0);
+  body: Buffer = NO_BODY;
 
   abstract startLine(): string;
 

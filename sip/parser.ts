@@ -2,13 +2,14 @@
  * SIP message parser (RFC 3261 7, 18.3). Never throws: malformed input becomes a typed outcome
  * telling the transport whether a response can be built (`reject`) or the bytes must be dropped.
  * One pass over the header text (Buffer decoded once); header values are kept raw and parsed
- * by the grammar scanners only where the stack needs them.
+ * by the grammar scanners only where the stack needs them. The syntax checks the stack relies on
+ * run in that same pass (message-checks.ts), on the received bytes when the header is ASCII.
  */
 import { ParseError } from './errors.ts';
-import { headerKey, matchKnownHeader } from './header-names.ts';
+import { fieldOf, headerKey, matchKnownHeader } from './header-names.ts';
 import { SipRequest, SipResponse, type SipHeaders, type SipMessage } from './message.ts';
 import { isToken, parseUnsigned } from './grammar.ts';
-import { checkRequest, checkResponse, summarize, type HeaderSummary } from './message-checks.ts';
+import { checkRequest, checkResponse, HeaderSummary } from './message-checks.ts';
 
 export type ParseOutcome =
   | { kind: 'message'; message: SipMessage }
@@ -41,19 +42,38 @@ export function findHeaderEnd(buf: Buffer, from = 0): { headLen: number; bodySta
   return { headLen: crlf - from, bodyStart: crlf + 4 };
 }
 
+interface Head {
+  end?: { headLen: number; bodyStart: number };
+  head: string;
+  /** Every byte of the header section is ASCII, so `head[i]` is the byte at `start + i`. */
+  ascii: boolean;
+}
+
+/**
+ * Whether `text`, decoded from `byteLen` bytes of UTF-8, came from ASCII only: each non-ASCII
+ * character takes more bytes than UTF-16 units, and each invalid byte decodes to U+FFFD.
+ */
+function decodedFromAscii(text: string, byteLen: number): boolean {
+  return text.length === byteLen && text.indexOf('\ufffd') < 0;
+}
+
 /**
  * The header section as text, decoded once, and where the body starts. Fast path: the first
  * CRLFCRLF, then a string search for an earlier bare-LF blank line (rare) instead of a second
  * byte scan.
  */
-function readHead(input: Buffer, start: number): { end?: { headLen: number; bodyStart: number }; head: string } {
+function readHead(input: Buffer, start: number): Head {
   const crlf = input.indexOf(CRLF2, start);
   if (crlf >= 0) {
     const head = input.toString('utf8', start, crlf);
-    if (head.indexOf('\n\n') < 0) return { end: { headLen: crlf - start, bodyStart: crlf + 4 }, head };
+    if (head.indexOf('\n\n') < 0) {
+      return { end: { headLen: crlf - start, bodyStart: crlf + 4 }, head, ascii: decodedFromAscii(head, crlf - start) };
+    }
   }
   const end = findHeaderEnd(input, start);
-  return { end, head: input.toString('utf8', start, end ? start + end.headLen : input.length) };
+  const stop = end ? start + end.headLen : input.length;
+  const head = input.toString('utf8', start, stop);
+  return { end, head, ascii: decodedFromAscii(head, stop - start) };
 }
 
 function skipLeadingCrlf(buf: Buffer): number {
@@ -131,12 +151,21 @@ function parseRequestLine(line: string): StartLine {
   return { message: req, problem };
 }
 
+/** What header lines are added to, and where their bytes are. */
+interface HeaderSink {
+  headers: SipHeaders;
+  sum: HeaderSummary;
+  /** The received bytes, when `head[i]` is the byte at `src[base + i]` (ASCII); else undefined. */
+  src: Uint8Array | undefined;
+  base: number;
+}
+
 /**
- * Reads header lines from `pos` to the end of `head` into `headers`, unfolding continuation lines
+ * Reads header lines from `pos` to the end of `head` into the sink, unfolding continuation lines
  * (RFC 3261 7.3.1: a line starting with SP/HT continues the previous one). Returns the first
  * problem found; well-formed lines are kept so a reply can still be built.
  */
-function readHeaders(headers: SipHeaders, head: string, pos: number): string | undefined {
+function readHeaders(sink: HeaderSink, head: string, pos: number): string | undefined {
   let problem: string | undefined;
   const n = head.length;
   while (pos < n) {
@@ -154,18 +183,21 @@ function readHeaders(headers: SipHeaders, head: string, pos: number): string | u
         if (cont !== '') line = `${trimLws(line)} ${cont}`;
         pos = next + 1;
       }
-      const bad = addHeaderLine(headers, line, 0, line.length);
+      const bad = addHeaderLine(sink, line, 0, line.length, false);
       problem ??= bad;
     } else {
-      const bad = addHeaderLine(headers, head, lineStart, eol);
+      const bad = addHeaderLine(sink, head, lineStart, eol, true);
       problem ??= bad;
     }
   }
   return problem;
 }
 
-/** Adds the header line `text[start, end)`; returns a problem when it is not `name HCOLON value`. */
-function addHeaderLine(headers: SipHeaders, text: string, start: number, end: number): string | undefined {
+/**
+ * Adds the header line `text[start, end)`; returns a problem when it is not `name HCOLON value`.
+ * `inHead`: `text` is the decoded header section itself (not an unfolded copy).
+ */
+function addHeaderLine(sink: HeaderSink, text: string, start: number, end: number, inHead: boolean): string | undefined {
   while (end > start && isLwsCode(text.charCodeAt(end - 1))) end--;
   if (end === start) return undefined;
   const colon = text.indexOf(':', start);
@@ -176,14 +208,18 @@ function addHeaderLine(headers: SipHeaders, text: string, start: number, end: nu
   let valueStart = colon + 1;
   while (valueStart < end && isLwsCode(text.charCodeAt(valueStart))) valueStart++;
   const value = text.slice(valueStart, end);
+  const src = inHead ? sink.src : undefined;
   const known = matchKnownHeader(text, start, nameEnd);
   if (known !== undefined) {
-    headers.appendField(known.name, known.key, value);
+    sink.headers.appendField(known.name, known.key, value);
+    sink.sum.add(known.field, value, src, sink.base + valueStart);
     return undefined;
   }
   const name = text.slice(start, nameEnd);
   if (!isToken(name)) return 'malformed header line';
-  headers.appendField(name, headerKey(name), value);
+  const key = headerKey(name);
+  sink.headers.appendField(name, key, value);
+  sink.sum.add(fieldOf(key), value, src, sink.base + valueStart);
   return undefined;
 }
 
@@ -221,15 +257,15 @@ export function parseMessage(input: Buffer, opts: { stream?: boolean } = {}): Pa
 function parseUnsafe(input: Buffer, stream: boolean): ParseOutcome {
   const start = skipLeadingCrlf(input);
   if (start >= input.length) return { kind: 'drop', error: parseError('empty message') };
-  const { end, head } = readHead(input, start);
+  const { end, head, ascii } = readHead(input, start);
   let eol = head.indexOf('\n');
   if (eol < 0) eol = head.length;
   const firstLine = head.slice(0, eol > 0 && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol);
   const first = firstLine.startsWith('SIP/') ? parseStatusLine(firstLine) : parseRequestLine(firstLine);
   if ('drop' in first) return { kind: 'drop', error: parseError(first.drop) };
   const msg = first.message;
-  let problem = readHeaders(msg.headers, head, eol + 1);
-  const sum = summarize(msg.headers);
+  const sum = new HeaderSummary(msg.isRequest);
+  let problem = readHeaders({ headers: msg.headers, sum, src: ascii ? input : undefined, base: start }, head, eol + 1);
   if (!end) problem ??= 'missing empty line after headers';
   else problem ??= frameBody(msg, sum, input, end.bodyStart, stream);
   if (!msg.isRequest) {
