@@ -71,6 +71,9 @@ interface KnownName {
   spelling: string;
   canonical: KnownHeader;
   lower: KnownHeader;
+  /** The canonical and the lower-case spelling as ASCII bytes. */
+  canonicalBytes: Uint8Array;
+  lowerBytes: Uint8Array;
 }
 
 /**
@@ -81,7 +84,10 @@ const BY_FIRST: KnownName[][][] = [];
 function addKnown(spelling: string, key: string): void {
   const field = fieldOf(key);
   const canonical = { name: CANONICAL[key] ?? canonicalName(key), key, field };
-  const entry: KnownName = { spelling, canonical, lower: { name: spelling, key, field } };
+  const entry: KnownName = {
+    spelling, canonical, lower: { name: spelling, key, field },
+    canonicalBytes: Buffer.from(canonical.name, 'latin1'), lowerBytes: Buffer.from(spelling, 'latin1'),
+  };
   ((BY_FIRST[spelling.charCodeAt(0)] ??= [])[spelling.length] ??= []).push(entry);
 }
 for (const key of new Set(KNOWN_KEYS.values())) addKnown(key, key);
@@ -122,6 +128,28 @@ export function matchKnownHeader(text: string, start: number, end: number): Know
     if (equalsIgnoringCase(text, start, k.spelling)) {
       return { name: text.slice(start, end), key: k.canonical.key, field: k.canonical.field };
     }
+  }
+  return undefined;
+}
+
+function bytesEqual(b: Uint8Array, start: number, want: Uint8Array): boolean {
+  for (let i = 0; i < want.length; i++) if (b[start + i] !== want[i]) return false;
+  return true;
+}
+
+/**
+ * Fast path of matchKnownHeader on the received bytes `b[start, end)`: a long name spelled exactly
+ * as its canonical or lower-case constant; undefined for anything else (ask matchKnownHeader).
+ */
+export function matchKnownHeaderBytes(b: Uint8Array, start: number, end: number): KnownHeader | undefined {
+  const len = end - start;
+  if (len <= 1) return undefined;
+  const byLen = BY_FIRST[b[start] | 0x20];
+  const candidates = byLen === undefined ? undefined : byLen[len];
+  if (candidates === undefined) return undefined;
+  for (const k of candidates) {
+    if (bytesEqual(b, start, k.canonicalBytes)) return k.canonical;
+    if (bytesEqual(b, start, k.lowerBytes)) return k.lower;
   }
   return undefined;
 }

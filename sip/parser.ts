@@ -6,7 +6,7 @@
  * run in that same pass (message-checks.ts), on the received bytes when the header is ASCII.
  */
 import { ParseError } from './errors.ts';
-import { fieldOf, headerKey, matchKnownHeader } from './header-names.ts';
+import { fieldOf, headerKey, matchKnownHeader, matchKnownHeaderBytes } from './header-names.ts';
 import { SipRequest, SipResponse, type SipHeaders, type SipMessage } from './message.ts';
 import { isToken, parseUnsigned } from './grammar.ts';
 import { checkRequest, checkResponse, HeaderSummary } from './message-checks.ts';
@@ -209,7 +209,8 @@ function addHeaderLine(sink: HeaderSink, text: string, start: number, end: numbe
   while (valueStart < end && isLwsCode(text.charCodeAt(valueStart))) valueStart++;
   const value = text.slice(valueStart, end);
   const src = inHead ? sink.src : undefined;
-  const known = matchKnownHeader(text, start, nameEnd);
+  const known = (src === undefined ? undefined : matchKnownHeaderBytes(src, sink.base + start, sink.base + nameEnd))
+    ?? matchKnownHeader(text, start, nameEnd);
   if (known !== undefined) {
     sink.headers.appendField(known.name, known.key, value);
     sink.sum.add(known.field, value, src, sink.base + valueStart);
