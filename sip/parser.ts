@@ -136,17 +136,20 @@ function requestUriProblem(uri: string): string | undefined {
 /** RFC 3261 7.1: Method SP Request-URI SP SIP-Version, single spaces, nothing after the version. */
 function parseRequestLine(line: string): StartLine {
   const sp1 = line.indexOf(' ');
-  if (sp1 <= 0 || !isToken(line.slice(0, sp1))) return { drop: 'not a SIP start line' };
+  const method = sp1 <= 0 ? '' : line.slice(0, sp1);
+  if (!isToken(method)) return { drop: 'not a SIP start line' };
   let end = line.length;
   while (end > sp1 && isWsCode(line.charCodeAt(end - 1))) end--;
   const sp2 = line.lastIndexOf(' ', end - 1);
   const version = sp2 > sp1 ? line.slice(sp2 + 1, end) : '';
-  if (version.length < 4 || version.slice(0, 4).toUpperCase() !== 'SIP/') return { drop: 'not a SIP start line' };
+  if (version !== 'SIP/2.0' && (version.length < 4 || version.slice(0, 4).toUpperCase() !== 'SIP/')) {
+    return { drop: 'not a SIP start line' };
+  }
   const rawUri = line.slice(sp1 + 1, sp2);
   const problem = end < line.length ? 'trailing whitespace in Request-Line' : requestUriProblem(rawUri);
   const uri = problem === undefined ? rawUri : rawUri.trim();
   if (uri === '') return { drop: 'not a SIP start line' };
-  const req = new SipRequest(line.slice(0, sp1), uri);
+  const req = new SipRequest(method, uri);
   if (version !== 'SIP/2.0') req.badVersion = version;
   return { message: req, problem };
 }
@@ -246,9 +249,9 @@ function frameBody(msg: SipMessage, sum: HeaderSummary, buf: Buffer, bodyStart: 
 }
 
 /** Parses one complete message (one datagram, or one frame cut by `StreamFramer`). */
-export function parseMessage(input: Buffer, opts: { stream?: boolean } = {}): ParseOutcome {
+export function parseMessage(input: Buffer, opts?: { stream?: boolean }): ParseOutcome {
   try {
-    return parseUnsafe(input, opts.stream ?? false);
+    return parseUnsafe(input, opts?.stream ?? false);
   } catch (e) {
     const error = e instanceof ParseError ? e : new ParseError('parser failure', { cause: e });
     return { kind: 'drop', error };
