@@ -6,6 +6,11 @@ interface HeaderField {
   name: string;  // as written on the wire (or canonical when the stack created it)
   key: string;   // lower case, compact form expanded
   value: string;
+  /**
+   * The line as received, when it is exactly `${name}: ${value}\r\n` (what encode() writes):
+   * re-sent as one piece. Never kept once the field changes (fields are replaced, not edited).
+   */
+  line?: string;
 }
 
 export class SipHeaders {
@@ -17,9 +22,14 @@ export class SipHeaders {
     this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value });
   }
 
-  /** Appends a header line whose lookup key the caller already computed (the parser's hot path). */
-  appendField(name: string, key: string, value: string): void {
-    this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value });
+  /**
+   * Appends a header line whose lookup key the caller already computed (the parser's hot path).
+   * `line`: the received text, passed only when it is exactly `${name}: ${value}\r\n` (the parser
+   * checks the form; a line of the wrong length is not kept).
+   */
+  appendField(name: string, key: string, value: string, line?: string): void {
+    const kept = line !== undefined && name.length > 1 && line.length === name.length + value.length + 4 ? line : undefined;
+    this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value, line: kept });
   }
 
   /** Inserts a header line before all others with the same name (e.g. a new top Via). */
@@ -81,7 +91,7 @@ export class SipHeaders {
     const values = splitTopLevel(this.fields[idx].value, ',');
     const first = values.shift();
     if (values.length === 0) this.fields.splice(idx, 1);
-    else this.fields[idx] = { ...this.fields[idx], value: values.join(', ') };
+    else this.fields[idx] = { name: this.fields[idx].name, key, value: values.join(', ') };
     return first;
   }
 
@@ -142,7 +152,7 @@ abstract class SipMessageBase {
     let head = `${this.startLine()}\r\n`;
     for (const f of this.headers.entries()) {
       if (f.key === 'content-length') continue;
-      head += `${f.name}: ${f.value}\r\n`;
+      head += f.line ?? `${f.name}: ${f.value}\r\n`;
     }
     head += `Content-Length: ${this.body.length}\r\n\r\n`;
     // One allocation: header text and body copied into a buffer of the exact size.

@@ -201,6 +201,7 @@ function readHeaders(sink: HeaderSink, head: string, pos: number): string | unde
  * `inHead`: `text` is the decoded header section itself (not an unfolded copy).
  */
 function addHeaderLine(sink: HeaderSink, text: string, start: number, end: number, inHead: boolean): string | undefined {
+  const lineEnd = end;
   while (end > start && isLwsCode(text.charCodeAt(end - 1))) end--;
   if (end === start) return undefined;
   const colon = text.indexOf(':', start);
@@ -214,15 +215,19 @@ function addHeaderLine(sink: HeaderSink, text: string, start: number, end: numbe
   const src = inHead ? sink.src : undefined;
   const known = (src === undefined ? undefined : matchKnownHeaderBytes(src, sink.base + start, sink.base + nameEnd))
     ?? matchKnownHeader(text, start, nameEnd);
+  // The received line, when it is already what encode() writes for this field: "name: value" CRLF.
+  const line = inHead && nameEnd - start > 1 && colon === nameEnd && valueStart === colon + 2
+    && text.charCodeAt(colon + 1) === 0x20 && end === lineEnd - 1 && lineEnd < text.length && text.charCodeAt(end) === 0x0d
+    ? text.slice(start, lineEnd + 1) : undefined;
   if (known !== undefined) {
-    sink.headers.appendField(known.name, known.key, value);
+    sink.headers.appendField(known.name, known.key, value, line);
     sink.sum.add(known.field, value, src, sink.base + valueStart);
     return undefined;
   }
   const name = text.slice(start, nameEnd);
   if (!isToken(name)) return 'malformed header line';
   const key = headerKey(name);
-  sink.headers.appendField(name, key, value);
+  sink.headers.appendField(name, key, value, line);
   sink.sum.add(fieldOf(key), value, src, sink.base + valueStart);
   return undefined;
 }
