@@ -215,19 +215,19 @@ function addHeaderLine(sink: HeaderSink, text: string, start: number, end: numbe
   const src = inHead ? sink.src : undefined;
   const known = (src === undefined ? undefined : matchKnownHeaderBytes(src, sink.base + start, sink.base + nameEnd))
     ?? matchKnownHeader(text, start, nameEnd);
-  // The received line, when it is already what encode() writes for this field: "name: value" CRLF.
-  const line = inHead && nameEnd - start > 1 && colon === nameEnd && valueStart === colon + 2
+  // Where the received line stands when it is already what encode() writes: "name: value" CRLF.
+  const at = inHead && nameEnd - start > 1 && colon === nameEnd && valueStart === colon + 2
     && text.charCodeAt(colon + 1) === 0x20 && end === lineEnd - 1 && lineEnd < text.length && text.charCodeAt(end) === 0x0d
-    ? text.slice(start, lineEnd + 1) : undefined;
+    ? start : -1;
   if (known !== undefined) {
-    sink.headers.appendField(known.name, known.key, value, line);
+    sink.headers.appendField(known.name, known.key, value, at);
     sink.sum.add(known.field, value, src, sink.base + valueStart);
     return undefined;
   }
   const name = text.slice(start, nameEnd);
   if (!isToken(name)) return 'malformed header line';
   const key = headerKey(name);
-  sink.headers.appendField(name, key, value, line);
+  sink.headers.appendField(name, key, value, at);
   sink.sum.add(fieldOf(key), value, src, sink.base + valueStart);
   return undefined;
 }
@@ -274,6 +274,7 @@ function parseUnsafe(input: Buffer, stream: boolean): ParseOutcome {
   if ('drop' in first) return { kind: 'drop', error: parseError(first.drop) };
   const msg = first.message;
   const sum = new HeaderSummary(msg.isRequest);
+  msg.headers.receivedFrom(head);
   let problem = readHeaders({ headers: msg.headers, sum, src: ascii ? input : undefined, base: start }, head, eol + 1);
   if (!end) problem ??= 'missing empty line after headers';
   else problem ??= frameBody(msg, sum, input, end.bodyStart, stream);
