@@ -58,17 +58,15 @@ function decodedFromAscii(text: string, byteLen: number): boolean {
 }
 
 /**
- * The header section as text, decoded once, and where the body starts. Fast path: the first
- * CRLFCRLF, then a string search for an earlier bare-LF blank line (rare) instead of a second
- * byte scan.
+ * The header section as text, decoded once, and where the body starts. `fast`: up to the first
+ * CRLFCRLF, taking on trust that no bare-LF blank line comes earlier (readHeaders reports one if
+ * it does, and the parse starts again without `fast`).
  */
-function readHead(input: Buffer, start: number): Head {
-  const crlf = input.indexOf(CRLF2, start);
+function readHead(input: Buffer, start: number, fast: boolean): Head {
+  const crlf = fast ? input.indexOf(CRLF2, start) : -1;
   if (crlf >= 0) {
     const head = input.toString('utf8', start, crlf);
-    if (head.indexOf('\n\n') < 0) {
-      return { end: { headLen: crlf - start, bodyStart: crlf + 4 }, head, ascii: decodedFromAscii(head, crlf - start) };
-    }
+    return { end: { headLen: crlf - start, bodyStart: crlf + 4 }, head, ascii: decodedFromAscii(head, crlf - start) };
   }
   const end = findHeaderEnd(input, start);
   const stop = end ? start + end.headLen : input.length;
@@ -161,6 +159,8 @@ interface HeaderSink {
   /** The received bytes, when `head[i]` is the byte at `src[base + i]` (ASCII); else undefined. */
   src: Uint8Array | undefined;
   base: number;
+  /** Set when an empty line (a bare-LF blank line, "\n\n") is met: the header section ended earlier. */
+  blankLine: boolean;
 }
 
 /**
@@ -174,6 +174,10 @@ function readHeaders(sink: HeaderSink, head: string, pos: number): string | unde
   while (pos < n) {
     let eol = head.indexOf('\n', pos);
     if (eol < 0) eol = n;
+    if (eol === pos) {
+      sink.blankLine = true;
+      return problem;
+    }
     const lineStart = pos;
     pos = eol + 1;
     if (pos < n && isWsCode(head.charCodeAt(pos))) {
@@ -263,10 +267,10 @@ export function parseMessage(input: Buffer, opts?: { stream?: boolean }): ParseO
   }
 }
 
-function parseUnsafe(input: Buffer, stream: boolean): ParseOutcome {
+function parseUnsafe(input: Buffer, stream: boolean, fast = true): ParseOutcome {
   const start = skipLeadingCrlf(input);
   if (start >= input.length) return { kind: 'drop', error: parseError('empty message') };
-  const { end, head, ascii } = readHead(input, start);
+  const { end, head, ascii } = readHead(input, start, fast);
   let eol = head.indexOf('\n');
   if (eol < 0) eol = head.length;
   const firstLine = head.slice(0, eol > 0 && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol);
@@ -275,7 +279,10 @@ function parseUnsafe(input: Buffer, stream: boolean): ParseOutcome {
   const msg = first.message;
   const sum = new HeaderSummary(msg.isRequest);
   msg.headers.receivedFrom(head);
-  let problem = readHeaders({ headers: msg.headers, sum, src: ascii ? input : undefined, base: start }, head, eol + 1);
+  const sink: HeaderSink = { headers: msg.headers, sum, src: ascii ? input : undefined, base: start, blankLine: false };
+  let problem = readHeaders(sink, head, eol + 1);
+  // RFC 3261 7.5 / 18.3: a bare-LF blank line ends the header section (rare): read it again so.
+  if (sink.blankLine && fast) return parseUnsafe(input, stream, false);
   if (!end) problem ??= 'missing empty line after headers';
   else problem ??= frameBody(msg, sum, input, end.bodyStart, stream);
   if (!msg.isRequest) {
