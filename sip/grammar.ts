@@ -237,8 +237,11 @@ function isWsCode(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
 
-/** RFC 3261 25.1 token characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
-const TOKEN_CHAR = new Uint8Array(128);
+/**
+ * RFC 3261 25.1 token characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~".
+ * 256 entries so a byte indexes it directly (every byte >= 0x80 is not a token character).
+ */
+const TOKEN_CHAR = new Uint8Array(256);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   TOKEN_CHAR[c] = /[A-Za-z0-9]/.test(ch) || "-.!%*_+`'~".includes(ch) ? 1 : 0;
@@ -247,6 +250,11 @@ for (let c = 0; c < 128; c++) {
 /** Whether a UTF-16 code unit is an RFC 3261 25.1 token character. */
 export function isTokenCode(c: number): boolean {
   return c < 128 && TOKEN_CHAR[c] === 1;
+}
+
+/** Whether a byte (0..255) is an RFC 3261 25.1 token character. */
+export function isTokenByte(b: number): boolean {
+  return TOKEN_CHAR[b] === 1;
 }
 
 export function isToken(s: string): boolean {

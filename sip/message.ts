@@ -6,27 +6,45 @@ interface HeaderField {
   name: string;  // as written on the wire (or canonical when the stack created it)
   key: string;   // lower case, compact form expanded
   value: string;
+  /**
+   * Where the line as received starts in the headers' source text, when it is exactly
+   * `${name}: ${value}\r\n` (what encode() writes), else -1. A changed field is a new object
+   * with -1, so a stale line is never written.
+   */
+  at: number;
 }
 
 export class SipHeaders {
   private readonly fields: HeaderField[] = [];
+  /** The received header text that fields' `at` offsets point into ('' when built by the stack). */
+  private source = '';
 
   /** Appends a header line as received or as given. */
   append(name: string, value: string): void {
     const key = headerKey(name);
-    this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value });
+    this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value, at: -1 });
   }
 
-  /** Appends a header line whose lookup key the caller already computed (the parser's hot path). */
-  appendField(name: string, key: string, value: string): void {
-    this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value });
+  /** Sets the received header text that appendField's `at` offsets point into (the parser). */
+  receivedFrom(source: string): void {
+    this.source = source;
+  }
+
+  /**
+   * Appends a header line whose lookup key the caller already computed (the parser's hot path).
+   * `at`: where `${name}: ${value}\r\n` stands, exactly so, in the text given to receivedFrom()
+   * (the parser checks the form), or -1.
+   */
+  appendField(name: string, key: string, value: string, at = -1): void {
+    const fits = at >= 0 && name.length > 1 && at + name.length + value.length + 4 <= this.source.length;
+    this.fields.push({ name: name.length === 1 ? canonicalName(key) : name, key, value, at: fits ? at : -1 });
   }
 
   /** Inserts a header line before all others with the same name (e.g. a new top Via). */
   prepend(name: string, value: string): void {
     const key = headerKey(name);
     const idx = this.fields.findIndex((f) => f.key === key);
-    const field = { name: canonicalName(key), key, value };
+    const field = { name: canonicalName(key), key, value, at: -1 };
     if (idx < 0) this.fields.push(field);
     else this.fields.splice(idx, 0, field);
   }
@@ -36,10 +54,10 @@ export class SipHeaders {
     const key = headerKey(name);
     const idx = this.fields.findIndex((f) => f.key === key);
     if (idx < 0) {
-      this.fields.push({ name: canonicalName(key), key, value });
+      this.fields.push({ name: canonicalName(key), key, value, at: -1 });
       return;
     }
-    this.fields[idx] = { name: this.fields[idx].name, key, value };
+    this.fields[idx] = { name: this.fields[idx].name, key, value, at: -1 };
     for (let i = this.fields.length - 1; i > idx; i--) if (this.fields[i].key === key) this.fields.splice(i, 1);
   }
 
@@ -81,7 +99,7 @@ export class SipHeaders {
     const values = splitTopLevel(this.fields[idx].value, ',');
     const first = values.shift();
     if (values.length === 0) this.fields.splice(idx, 1);
-    else this.fields[idx] = { ...this.fields[idx], value: values.join(', ') };
+    else this.fields[idx] = { name: this.fields[idx].name, key, value: values.join(', '), at: -1 };
     return first;
   }
 
@@ -91,14 +109,46 @@ export class SipHeaders {
 
   clone(): SipHeaders {
     const copy = new SipHeaders();
+    copy.source = this.source;
     for (const f of this.fields) copy.fields.push({ ...f });
     return copy;
   }
+
+  /**
+   * Every line but `skipKey`'s as `name: value` CRLF (RFC 3261 7.3.1). Lines still as received and
+   * adjacent in the received text are written as one piece of it.
+   */
+  lines(skipKey: string): string {
+    let out = '';
+    let runStart = -1;
+    let runEnd = -1;
+    for (const f of this.fields) {
+      if (f.key === skipKey) continue;
+      const len = f.name.length + f.value.length + 4;
+      if (f.at >= 0 && f.at === runEnd) {
+        runEnd += len;
+        continue;
+      }
+      if (runStart >= 0) out += this.source.slice(runStart, runEnd);
+      if (f.at >= 0) {
+        runStart = f.at;
+        runEnd = f.at + len;
+      } else {
+        runStart = runEnd = -1;
+        out += `${f.name}: ${f.value}\r\n`;
+      }
+    }
+    if (runStart >= 0) out += this.source.slice(runStart, runEnd);
+    return out;
+  }
 }
+
+/** Shared by every message without a body: a zero-length Buffer has no bytes to change. */
+const NO_BODY = Buffer.alloc(0);
 
 abstract class SipMessageBase {
   headers = new SipHeaders();
-  body: Buffer = Buffer.alloc(0);
+  body: Buffer = NO_BODY;
 
   abstract startLine(): string;
 
@@ -136,12 +186,7 @@ abstract class SipMessageBase {
 
   /** Serializes the message; Content-Length is always rewritten to the body size (RFC 3261 20.14). */
   encode(): Buffer {
-    let head = `${this.startLine()}\r\n`;
-    for (const f of this.headers.entries()) {
-      if (f.key === 'content-length') continue;
-      head += `${f.name}: ${f.value}\r\n`;
-    }
-    head += `Content-Length: ${this.body.length}\r\n\r\n`;
+    const head = `${this.startLine()}\r\n${this.headers.lines('content-length')}Content-Length: ${this.body.length}\r\n\r\n`;
     // One allocation: header text and body copied into a buffer of the exact size.
     const headLen = Buffer.byteLength(head, 'utf8');
     const out = Buffer.allocUnsafe(headLen + this.body.length);

@@ -2,13 +2,14 @@
  * SIP message parser (RFC 3261 7, 18.3). Never throws: malformed input becomes a typed outcome
  * telling the transport whether a response can be built (`reject`) or the bytes must be dropped.
  * One pass over the header text (Buffer decoded once); header values are kept raw and parsed
- * by the grammar scanners only where the stack needs them.
+ * by the grammar scanners only where the stack needs them. The syntax checks the stack relies on
+ * run in that same pass (message-checks.ts), on the received bytes when the header is ASCII.
  */
 import { ParseError } from './errors.ts';
-import { headerKey, matchKnownHeader } from './header-names.ts';
+import { fieldOf, headerKey, matchKnownHeader, matchKnownHeaderBytes } from './header-names.ts';
 import { SipRequest, SipResponse, type SipHeaders, type SipMessage } from './message.ts';
 import { isToken, parseUnsigned } from './grammar.ts';
-import { checkRequest, checkResponse, summarize, type HeaderSummary } from './message-checks.ts';
+import { checkRequest, checkResponse, HeaderSummary } from './message-checks.ts';
 
 export type ParseOutcome =
   | { kind: 'message'; message: SipMessage }
@@ -41,19 +42,36 @@ export function findHeaderEnd(buf: Buffer, from = 0): { headLen: number; bodySta
   return { headLen: crlf - from, bodyStart: crlf + 4 };
 }
 
+interface Head {
+  end?: { headLen: number; bodyStart: number };
+  head: string;
+  /** Every byte of the header section is ASCII, so `head[i]` is the byte at `start + i`. */
+  ascii: boolean;
+}
+
 /**
- * The header section as text, decoded once, and where the body starts. Fast path: the first
- * CRLFCRLF, then a string search for an earlier bare-LF blank line (rare) instead of a second
- * byte scan.
+ * Whether `text`, decoded from `byteLen` bytes of UTF-8, came from ASCII only: each non-ASCII
+ * character takes more bytes than UTF-16 units, and each invalid byte decodes to U+FFFD.
  */
-function readHead(input: Buffer, start: number): { end?: { headLen: number; bodyStart: number }; head: string } {
-  const crlf = input.indexOf(CRLF2, start);
+function decodedFromAscii(text: string, byteLen: number): boolean {
+  return text.length === byteLen && text.indexOf('\ufffd') < 0;
+}
+
+/**
+ * The header section as text, decoded once, and where the body starts. `fast`: up to the first
+ * CRLFCRLF, taking on trust that no bare-LF blank line comes earlier (readHeaders reports one if
+ * it does, and the parse starts again without `fast`).
+ */
+function readHead(input: Buffer, start: number, fast: boolean): Head {
+  const crlf = fast ? input.indexOf(CRLF2, start) : -1;
   if (crlf >= 0) {
     const head = input.toString('utf8', start, crlf);
-    if (head.indexOf('\n\n') < 0) return { end: { headLen: crlf - start, bodyStart: crlf + 4 }, head };
+    return { end: { headLen: crlf - start, bodyStart: crlf + 4 }, head, ascii: decodedFromAscii(head, crlf - start) };
   }
   const end = findHeaderEnd(input, start);
-  return { end, head: input.toString('utf8', start, end ? start + end.headLen : input.length) };
+  const stop = end ? start + end.headLen : input.length;
+  const head = input.toString('utf8', start, stop);
+  return { end, head, ascii: decodedFromAscii(head, stop - start) };
 }
 
 function skipLeadingCrlf(buf: Buffer): number {
@@ -116,32 +134,50 @@ function requestUriProblem(uri: string): string | undefined {
 /** RFC 3261 7.1: Method SP Request-URI SP SIP-Version, single spaces, nothing after the version. */
 function parseRequestLine(line: string): StartLine {
   const sp1 = line.indexOf(' ');
-  if (sp1 <= 0 || !isToken(line.slice(0, sp1))) return { drop: 'not a SIP start line' };
+  const method = sp1 <= 0 ? '' : line.slice(0, sp1);
+  if (!isToken(method)) return { drop: 'not a SIP start line' };
   let end = line.length;
   while (end > sp1 && isWsCode(line.charCodeAt(end - 1))) end--;
   const sp2 = line.lastIndexOf(' ', end - 1);
   const version = sp2 > sp1 ? line.slice(sp2 + 1, end) : '';
-  if (version.length < 4 || version.slice(0, 4).toUpperCase() !== 'SIP/') return { drop: 'not a SIP start line' };
+  if (version !== 'SIP/2.0' && (version.length < 4 || version.slice(0, 4).toUpperCase() !== 'SIP/')) {
+    return { drop: 'not a SIP start line' };
+  }
   const rawUri = line.slice(sp1 + 1, sp2);
   const problem = end < line.length ? 'trailing whitespace in Request-Line' : requestUriProblem(rawUri);
   const uri = problem === undefined ? rawUri : rawUri.trim();
   if (uri === '') return { drop: 'not a SIP start line' };
-  const req = new SipRequest(line.slice(0, sp1), uri);
+  const req = new SipRequest(method, uri);
   if (version !== 'SIP/2.0') req.badVersion = version;
   return { message: req, problem };
 }
 
+/** What header lines are added to, and where their bytes are. */
+interface HeaderSink {
+  headers: SipHeaders;
+  sum: HeaderSummary;
+  /** The received bytes, when `head[i]` is the byte at `src[base + i]` (ASCII); else undefined. */
+  src: Uint8Array | undefined;
+  base: number;
+  /** Set when an empty line (a bare-LF blank line, "\n\n") is met: the header section ended earlier. */
+  blankLine: boolean;
+}
+
 /**
- * Reads header lines from `pos` to the end of `head` into `headers`, unfolding continuation lines
+ * Reads header lines from `pos` to the end of `head` into the sink, unfolding continuation lines
  * (RFC 3261 7.3.1: a line starting with SP/HT continues the previous one). Returns the first
  * problem found; well-formed lines are kept so a reply can still be built.
  */
-function readHeaders(headers: SipHeaders, head: string, pos: number): string | undefined {
+function readHeaders(sink: HeaderSink, head: string, pos: number): string | undefined {
   let problem: string | undefined;
   const n = head.length;
   while (pos < n) {
     let eol = head.indexOf('\n', pos);
     if (eol < 0) eol = n;
+    if (eol === pos) {
+      sink.blankLine = true;
+      return problem;
+    }
     const lineStart = pos;
     pos = eol + 1;
     if (pos < n && isWsCode(head.charCodeAt(pos))) {
@@ -154,18 +190,22 @@ function readHeaders(headers: SipHeaders, head: string, pos: number): string | u
         if (cont !== '') line = `${trimLws(line)} ${cont}`;
         pos = next + 1;
       }
-      const bad = addHeaderLine(headers, line, 0, line.length);
+      const bad = addHeaderLine(sink, line, 0, line.length, false);
       problem ??= bad;
     } else {
-      const bad = addHeaderLine(headers, head, lineStart, eol);
+      const bad = addHeaderLine(sink, head, lineStart, eol, true);
       problem ??= bad;
     }
   }
   return problem;
 }
 
-/** Adds the header line `text[start, end)`; returns a problem when it is not `name HCOLON value`. */
-function addHeaderLine(headers: SipHeaders, text: string, start: number, end: number): string | undefined {
+/**
+ * Adds the header line `text[start, end)`; returns a problem when it is not `name HCOLON value`.
+ * `inHead`: `text` is the decoded header section itself (not an unfolded copy).
+ */
+function addHeaderLine(sink: HeaderSink, text: string, start: number, end: number, inHead: boolean): string | undefined {
+  const lineEnd = end;
   while (end > start && isLwsCode(text.charCodeAt(end - 1))) end--;
   if (end === start) return undefined;
   const colon = text.indexOf(':', start);
@@ -176,14 +216,23 @@ function addHeaderLine(headers: SipHeaders, text: string, start: number, end: nu
   let valueStart = colon + 1;
   while (valueStart < end && isLwsCode(text.charCodeAt(valueStart))) valueStart++;
   const value = text.slice(valueStart, end);
-  const known = matchKnownHeader(text, start, nameEnd);
+  const src = inHead ? sink.src : undefined;
+  const known = (src === undefined ? undefined : matchKnownHeaderBytes(src, sink.base + start, sink.base + nameEnd))
+    ?? matchKnownHeader(text, start, nameEnd);
+  // Where the received line stands when it is already what encode() writes: "name: value" CRLF.
+  const at = inHead && nameEnd - start > 1 && colon === nameEnd && valueStart === colon + 2
+    && text.charCodeAt(colon + 1) === 0x20 && end === lineEnd - 1 && lineEnd < text.length && text.charCodeAt(end) === 0x0d
+    ? start : -1;
   if (known !== undefined) {
-    headers.appendField(known.name, known.key, value);
+    sink.headers.appendField(known.name, known.key, value, at);
+    sink.sum.add(known.field, value, src, sink.base + valueStart);
     return undefined;
   }
   const name = text.slice(start, nameEnd);
   if (!isToken(name)) return 'malformed header line';
-  headers.appendField(name, headerKey(name), value);
+  const key = headerKey(name);
+  sink.headers.appendField(name, key, value, at);
+  sink.sum.add(fieldOf(key), value, src, sink.base + valueStart);
   return undefined;
 }
 
@@ -209,27 +258,31 @@ function frameBody(msg: SipMessage, sum: HeaderSummary, buf: Buffer, bodyStart: 
 }
 
 /** Parses one complete message (one datagram, or one frame cut by `StreamFramer`). */
-export function parseMessage(input: Buffer, opts: { stream?: boolean } = {}): ParseOutcome {
+export function parseMessage(input: Buffer, opts?: { stream?: boolean }): ParseOutcome {
   try {
-    return parseUnsafe(input, opts.stream ?? false);
+    return parseUnsafe(input, opts?.stream ?? false);
   } catch (e) {
     const error = e instanceof ParseError ? e : new ParseError('parser failure', { cause: e });
     return { kind: 'drop', error };
   }
 }
 
-function parseUnsafe(input: Buffer, stream: boolean): ParseOutcome {
+function parseUnsafe(input: Buffer, stream: boolean, fast = true): ParseOutcome {
   const start = skipLeadingCrlf(input);
   if (start >= input.length) return { kind: 'drop', error: parseError('empty message') };
-  const { end, head } = readHead(input, start);
+  const { end, head, ascii } = readHead(input, start, fast);
   let eol = head.indexOf('\n');
   if (eol < 0) eol = head.length;
   const firstLine = head.slice(0, eol > 0 && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol);
   const first = firstLine.startsWith('SIP/') ? parseStatusLine(firstLine) : parseRequestLine(firstLine);
   if ('drop' in first) return { kind: 'drop', error: parseError(first.drop) };
   const msg = first.message;
-  let problem = readHeaders(msg.headers, head, eol + 1);
-  const sum = summarize(msg.headers);
+  const sum = new HeaderSummary(msg.isRequest);
+  msg.headers.receivedFrom(head);
+  const sink: HeaderSink = { headers: msg.headers, sum, src: ascii ? input : undefined, base: start, blankLine: false };
+  let problem = readHeaders(sink, head, eol + 1);
+  // RFC 3261 7.5 / 18.3: a bare-LF blank line ends the header section (rare): read it again so.
+  if (sink.blankLine && fast) return parseUnsafe(input, stream, false);
   if (!end) problem ??= 'missing empty line after headers';
   else problem ??= frameBody(msg, sum, input, end.bodyStart, stream);
   if (!msg.isRequest) {

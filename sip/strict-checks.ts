@@ -2,9 +2,12 @@
  * Strict syntax checks on header values the stack answers for (RFC 3261 25.1). The grammar
  * scanners in grammar.ts are lenient so that a reply can still be routed; these checks say what is
  * wrong with a value (returned as a short reason for the 400), or undefined when it is well formed.
- * Single forward scans over the string: no regular expressions, no slicing, no exceptions.
+ * Single forward scans over the bytes `b[start, end)` of a value as received (or its UTF-8 encoding):
+ * no regular expressions, no slicing, no exceptions. Every decision rests on ASCII characters only,
+ * and UTF-8 decoding maps each run of bytes >= 0x80 to a run of non-ASCII characters, so scanning
+ * the bytes says exactly what scanning the decoded text would.
  */
-import { isTokenCode } from './grammar.ts';
+import { isTokenByte } from './grammar.ts';
 
 const SP = 0x20, HT = 0x09, CR = 0x0d, LF = 0x0a, DQUOTE = 0x22, BACKSLASH = 0x5c, SEMI = 0x3b,
   EQUAL = 0x3d, COMMA = 0x2c, COLON = 0x3a, SLASH = 0x2f, LAQUOT = 0x3c, RAQUOT = 0x3e, LBRACKET = 0x5b,
@@ -14,15 +17,21 @@ function isLws(c: number): boolean {
   return c === SP || c === HT || c === CR || c === LF;
 }
 
-function skipLws(s: string, i: number, end: number): number {
-  while (i < end && isLws(s.charCodeAt(i))) i++;
+/** Index of the first byte `c` in `s[i, end)`, or -1. */
+function indexOfByte(s: Uint8Array, c: number, i: number, end: number): number {
+  for (; i < end; i++) if (s[i] === c) return i;
+  return -1;
+}
+
+function skipLws(s: Uint8Array, i: number, end: number): number {
+  while (i < end && isLws(s[i])) i++;
   return i;
 }
 
 /** RFC 3261 25.1 quoted-string opening at `open`: index just past the closing quote, or -1. */
-function quotedStringEnd(s: string, open: number, end = s.length): number {
+function quotedStringEnd(s: Uint8Array, open: number, end: number): number {
   for (let i = open + 1; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = s[i];
     if (c === BACKSLASH) i++; // quoted-pair
     else if (c === DQUOTE) return i + 1;
   }
@@ -33,15 +42,15 @@ function quotedStringEnd(s: string, open: number, end = s.length): number {
 type Scan = number | string;
 
 /** RFC 3261 25.1 gen-value = token / host / quoted-string (host adds ":" "[" "]" for IPv6). */
-function scanGenValue(s: string, i: number, end: number): Scan {
-  if (i < end && s.charCodeAt(i) === DQUOTE) {
+function scanGenValue(s: Uint8Array, i: number, end: number): Scan {
+  if (i < end && s[i] === DQUOTE) {
     const q = quotedStringEnd(s, i, end);
     return q < 0 ? 'bad quoted parameter value' : q;
   }
   const start = i;
   for (; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (!isTokenCode(c) && c !== COLON && c !== LBRACKET && c !== RBRACKET) break;
+    const c = s[i];
+    if (!isTokenByte(c) && c !== COLON && c !== LBRACKET && c !== RBRACKET) break;
   }
   return i === start ? 'empty parameter value' : i;
 }
@@ -50,22 +59,22 @@ function scanGenValue(s: string, i: number, end: number): Scan {
  * `*( SEMI name [EQUAL gen-value] )` with LWS allowed around the separators (RFC 3261 25.1 SEMI,
  * EQUAL). Stops at `end` or, when `stopAtComma`, before a ",". No empty parameters (RFC 4475 3.1.2.1).
  */
-function scanParams(s: string, i: number, end: number, stopAtComma: boolean): Scan {
+function scanParams(s: Uint8Array, i: number, end: number, stopAtComma: boolean): Scan {
   for (;;) {
     i = skipLws(s, i, end);
     if (i >= end) return i;
-    const c = s.charCodeAt(i);
+    const c = s[i];
     if (c === COMMA && stopAtComma) return i;
     if (c !== SEMI) return 'unexpected text after address';
     i = skipLws(s, i + 1, end);
     const nameStart = i;
-    while (i < end && isTokenCode(s.charCodeAt(i))) i++;
+    while (i < end && isTokenByte(s[i])) i++;
     if (i === nameStart) {
-      const n = i < end ? s.charCodeAt(i) : -1;
+      const n = i < end ? s[i] : -1;
       return n === -1 || n === SEMI || n === COMMA ? 'empty parameter' : 'bad parameter name';
     }
     const afterName = skipLws(s, i, end);
-    if (afterName < end && s.charCodeAt(afterName) === EQUAL) {
+    if (afterName < end && s[afterName] === EQUAL) {
       const v = scanGenValue(s, skipLws(s, afterName + 1, end), end);
       if (typeof v === 'string') return v;
       i = v;
@@ -74,25 +83,25 @@ function scanParams(s: string, i: number, end: number, stopAtComma: boolean): Sc
 }
 
 /** RFC 3261 25.1 display-name = *(token LWS) / quoted-string, between `start` and `end`. */
-function displayNameProblem(s: string, start: number, end: number): string | undefined {
+function displayNameProblem(s: Uint8Array, start: number, end: number): string | undefined {
   let i = skipLws(s, start, end);
-  while (end > i && isLws(s.charCodeAt(end - 1))) end--;
+  while (end > i && isLws(s[end - 1])) end--;
   if (i >= end) return undefined;
-  if (s.charCodeAt(i) === DQUOTE) return quotedStringEnd(s, i, end) === end ? undefined : 'bad quoted display name';
+  if (s[i] === DQUOTE) return quotedStringEnd(s, i, end) === end ? undefined : 'bad quoted display name';
   for (; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (!isTokenCode(c) && !isLws(c)) return 'non-token characters in display name';
+    const c = s[i];
+    if (!isTokenByte(c) && !isLws(c)) return 'non-token characters in display name';
   }
   return undefined;
 }
 
 /** An absolute URI between `start` and `end`: scheme ":" then no whitespace. */
-function uriProblem(s: string, start: number, end: number): string | undefined {
+function uriProblem(s: Uint8Array, start: number, end: number): string | undefined {
   if (start >= end) return 'empty URI';
   let i = start;
-  while (i < end && isTokenCode(s.charCodeAt(i))) i++;
-  if (i === start || i >= end || s.charCodeAt(i) !== COLON) return 'URI without scheme';
-  for (; i < end; i++) if (isLws(s.charCodeAt(i))) return 'whitespace in URI';
+  while (i < end && isTokenByte(s[i])) i++;
+  if (i === start || i >= end || s[i] !== COLON) return 'URI without scheme';
+  for (; i < end; i++) if (isLws(s[i])) return 'whitespace in URI';
   return undefined;
 }
 
@@ -100,11 +109,10 @@ function uriProblem(s: string, start: number, end: number): string | undefined {
  * A From/To/Contact value: name-addr or addr-spec with header parameters (RFC 3261 20.10, 20.20,
  * 20.39). RFC 3261 20.10 / RFC 8217: an addr-spec containing "," "?" or ";" must be in <>.
  */
-export function nameAddrProblem(s: string): string | undefined {
-  const end = s.length;
+export function nameAddrProblem(s: Uint8Array, start: number, end: number): string | undefined {
   let lt = -1;
-  for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = s[i];
     if (c === DQUOTE) {
       const q = quotedStringEnd(s, i, end);
       if (q < 0) return 'unterminated quoted string';
@@ -115,40 +123,40 @@ export function nameAddrProblem(s: string): string | undefined {
     }
   }
   if (lt >= 0) {
-    const gt = s.indexOf('>', lt);
+    const gt = indexOfByte(s, RAQUOT, lt, end);
     if (gt < 0) return 'missing ">"';
-    const display = displayNameProblem(s, 0, lt);
+    const display = displayNameProblem(s, start, lt);
     if (display) return display;
     // RFC 4475 3.1.2.14: no LWS inside the angle brackets.
-    if (gt > lt + 1 && (isLws(s.charCodeAt(lt + 1)) || isLws(s.charCodeAt(gt - 1)))) return 'spaces within addr-spec';
+    if (gt > lt + 1 && (isLws(s[lt + 1]) || isLws(s[gt - 1]))) return 'spaces within addr-spec';
     const uri = uriProblem(s, lt + 1, gt);
     if (uri) return uri;
     const p = scanParams(s, gt + 1, end, false);
     return typeof p === 'string' ? p : undefined;
   }
-  const start = skipLws(s, 0, end);
-  let i = start;
+  const specStart = skipLws(s, start, end);
+  let i = specStart;
   for (; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = s[i];
     if (c === SEMI || isLws(c)) break;
     if (c === QUESTION || c === COMMA) return 'addr-spec with "?" or "," not enclosed in <>';
   }
-  const uri = uriProblem(s, start, i);
+  const uri = uriProblem(s, specStart, i);
   if (uri) return uri;
   const p = scanParams(s, i, end, false);
   return typeof p === 'string' ? p : undefined;
 }
 
 /** RFC 3261 25.1 sent-protocol = protocol-name SLASH protocol-version SLASH transport. */
-function scanSentProtocol(s: string, i: number, end: number): Scan {
+function scanSentProtocol(s: Uint8Array, i: number, end: number): Scan {
   for (let part = 0; part < 3; part++) {
     i = skipLws(s, i, end);
     const start = i;
-    while (i < end && isTokenCode(s.charCodeAt(i))) i++;
+    while (i < end && isTokenByte(s[i])) i++;
     if (i === start) return 'bad Via sent-protocol';
     if (part < 2) {
       i = skipLws(s, i, end);
-      if (i >= end || s.charCodeAt(i) !== SLASH) return 'bad Via sent-protocol';
+      if (i >= end || s[i] !== SLASH) return 'bad Via sent-protocol';
       i++;
     }
   }
@@ -156,23 +164,23 @@ function scanSentProtocol(s: string, i: number, end: number): Scan {
 }
 
 /** RFC 3261 25.1 sent-by = host [ COLON port ]; host as hostname/IPv4 or an IPv6 reference. */
-function scanSentBy(s: string, i: number, end: number): Scan {
+function scanSentBy(s: Uint8Array, i: number, end: number): Scan {
   const start = i;
-  if (i < end && s.charCodeAt(i) === LBRACKET) {
-    const close = s.indexOf(']', i);
-    if (close < 0 || close >= end) return 'bad IPv6 reference';
+  if (i < end && s[i] === LBRACKET) {
+    const close = indexOfByte(s, RBRACKET, i, end);
+    if (close < 0) return 'bad IPv6 reference';
     i = close + 1;
   } else {
-    while (i < end && isTokenCode(s.charCodeAt(i))) i++;
+    while (i < end && isTokenByte(s[i])) i++;
   }
   if (i === start) return 'empty Via host';
   const afterHost = skipLws(s, i, end);
-  if (afterHost < end && s.charCodeAt(afterHost) === COLON) {
+  if (afterHost < end && s[afterHost] === COLON) {
     i = skipLws(s, afterHost + 1, end);
     const portStart = i;
     let port = 0;
     for (; i < end; i++) {
-      const c = s.charCodeAt(i);
+      const c = s[i];
       if (c < 0x30 || c > 0x39) break;
       port = port * 10 + (c - 0x30);
     }
@@ -182,12 +190,11 @@ function scanSentBy(s: string, i: number, end: number): Scan {
 }
 
 /** One Via header line: comma-separated via-parms, none empty (RFC 3261 20.42, RFC 4475 3.1.2.1). */
-export function viaLineProblem(s: string): string | undefined {
-  const end = s.length;
-  let i = 0;
+export function viaLineProblem(s: Uint8Array, start: number, end: number): string | undefined {
+  let i = start;
   for (;;) {
     i = skipLws(s, i, end);
-    if (i >= end || s.charCodeAt(i) === COMMA) return 'empty Via value';
+    if (i >= end || s[i] === COMMA) return 'empty Via value';
     const proto = scanSentProtocol(s, i, end);
     if (typeof proto === 'string') return proto;
     i = skipLws(s, proto, end);

@@ -61,6 +61,44 @@ describe('SIP parser', () => {
     expect(again.headers.get('content-length')).toBe(String(req.body.length));
   });
 
+  it('encodes received lines as received while unchanged, and edited fields as edited', () => {
+    const text = [
+      'OPTIONS sip:a@y SIP/2.0',
+      'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+      'v:SIP/2.0/UDP g;branch=z9hG4bK0',
+      'From: <sip:b@x>;tag=1',
+      'To:   <sip:a@y>',
+      'Call-ID: c1',
+      'CSeq: 1 OPTIONS',
+      'X-A: 1',
+      'X-B: 2',
+      'Content-Length: 0',
+      '', '',
+    ].join('\r\n');
+    const req = expectMessage(parseMessage(Buffer.from(text))) as SipRequest;
+    // Compact and oddly spaced lines come out in the serializer's own form.
+    expect(req.encode().toString()).toBe(text.replace('v:SIP', 'Via: SIP').replace('To:   <', 'To: <'));
+    req.headers.prepend('Via', 'SIP/2.0/TCP p;branch=z9hG4bK2');
+    req.headers.set('X-A', 'one');
+    req.headers.remove('Call-ID');
+    req.headers.shift('via');
+    req.headers.append('X-C', '3');
+    expect(req.encode().toString()).toBe([
+      'OPTIONS sip:a@y SIP/2.0',
+      'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+      'Via: SIP/2.0/UDP g;branch=z9hG4bK0',
+      'From: <sip:b@x>;tag=1',
+      'To: <sip:a@y>',
+      'CSeq: 1 OPTIONS',
+      'X-A: one',
+      'X-B: 2',
+      'X-C: 3',
+      'Content-Length: 0',
+      '', '',
+    ].join('\r\n'));
+    expect(req.headers.clone().getAll('via')).toEqual(req.headers.getAll('via'));
+  });
+
   it.each([
     ['not SIP at all', 'hello world\r\n\r\n', 'not a SIP start line'],
     ['binary garbage', '\u0000\u0001\u0002\u00ff', 'not a SIP start line'],
