@@ -11,12 +11,24 @@ const OPUS_SET_INBAND_FEC_REQUEST = 4012;
 const OPUS_SET_PACKET_LOSS_PERC_REQUEST = 4014;
 const OPUS_SET_SIGNAL_REQUEST = 4024;
 const OPUS_SIGNAL_VOICE = 3001;
+const OPUS_SET_COMPLEXITY_REQUEST = 4010;
+const OPUS_SET_MAX_BANDWIDTH_REQUEST = 4004;
+
+/** opus_defines.h audio bandwidths (RFC 6716 2: NB 4 kHz, MB 6 kHz, WB 8 kHz, SWB 12 kHz, FB 20 kHz). */
+export const OpusBandwidth = { narrowband: 1101, mediumband: 1102, wideband: 1103, superwideband: 1104, fullband: 1105 } as const;
 
 export interface OpusEncoderOptions {
   /** Target bitrate, bit/s. Default 32000. */
   bitrate?: number;
   /** Expected loss, percent; drives how much in-band FEC is spent. Default 10. */
   packetLossPercent?: number;
+  /** Encoder complexity 0-10 (RFC 6716 2.1.2 leaves the speed/quality trade to the encoder). Default 10. */
+  complexity?: number;
+  /**
+   * Widest audio bandwidth coded. A G.711 source holds nothing above 4 kHz (narrowband) and G.722
+   * nothing above 7 kHz (wideband): coding more spends CPU and bits on silence. Default fullband.
+   */
+  maxBandwidth?: (typeof OpusBandwidth)[keyof typeof OpusBandwidth];
 }
 
 /**
@@ -33,6 +45,8 @@ export class OpusAudioEncoder {
     this.codec.applyEncoderCTL(OPUS_SET_BITRATE_REQUEST, opts.bitrate ?? 32000);
     this.codec.applyEncoderCTL(OPUS_SET_INBAND_FEC_REQUEST, 1);
     this.codec.applyEncoderCTL(OPUS_SET_PACKET_LOSS_PERC_REQUEST, opts.packetLossPercent ?? 10);
+    if (opts.complexity !== undefined) this.codec.applyEncoderCTL(OPUS_SET_COMPLEXITY_REQUEST, opts.complexity);
+    if (opts.maxBandwidth !== undefined) this.codec.applyEncoderCTL(OPUS_SET_MAX_BANDWIDTH_REQUEST, opts.maxBandwidth);
   }
 
   /** Encode one 20 ms frame (960 samples from `src` at `offset`). Returns a new payload buffer. */

@@ -15,6 +15,11 @@ export interface MeetingMixHubOptions {
   sourceTimeoutMs?: number;
   /** A feeding leg silent for this long hands the source to another leg, ms. Default 100. */
   feederTimeoutMs?: number;
+  /**
+   * 20 ms frames a source must hold before it is mixed. Default 1: the calls' jitter buffers
+   * (bridge/jitter) already absorb network jitter, so more would only add delay.
+   */
+  prefillFrames?: number;
   ticker?: TickSource;
 }
 
@@ -57,6 +62,7 @@ export class MeetingMixHub {
   private readonly threshold: number;
   private readonly sourceTimeoutMs: number;
   private readonly feederTimeoutMs: number;
+  private readonly prefillSamples: number;
   private readonly ticker: TickSource;
   private untick: (() => void) | undefined;
   private readonly full = new Float32Array(OPUS_FRAME_SAMPLES);
@@ -72,6 +78,7 @@ export class MeetingMixHub {
     this.threshold = threshold * threshold; // compared with mean squares
     this.sourceTimeoutMs = opts.sourceTimeoutMs ?? 1000;
     this.feederTimeoutMs = opts.feederTimeoutMs ?? 100;
+    this.prefillSamples = Math.max(1, opts.prefillFrames ?? 1) * OPUS_FRAME_SAMPLES;
     this.ticker = opts.ticker ?? sharedMediaTicker();
   }
 
@@ -101,7 +108,7 @@ export class MeetingMixHub {
   push(from: MixSubscription, sourceId: string, rtp: Buffer, nowMs: number): void {
     let src = this.sources.get(sourceId);
     if (!src) {
-      src = new MixSource(from, nowMs);
+      src = new MixSource(from, nowMs, this.prefillSamples);
       this.sources.set(sourceId, src);
     } else if (src.feeder !== from) {
       const feeder = src.feeder as MixSubscription;

@@ -5,7 +5,6 @@ import { OPUS_FRAME_SAMPLES, OpusAudioDecoder } from '../opus-codec.ts';
 /** Why a meeting packet was not used. */
 export type MixSourceDrop = 'malformed' | 'late' | 'decode-error';
 
-const PREFILL_SAMPLES = 2 * OPUS_FRAME_SAMPLES;
 const MAX_QUEUE_SAMPLES = 10 * OPUS_FRAME_SAMPLES;
 /** Smoothing of the per-frame level used to rank speakers (≈ 200 ms time constant at 20 ms frames). */
 const LEVEL_SMOOTHING = 0.1;
@@ -27,7 +26,11 @@ export class MixSource {
   lastInputMs: number;
   private lastSeq: number | undefined;
 
-  constructor(feeder: object, nowMs: number) {
+  /**
+   * @param prefillSamples a source starts (and restarts after an underrun) once it holds this
+   *   much: one frame behind a jitter buffer that already absorbs network jitter, more without.
+   */
+  constructor(feeder: object, nowMs: number, private readonly prefillSamples = OPUS_FRAME_SAMPLES) {
     this.feeder = feeder;
     this.lastInputMs = nowMs;
     this.queue = new SourceQueue(MAX_QUEUE_SAMPLES + OPUS_FRAME_SAMPLES * 6, nowMs);
@@ -64,7 +67,7 @@ export class MixSource {
     }
     this.queue.lastInputMs = nowMs;
     this.queue.push(pcm, MAX_QUEUE_SAMPLES);
-    if (!this.queue.primed && this.queue.size >= PREFILL_SAMPLES) this.queue.primed = true;
+    if (!this.queue.primed && this.queue.size >= this.prefillSamples) this.queue.primed = true;
     return undefined;
   }
 
