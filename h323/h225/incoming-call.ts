@@ -4,10 +4,10 @@
 // H.245 tunnel or address ride in whichever answer the application sends.
 import {
   bearerCapabilityIe, displayIe, findIe, IeId, MessageType, parseBearerCapability, parseCalledPartyNumber,
-  parseCallingPartyNumber, parseDisplay, VIDEO_BEARER, type BearerCapability, type InformationElement,
+  parseCallingPartyNumber, parseDisplay, progressIndicatorIe, VIDEO_BEARER, type BearerCapability, type InformationElement,
 } from '../q931/index.ts';
 import {
-  alerting, callProceeding, connect, readAlias, readH225Address, type Alias, type Fields, type IpPort, type ReleaseReason,
+  alerting, callProceeding, connect, progress, readAlias, readH225Address, type Alias, type Fields, type IpPort, type ReleaseReason,
 } from '../asn1/index.ts';
 import { CallState, H323Call, type CallContext } from './call.ts';
 import type { H225Message } from './signalling-connection.ts';
@@ -89,6 +89,15 @@ export class IncomingH323Call extends H323Call {
     this.setState(CallState.callReceived);
   }
 
+  /**
+   * Progress (Q.931 3.1.12, H.225.0 7.3.x) with progress indicator 8 "in-band information
+   * available": early media (e.g. announcements) without changing the call state.
+   */
+  progress(o: AnswerOptions = {}): void {
+    this.requireState('progress', [CallState.callPresent, CallState.incomingCallProceeding, CallState.callReceived]);
+    this.sendAnswer('progress', o);
+  }
+
   /** Connect (Q.931 5.2.8; H.225.0 has no Connect Acknowledge): → state 10. */
   accept(o: AnswerOptions & { displayName?: string } = {}): void {
     this.requireState('accept', [CallState.callPresent, CallState.incomingCallProceeding, CallState.callReceived]);
@@ -107,7 +116,7 @@ export class IncomingH323Call extends H323Call {
     return false; // after Setup the caller sends only Facility/Information/Status/ReleaseComplete (handled in H323Call)
   }
 
-  private sendAnswer(kind: 'callProceeding' | 'alerting' | 'connect', o: AnswerOptions & { displayName?: string }): void {
+  private sendAnswer(kind: 'callProceeding' | 'alerting' | 'progress' | 'connect', o: AnswerOptions & { displayName?: string }): void {
     const f: { fastStart?: Uint8Array[]; fastConnectRefused?: boolean } = {};
     if (this.setup.fastStart.length && !this.fastStartAnswered) {
       if (o.fastStart?.length) f.fastStart = o.fastStart;
@@ -116,14 +125,16 @@ export class IncomingH323Call extends H323Call {
       if (f.fastStart || f.fastConnectRefused) this.fastStartAnswered = true;
     }
     const base = { callId: this.callIdentifier, ...f, ...(o.h245Address ? { h245Address: o.h245Address } : {}) };
-    const type = kind === 'callProceeding' ? MessageType.callProceeding : kind === 'alerting' ? MessageType.alerting : MessageType.connect;
+    const type = MessageType[kind];
     const ies: InformationElement[] = [];
+    if (kind === 'progress') ies.push(progressIndicatorIe(8)); // Q.931 3.1.12: mandatory in Progress
     if (kind === 'connect') {
       ies.push(bearerCapabilityIe(this.setup.bearer ?? VIDEO_BEARER));
       if (o.displayName) ies.push(displayIe(o.displayName));
     }
     this.sendMessage(type, ies, (p) => {
       if (kind === 'connect') return connect({ ...p, ...base, conferenceId: this.conferenceId, ...(o.displayName ? { displayName: o.displayName } : {}) });
+      if (kind === 'progress') return progress({ ...p, ...base });
       return kind === 'alerting' ? alerting({ ...p, ...base }) : callProceeding({ ...p, ...base });
     });
   }

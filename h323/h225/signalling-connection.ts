@@ -199,17 +199,22 @@ export class SignallingConnection extends typedEmitter<ConnectionEvents>() {
     this.o.trace?.({ direction: 'in', q931: p, ...(msg.uu ? { uu: msg.uu } : {}) });
     this.o.logger.debug('h225 received', { callId: this.callId, type: name ?? q931.type });
 
-    if (this.callReference !== undefined && q931.type !== MessageType.setup &&
-        (q931.callReference !== this.callReference || q931.fromDestination === this.fromDestination)) {
-      if (q931.callReference === 0) {
-        // Q.931 5.8.3.1 global call reference: not used by H.225.0 calls; answer Status
-        this.answerError(81, `message ${name} on the global call reference`);
-      } else if (q931.type !== MessageType.releaseComplete) {
-        // Q.931 5.8.3.2: a call reference we do not know is released, our call is untouched
-        this.o.logger.warn('h225 message for an unknown call reference', { callId: this.callId, type: name, callReference: q931.callReference });
-        this.send(MessageType.releaseComplete, [causeIe({ value: 81 })], releaseComplete({ callId: new Uint8Array(16) }), q931.callReference, !q931.fromDestination);
-      }
+    // Q.931 5.8.3: the call reference is checked before the message type and the IEs
+    if (q931.type === MessageType.statusEnquiry && this.callReference === undefined) {
+      this.sendStatus(30, q931.callReference, !q931.fromDestination); // 5.8.3.2 e: the null state
       return;
+    }
+    if (q931.type !== MessageType.setup && q931.type !== MessageType.releaseComplete &&
+        (this.callReference === undefined || q931.callReference !== this.callReference || q931.fromDestination === this.fromDestination)) {
+      // Q.931 5.8.3.2: a call reference we do not know is released; our call, if any, is untouched
+      this.o.logger.warn('h225 message for an unknown call reference', { callId: this.callId, type: name, callReference: q931.callReference });
+      this.emit('protocol-error', 81, `${name} for an unknown call reference`);
+      this.send(MessageType.releaseComplete, [causeIe({ value: 81 })], releaseComplete({ callId: new Uint8Array(16) }), q931.callReference, !q931.fromDestination);
+      if (this.callReference === undefined) this.close('message before Setup');
+      return;
+    }
+    if (q931.type === MessageType.releaseComplete && this.callReference !== undefined && q931.callReference !== this.callReference) {
+      return; // Q.931 5.8.3.2 c: ReleaseComplete for an unknown call reference: no action
     }
     if (uuError) {
       this.answerError(uuError.cause, uuError.detail, q931);
@@ -229,8 +234,9 @@ export class SignallingConnection extends typedEmitter<ConnectionEvents>() {
   }
 
   /** Status with a cause and the call state IE (Q.931 5.8.6, 5.8.10). */
-  sendStatus(cause: number): void {
-    this.send(MessageType.status, [causeIe({ value: cause }), callStateIe(this.o.callState())], status({ callId: this.callIdentifier }));
+  sendStatus(cause: number, callReference = this.callReference ?? 0, fromDestination = this.fromDestination): void {
+    const ies = [causeIe({ value: cause }), callStateIe(this.o.callState())];
+    this.send(MessageType.status, ies, status({ callId: this.callIdentifier }), callReference, fromDestination);
   }
 
   private answerError(cause: number, detail: string, q931?: Q931Message): void {

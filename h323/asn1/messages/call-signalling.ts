@@ -158,6 +158,7 @@ export function progress(o: CallOptions): H323UserInformation {
     ...(o.fastStart?.length ? { fastStart: o.fastStart } : {}),
     multipleCalls: false,
     maintainConnection: false,
+    ...(o.fastConnectRefused ? { fastConnectRefused: null } : {}),
   }), o);
 }
 
