@@ -149,6 +149,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
     this.conn.callIdentifier = this.callIdentifier;
     this.conn.on('message', (m) => this.onMessage(m));
     this.conn.on('closed', (why) => this.finish({ by: 'transport', detail: why }));
+    this.conn.on('protocol-release', (cause, detail) => this.finish({ by: 'protocol', cause, detail }));
   }
 
   /** Q.931 Table 4-6 state number. */
@@ -187,8 +188,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   /** Ends the call: ReleaseComplete with a Q.850 cause (default 16 normal clearing). Idempotent. */
   release(cause = 16, reason?: ReleaseReason): void {
     if (this.ended) return;
-    this.conn.releaseAndClose(cause, reason, [], `released locally, cause ${cause}`);
-    this.finish({ by: 'local', cause, ...(reason ? { reason } : {}), detail: 'released locally' });
+    this.releaseWith({ by: 'local', cause, ...(reason ? { reason } : {}), detail: 'released locally' });
   }
 
   /** DTMF keys as a keypad facility IE in Information (Q.931 4.5.18, H.225.0 7.3.x). */
@@ -235,8 +235,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
     const handle = this.clock.setTimer(ms, () => {
       this.timer = undefined;
       this.logger.info('h225 timer expired', { callId: this.callId, timer: name, cause });
-      this.conn.releaseAndClose(cause, undefined, [], `${name} expired`);
-      this.finish({ by: 'timer', cause, detail: `${name} expired` });
+      this.releaseWith({ by: 'timer', cause, detail: `${name} expired` });
     });
     this.timer = { name, handle };
   }
@@ -272,6 +271,26 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
     }
   }
 
+  /** ReleaseComplete (Q.931 5.3.2 as H.225.0 profiles clearing), or just TCP teardown before Setup went out. */
+  private releaseWith(end: CallEnd & { cause: number }): void {
+    if (this.stateValue === CallState.null) {
+      // no Setup sent yet (TCP still connecting): there is no call reference to release
+      this.finish(end);
+      this.conn.destroy(end.detail);
+      return;
+    }
+    this.conn.releaseAndClose(end.cause, end.reason as ReleaseReason | undefined, [], end.detail);
+    this.finish(end);
+  }
+
+  /** Tunnelled H.245 PDUs of a received message go to the tunnel (H.323 8.2.1). */
+  protected deliverTunnelled(m: H225Message): void {
+    const pdus = m.view?.h245Control ?? [];
+    if (pdus.length === 0) return;
+    if (this.tunnelState === 'off' || !this.tunnel) this.logger.debug('h225 tunnelled H.245 ignored: not tunnelling', { callId: this.callId });
+    else for (const pdu of pdus) this.tunnel.deliver(pdu);
+  }
+
   /** The one end path: stops timers, closes the tunnel, records why, emits 'released' once. */
   protected finish(end: CallEnd): void {
     if (this.ended) return;
@@ -289,10 +308,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   private onMessage(m: H225Message): void {
     if (this.ended) return;
     const view = m.view;
-    if (view?.h245Control.length) {
-      if (this.tunnelState === 'off' || !this.tunnel) this.logger.debug('h225 tunnelled H.245 ignored: not tunnelling', { callId: this.callId });
-      else for (const pdu of view.h245Control) this.tunnel.deliver(pdu);
-    }
+    this.deliverTunnelled(m);
     switch (m.q931.type) {
       case MessageType.releaseComplete: {
         const causeIeFound = findIe(m.q931, IeId.cause);

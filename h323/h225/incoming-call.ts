@@ -73,6 +73,7 @@ export class IncomingH323Call extends H323Call {
     this.conn.fromDestination = true;
     this.conn.established = true;
     if (setup.h245Address) this.learnH245Address(setup.h245Address);
+    this.deliverTunnelled(setupMsg); // H.245 PDUs in the Setup itself (H.323 8.2.1), held until the app listens
   }
 
   /** CallProceeding (Q.931 5.2.5.2): state 6 → 9. */

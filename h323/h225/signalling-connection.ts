@@ -51,6 +51,8 @@ interface ConnectionEvents {
   message: (m: H225Message) => void;
   /** A message we could not read and answered ourselves (Status or ReleaseComplete). */
   'protocol-error': (cause: number, detail: string) => void;
+  /** The connection itself released the call (ReleaseComplete sent) because of bad input. */
+  'protocol-release': (cause: number, detail: string) => void;
   closed: (reason: string) => void;
 }
 
@@ -248,6 +250,7 @@ export class SignallingConnection extends typedEmitter<ConnectionEvents>() {
         this.fromDestination = !q931.fromDestination;
       }
       this.releaseAndClose(cause, undefined, [], `protocol error: ${detail}`);
+      this.emit('protocol-release', cause, detail);
       return;
     }
     this.sendStatus(cause);
@@ -257,5 +260,6 @@ export class SignallingConnection extends typedEmitter<ConnectionEvents>() {
     this.o.logger.warn('h225 connection unusable', { callId: this.callId, cause, detail });
     this.emit('protocol-error', cause, detail);
     this.releaseAndClose(cause, undefined, [], detail);
+    this.emit('protocol-release', cause, detail);
   }
 }

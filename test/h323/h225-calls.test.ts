@@ -151,6 +151,20 @@ describe('timers (Q.931 9.1 as H.225.0 uses them)', () => {
     expect(await new Promise((r) => silent.getConnections((_, n) => r(n)))).toBe(0);
   });
 
+  it('release before the TCP connection is up: no Q.931 message, no timer, the socket destroyed', async () => {
+    const clock = new ManualClock();
+    const call = placeCall({ address: '127.0.0.1', port: (silent.address() as { port: number }).port, logger: log, clock });
+    const peers: RawPeer[] = [];
+    silent.on('connection', (s: Socket) => peers.push(RawPeer.wrap(s)));
+    const sock = (call as unknown as { conn: { socket: Socket } }).conn.socket;
+    call.release();
+    expect(call.end).toMatchObject({ by: 'local', cause: 16 });
+    expect(clock.pending).toBe(0);
+    expect(sock.destroyed).toBe(true);
+    await Promise.all(peers.map((p) => p.closed)); // if the SYN got out, the server side closes too
+    expect(peers.flatMap((p) => p.messages)).toEqual([]);
+  });
+
   it('T303 stops at CallProceeding, T310 then runs and releases with cause 102', async () => {
     const clock = new ManualClock();
     const call = placeCall({ address: '127.0.0.1', port: (silent.address() as { port: number }).port, logger: log, clock, timers: { t310Ms: 10_000 } });
@@ -257,6 +271,20 @@ describe('bad input (Q.931 5.8): an answer with a cause, a clean close, never a 
     await noLeaks();
   });
 
+  it('lost TPKT framing in an active call: ReleaseComplete 95, our end by protocol, theirs by remote', async () => {
+    const incoming = nextCall();
+    const call = dial();
+    const callee = await incoming;
+    callee.accept();
+    await call.waitConnected();
+    const calleeEnd = ended(callee);
+    const callerEnd = ended(call);
+    (call as unknown as { conn: { socket: Socket } }).conn.socket.write(Buffer.from('not a TPKT packet'));
+    expect(await calleeEnd).toMatchObject({ by: 'protocol', cause: 95 });
+    expect(await callerEnd).toMatchObject({ by: 'remote', cause: 95 });
+    await noLeaks();
+  });
+
   it('an unexpected message (Setup again) → Status cause 101, call untouched', async () => {
     const incoming = nextCall();
     const call = dial();
@@ -356,6 +384,24 @@ describe('H.245 tunnelling (H.323 8.2.1) and the separate H.245 address', () => 
     const closed = new Promise<string>((r) => callee.h245Tunnel!.onClose(r));
     call.release();
     expect(await closed).toMatch(/call released/);
+    await noLeaks();
+  });
+
+  it('H.245 PDUs carried by the Setup itself reach the callee\'s tunnel once it listens', async () => {
+    const { setup, encodeUserInformation } = await import('../../h323/asn1/index.ts');
+    const [msd] = h245Pdus();
+    const peer = await RawPeer.connect(listener.port);
+    const incoming = nextCall();
+    const uu = setup({ callId: new Uint8Array(16).fill(7), conferenceId: new Uint8Array(16).fill(8), h245Tunnelling: true, h245Control: [msd!], destination: [{ h323Id: '##99' }] });
+    peer.socket.write(encodeTpkt(encodeQ931({ callReference: 77, fromDestination: false, type: MessageType.setup, ies: [userUserIe(encodeUserInformation(uu))] })));
+    const callee = await incoming;
+    expect(callee.setup.destinationAliases).toEqual([{ h323Id: '##99' }]);
+    const got = new Promise<Uint8Array>((r) => callee.h245Tunnel!.onPdu(r));
+    expect(h245Kind(decodeH245(await got))).toBe('request.masterSlaveDetermination');
+    callee.reject(21);
+    const [rc] = await peer.waitFor(1);
+    expect(rc).toMatchObject({ callReference: 77, fromDestination: true, type: MessageType.releaseComplete });
+    peer.socket.end();
     await noLeaks();
   });
 
