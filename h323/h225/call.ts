@@ -116,6 +116,11 @@ class TunnelChannel implements H245Channel {
   }
 }
 
+/** An application call in a state that does not allow it (a bug of the caller, not of the peer). */
+export class H225StateError extends Error {
+  override readonly name = 'H225StateError';
+}
+
 export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   /** CallIdentifier guid (H.225.0 7.6), hex: the id in every log line. */
   readonly callId: string;
@@ -246,7 +251,8 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   }
 
   protected requireLive(what: string): void {
-    if (this.ended) throw new Error(`${what}: call ${this.callId} is released`);
+    if (this.ended) throw new H225StateError(`${what}: call ${this.callId} is released`);
+    if (this.stateValue === CallState.null) throw new H225StateError(`${what}: no Setup sent yet`);
   }
 
   /** Call-direction-specific handling; return false for a message not expected in this state. */

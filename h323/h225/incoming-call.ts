@@ -9,7 +9,7 @@ import {
 import {
   alerting, callProceeding, connect, progress, readAlias, readH225Address, type Alias, type Fields, type IpPort, type ReleaseReason,
 } from '../asn1/index.ts';
-import { CallState, H323Call, type CallContext } from './call.ts';
+import { CallState, H225StateError, H323Call, type CallContext } from './call.ts';
 import type { H225Message } from './signalling-connection.ts';
 
 /** What the caller's Setup said. */
@@ -48,10 +48,6 @@ export interface AnswerOptions {
 export interface IncomingCallOptions {
   /** Accept the caller's H.245 tunnelling offer. Default true. */
   tunnelling: boolean;
-}
-
-export class H225StateError extends Error {
-  override readonly name = 'H225StateError';
 }
 
 export class IncomingH323Call extends H323Call {

@@ -111,6 +111,11 @@ export class H323Listener extends typedEmitter<ListenerEvents>() {
         callId: call.callId, remote: `${conn.remote.address}:${conn.remote.port}`, called: call.setup.calledNumber,
         aliases: call.setup.destinationAliases, fastStart: call.setup.fastStart.length, tunnelling: call.tunnelling,
       });
+      if (this.listenerCount('call') === 0) {
+        // nobody to answer: refuse at once rather than hold the caller until its own timers fire
+        call.reject(47, 'gatewayResources'); // Q.850 47 resource unavailable, unspecified
+        return;
+      }
       this.emit('call', call);
     };
     conn.on('message', onFirst);

@@ -144,7 +144,8 @@ export class OutgoingH323Call extends H323Call {
       case MessageType.progress:
         if (!before.includes(s)) return false;
         this.onAnswer(m);
-        // Q.931 5.1.6: Progress stops T303/T310; H.225.0 lets it answer Setup, so T310 guards Connect
+        // DEVIATION(Q.931 5.1.6): Progress stops T303/T310 there and leaves no timer running; a
+        // gateway must not hold a call forever, so T310 restarts (T301 keeps running after Alerting)
         if (s !== CallState.callDelivered) this.startTimer('T310', this.timers.t310Ms, 102);
         this.emit('progress');
         return true;

@@ -102,6 +102,12 @@ describe('call establishment and release (H.225.0 8.1, Q.931 5.1/5.2)', () => {
     await noLeaks();
   });
 
+  it('with nobody listening for calls, the listener refuses with cause 47 (gatewayResources)', async () => {
+    const failure = await dial().waitConnected().catch((e: unknown) => e);
+    expect((failure as H323CallFailure).end).toMatchObject({ by: 'remote', cause: 47, reason: 'gatewayResources' });
+    await noLeaks();
+  });
+
   it('a refused TCP connection ends the call by transport, no timer left', async () => {
     const clock = new ManualClock();
     const server = createServer();
