@@ -176,6 +176,46 @@ describe('one captured call, read by tshark (TPKT, Q.931, H.225.0 dissectors)', 
   });
 });
 
+describe('one captured call: the IEs and H.225 fields tshark reads', () => {
+  const fields = ['q931.message_type', 'q931.called_party_number.digits', 'q931.calling_party_number.digits', 'q931.display_information',
+    'q931.keypad_facility', 'q931.cause_value', 'q931.call_state', 'h225.h245Tunnelling', 'h225.fastStart', 'h225.h245Control', 'h225.dialledDigits'] as const;
+  function byMessage(): Map<string, Record<(typeof fields)[number], string>[]> {
+    const out = spawnSync('tshark', ['-r', pcap, '-Y', 'q931', '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
+    const map = new Map<string, Record<(typeof fields)[number], string>[]>();
+    for (const line of out.stdout.trimEnd().split('\n')) {
+      const cols = line.split('|');
+      if (cols[0]!.includes(',')) continue; // two messages in one segment: read by the type test above
+      const row = Object.fromEntries(fields.map((f, i) => [f, cols[i] ?? ''])) as Record<(typeof fields)[number], string>;
+      const name = messageTypeName(Number(row['q931.message_type']))!;
+      map.set(name, [...(map.get(name) ?? []), row]);
+    }
+    return map;
+  }
+
+  it('Setup: numbers, display, dialled digits, three fastStart OLCs, tunnelling offered', () => {
+    const [setup] = byMessage().get('setup')!;
+    expect(setup).toMatchObject({
+      'q931.called_party_number.digits': '4321', 'q931.calling_party_number.digits': '1001', 'q931.display_information': 'Room 7',
+      'h225.dialledDigits': '4321', 'h225.fastStart': '3',
+    });
+    expect(['1', 'True']).toContain(setup!['h225.h245Tunnelling']);
+  });
+
+  it('Alerting carries the two accepted OLCs and one tunnelled PDU; the empty Facility carries two', () => {
+    const m = byMessage();
+    expect(m.get('alerting')![0]).toMatchObject({ 'h225.fastStart': '2', 'h225.h245Control': '1' });
+    expect(m.get('facility')!.map((r) => r['h225.h245Control'])).toContain('2');
+  });
+
+  it('Information keypad "1#", Status cause 30 in call state 7, ReleaseComplete cause 16', () => {
+    const m = byMessage();
+    expect(m.get('information')![0]!['q931.keypad_facility']).toBe('1#');
+    expect(m.get('status')![0]!['q931.cause_value']).toBe('30');
+    expect(Number(m.get('status')![0]!['q931.call_state'])).toBe(7); // Table 4-6 U7 call received
+    expect(m.get('releaseComplete')![0]!['q931.cause_value']).toBe('16');
+  });
+});
+
 describe('one captured call, read by Erlang asn1', () => {
   it('decodes every H323-UserInformation we sent to the value we meant', async () => {
     expect(sent).toHaveLength(11); // Setup CallProceeding Facility Progress Alerting Information StatusEnquiry Status Facility Connect ReleaseComplete
