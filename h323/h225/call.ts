@@ -224,9 +224,14 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
 
   /** Sends a call message; pending tunnelled H.245 PDUs ride in its h245Control (H.323 8.2.1). */
   protected sendMessage(type: number, ies: InformationElement[], build: (p: PduOptions) => H323UserInformation): void {
+    this.conn.send(type, ies, build(this.pduOptions()));
+  }
+
+  /** h245Tunnelling as agreed, and the tunnelled PDUs waiting to go (H.323 8.2.1). */
+  private pduOptions(): PduOptions {
     const p: PduOptions = { h245Tunnelling: this.tunnelState !== 'off' };
     if (this.tunnelState === 'on' && this.tunnel && this.tunnel.outgoing.length) p.h245Control = this.tunnel.outgoing.splice(0);
-    this.conn.send(type, ies, build(p));
+    return p;
   }
 
   protected setState(s: CallStateValue): void {
@@ -285,7 +290,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
       this.conn.destroy(end.detail);
       return;
     }
-    this.conn.releaseAndClose(end.cause, end.reason as ReleaseReason | undefined, [], end.detail);
+    this.conn.releaseAndClose(end.cause, end.detail, end.reason as ReleaseReason | undefined, this.pduOptions());
     this.finish(end);
   }
 

@@ -99,7 +99,7 @@ export class H323Listener extends typedEmitter<ListenerEvents>() {
         conn.callReference = m.q931.callReference;
         conn.fromDestination = !m.q931.fromDestination;
         if (m.q931.type === MessageType.releaseComplete) conn.close('ReleaseComplete without a call');
-        else conn.releaseAndClose(m.q931.type === MessageType.setup ? 100 : 81, undefined, [], 'first message is not a Setup');
+        else conn.releaseAndClose(m.q931.type === MessageType.setup ? 100 : 81, 'first message is not a Setup');
         return;
       }
       call = new IncomingH323Call({ connection: conn, logger: this.o.logger, clock: this.clock, timers: this.timers }, m, {

@@ -16,7 +16,7 @@ import {
 } from '../q931/index.ts';
 import {
   decodeUserInformation, encodeUserInformation, PerDecodeError, readCallSignalling, releaseComplete, status,
-  type CallSignallingView, type H323UserInformation, type ReleaseReason,
+  type CallSignallingView, type H323UserInformation, type PduOptions, type ReleaseReason,
 } from '../asn1/index.ts';
 import { typedEmitter, type Clock, type Logger, type TimerHandle } from './support.ts';
 
@@ -122,11 +122,14 @@ export class SignallingConnection extends typedEmitter<ConnectionEvents>() {
     this.socket.write(encodeTpkt(bytes));
   }
 
-  /** ReleaseComplete with a Q.850 cause (and H.225.0 reason), then a clean close. */
-  releaseAndClose(cause: number, reason?: ReleaseReason, extra: InformationElement[] = [], why = `released, cause ${cause}`): void {
+  /**
+   * ReleaseComplete with a Q.850 cause (and H.225.0 reason), then a clean close. `pdu` carries the
+   * call's tunnelling flag and any last tunnelled H.245 PDUs (e.g. EndSessionCommand, H.323 8.5).
+   */
+  releaseAndClose(cause: number, why: string, reason?: ReleaseReason, pdu: PduOptions = {}): void {
     if (this.closing || this.closed) return;
-    const uu = releaseComplete({ callId: this.callIdentifier, ...(reason ? { reason } : {}) });
-    this.send(MessageType.releaseComplete, [causeIe({ value: cause }), ...extra], uu);
+    const uu = releaseComplete({ ...pdu, callId: this.callIdentifier, ...(reason ? { reason } : {}) });
+    this.send(MessageType.releaseComplete, [causeIe({ value: cause })], uu);
     this.close(why);
   }
 
@@ -249,7 +252,7 @@ export class SignallingConnection extends typedEmitter<ConnectionEvents>() {
         this.callReference = q931.callReference;
         this.fromDestination = !q931.fromDestination;
       }
-      this.releaseAndClose(cause, undefined, [], `protocol error: ${detail}`);
+      this.releaseAndClose(cause, `protocol error: ${detail}`);
       this.emit('protocol-release', cause, detail);
       return;
     }
@@ -259,7 +262,7 @@ export class SignallingConnection extends typedEmitter<ConnectionEvents>() {
   private fatal(cause: number, detail: string): void {
     this.o.logger.warn('h225 connection unusable', { callId: this.callId, cause, detail });
     this.emit('protocol-error', cause, detail);
-    this.releaseAndClose(cause, undefined, [], detail);
+    this.releaseAndClose(cause, detail);
     this.emit('protocol-release', cause, detail);
   }
 }

@@ -393,6 +393,26 @@ describe('H.245 tunnelling (H.323 8.2.1) and the separate H.245 address', () => 
     await noLeaks();
   });
 
+  it('a PDU sent in the same tick as release() rides in the ReleaseComplete (EndSessionCommand, H.323 8.5)', async () => {
+    const { encodeH245, endSessionCommand } = await import('../../h323/asn1/index.ts');
+    const incoming = nextCall();
+    const call = dial();
+    const callee = await incoming;
+    callee.accept();
+    await call.waitConnected();
+    const order: string[] = [];
+    call.h245Tunnel!.onPdu((p) => order.push(h245Kind(decodeH245(p))));
+    call.once('released', (e) => order.push(`released ${e.cause}`));
+    callee.h245Tunnel!.send([encodeH245(endSessionCommand())]);
+    callee.release();
+    await vi.waitFor(() => expect(order).toHaveLength(2));
+    expect(order).toEqual(['command.endSessionCommand', 'released 16']);
+    const rc = traces.find((t) => t.direction === 'out' && t.q931[4] === MessageType.releaseComplete)!;
+    expect(rc.uu!['h323-uu-pdu'].h245Tunnelling).toBe(true);
+    expect(rc.uu!['h323-uu-pdu'].h245Control).toHaveLength(1);
+    await noLeaks();
+  });
+
   it('H.245 PDUs carried by the Setup itself reach the callee\'s tunnel once it listens', async () => {
     const { setup, encodeUserInformation } = await import('../../h323/asn1/index.ts');
     const [msd] = h245Pdus();
