@@ -136,10 +136,38 @@ function readCapture(): Frame[] {
   });
 }
 
+/** A second call (not captured) for what the first does not send: refusals and forwarding. */
+async function runRefusedCall(): Promise<TraceEvent[]> {
+  const log = recordingLogger();
+  const out: TraceEvent[] = [];
+  const trace = (e: TraceEvent) => e.direction === 'out' && out.push(e);
+  const listener = await H323Listener.listen({ bindAddress: '127.0.0.1', port: 0, logger: log, trace, tunnelling: false });
+  try {
+    const incoming = once(listener as never, 'call');
+    const call = placeCall({ address: '127.0.0.1', port: listener.port, logger: log, trace, fastStart: fastStartOlcs(), tunnelling: false, calledAliases: [{ url: 'h323:4321@gw' }] });
+    const [callee] = (await incoming) as [IncomingH323Call];
+    callee.proceeding({ fastStart: [], h245Address: { ip: '127.0.0.1', port: 30005 } }); // fastConnectRefused
+    await once(call as never, 'fast-start-refused');
+    callee.alert();
+    await once(call as never, 'alerting');
+    const forwarded = once(call as never, 'facility');
+    callee.sendFacility('callForwarded', { alternativeAddress: { ip: '127.0.0.9', port: 1720 } });
+    await forwarded;
+    callee.reject(21, 'destinationRejection');
+    await call.waitConnected().catch(() => undefined);
+  } finally {
+    await listener.close();
+  }
+  return out;
+}
+
+let refused: TraceEvent[] = [];
+
 beforeAll(async () => {
   peer = ErlangAsn1Peer.start();
   sent = [];
   await runCapturedCall();
+  refused = await runRefusedCall();
 }, 600_000);
 
 afterAll(() => {
@@ -226,6 +254,19 @@ describe('one captured call, read by Erlang asn1', () => {
       expect(theirs, messageTypeName(e.q931[4]!)).toEqual(e.uu);
     }
     expect(sent.filter((e) => e.q931[4] === MessageType.setup)).toHaveLength(1);
+  });
+
+  it('and those of a refused call: fastConnectRefused, Facility callForwarded, ReleaseComplete destinationRejection', async () => {
+    expect(refused.map((e) => messageTypeName(e.q931[4]!))).toEqual(['setup', 'callProceeding', 'alerting', 'facility', 'releaseComplete']);
+    const t = codec.typeRef('H323-UserInformation') as Extract<AsnType, { kind: 'ref' }>;
+    for (const e of refused) {
+      const uuBytes = parseUserUser(findIe(decodeQ931(e.q931), IeId.userUser)!);
+      expect(mapping.fromErlang(t, parseTerm(await peer.decode(t.ref, uuBytes))), messageTypeName(e.q931[4]!)).toEqual(e.uu);
+    }
+    const body = (i: number) => refused[i]!.uu!['h323-uu-pdu']['h323-message-body'].value as Record<string, unknown>;
+    expect(body(1)).toHaveProperty('fastConnectRefused', null);
+    expect(body(3).reason).toEqual({ type: 'callForwarded', value: null });
+    expect(body(4).reason).toEqual({ type: 'destinationRejection', value: null });
   });
 });
 
