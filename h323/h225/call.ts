@@ -320,6 +320,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
     if (this.ended) return;
     const view = m.view;
     this.deliverTunnelled(m);
+    if (this.ended) return; // the application released the call from a PDU handler
     switch (m.q931.type) {
       case MessageType.releaseComplete: {
         const causeIeFound = findIe(m.q931, IeId.cause);

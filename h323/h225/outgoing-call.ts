@@ -130,6 +130,7 @@ export class OutgoingH323Call extends H323Call {
       case MessageType.callProceeding:
         if (s !== CallState.callInitiated) return false;
         this.onAnswer(m);
+        if (this.isReleased) return true; // released from an event handler
         this.setState(CallState.outgoingCallProceeding);
         this.startTimer('T310', this.timers.t310Ms, 102); // Q.931 5.1.5.2
         this.emit('proceeding');
@@ -137,6 +138,7 @@ export class OutgoingH323Call extends H323Call {
       case MessageType.alerting:
         if (s !== CallState.callInitiated && s !== CallState.outgoingCallProceeding) return false;
         this.onAnswer(m);
+        if (this.isReleased) return true; // released from an event handler
         this.setState(CallState.callDelivered);
         this.startTimer('T301', this.timers.t301Ms, 19); // Q.931 5.1.7: no answer after alerting → cause 19
         this.emit('alerting');
@@ -144,6 +146,7 @@ export class OutgoingH323Call extends H323Call {
       case MessageType.progress:
         if (!before.includes(s)) return false;
         this.onAnswer(m);
+        if (this.isReleased) return true; // released from an event handler
         // DEVIATION(Q.931 5.1.6): Progress stops T303/T310 there and leaves no timer running; a
         // gateway must not hold a call forever, so T310 restarts (T301 keeps running after Alerting)
         if (s !== CallState.callDelivered) this.startTimer('T310', this.timers.t310Ms, 102);
@@ -152,11 +155,13 @@ export class OutgoingH323Call extends H323Call {
       case MessageType.connect:
         if (!before.includes(s)) return false;
         this.onAnswer(m);
+        if (this.isReleased) return true; // released from an event handler
         this.stopTimer();
         if (!this.fastStartSettled) {
           // H.323 8.1.7.1: Connect without fastStart means the proposals were not accepted
           this.fastStartSettled = true;
           this.emit('fast-start-refused');
+          if (this.isReleased) return true;
         }
         this.setState(CallState.active);
         this.emit('connected');

@@ -342,6 +342,20 @@ describe('fastStart (H.323 8.1.7)', () => {
     await noLeaks();
   });
 
+  it('releasing from the fast-start-refused handler leaves no timer and no active state', async () => {
+    const clock = new ManualClock();
+    const incoming = nextCall();
+    const call = dial({ fastStart: fastStartOlcs(), clock });
+    call.on('fast-start-refused', () => call.release(31));
+    const callee = await incoming;
+    const calleeEnd = ended(callee);
+    callee.proceeding({ fastStart: [] });
+    expect(await calleeEnd).toMatchObject({ by: 'remote', cause: 31 });
+    expect(call.state).toBe(CallState.null);
+    await noLeaks();
+    await vi.waitFor(() => expect(clock.pending).toBe(0)); // the close linger ends with the peer's FIN
+  });
+
   it('Connect without an answer carries fastConnectRefused; so does an explicit refusal', async () => {
     for (const how of ['implicit', 'explicit'] as const) {
       const incoming = nextCall();
