@@ -10,6 +10,7 @@ import {
   alerting, callProceeding, connect, progress, readAlias, readH225Address, type Alias, type Fields, type IpPort, type ReleaseReason,
 } from '../asn1/index.ts';
 import { CallState, H225StateError, H323Call, type CallContext } from './call.ts';
+import { calledMeeting } from './called-meeting.ts';
 import type { H225Message } from './signalling-connection.ts';
 
 /** What the caller's Setup said. */
@@ -84,6 +85,11 @@ export class IncomingH323Call extends H323Call {
     this.requireState('alert', [CallState.callPresent, CallState.incomingCallProceeding]);
     this.sendAnswer('alerting', o);
     this.setState(CallState.callReceived);
+  }
+
+  /** The meeting the caller dialled (see called-meeting.ts), undefined when it names none. */
+  get meetingNumber(): string | undefined {
+    return calledMeeting(this.setup);
   }
 
   /**

@@ -46,6 +46,7 @@ describe('call establishment and release (H.225.0 8.1, Q.931 5.1/5.2)', () => {
     expect(callee.setup.callingNumber).toBe('1001');
     expect(callee.setup.displayName).toBe('Room 7');
     expect(callee.setup.destinationAliases).toEqual([{ dialledDigits: '4321' }]);
+    expect(callee.meetingNumber).toBe('4321');
     expect(callee.callId).toBe(call.callId); // CallIdentifier travels in Setup
     expect(callee.state).toBe(CallState.callPresent);
     callee.accept();
@@ -436,6 +437,7 @@ describe('H.245 tunnelling (H.323 8.2.1) and the separate H.245 address', () => 
     peer.socket.write(encodeTpkt(encodeQ931({ callReference: 77, fromDestination: false, type: MessageType.setup, ies: [userUserIe(encodeUserInformation(uu))] })));
     const callee = await incoming;
     expect(callee.setup.destinationAliases).toEqual([{ h323Id: '##99' }]);
+    expect(callee.meetingNumber).toBe('99'); // the IP## form a terminal dials a gateway with
     const got = new Promise<Uint8Array>((r) => callee.h245Tunnel!.onPdu(r));
     expect(h245Kind(decodeH245(await got))).toBe('request.masterSlaveDetermination');
     callee.reject(21);
