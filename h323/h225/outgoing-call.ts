@@ -7,7 +7,7 @@ import {
   bearerCapabilityIe, calledPartyNumberIe, callingPartyNumberIe, displayIe, MessageType, VIDEO_BEARER,
   type BearerCapability, type InformationElement,
 } from '../q931/index.ts';
-import { setup, type Alias, type IpPort } from '../asn1/index.ts';
+import { encodeUserInformation, setup, type Alias, type IpPort, type PduOptions } from '../asn1/index.ts';
 import { CallState, H323Call, newCallReference, newGuid, type CallEnd } from './call.ts';
 import { SignallingConnection, type H225Message, type TraceEvent } from './signalling-connection.ts';
 import { DEFAULT_CALL_TIMERS, systemClock, type CallTimers, type Clock, type Logger } from './support.ts';
@@ -65,6 +65,10 @@ export class OutgoingH323Call extends H323Call {
   constructor(o: PlaceCallOptions) {
     const timers = { ...DEFAULT_CALL_TIMERS, ...o.timers };
     const clock = o.clock ?? systemClock;
+    const callIdentifier = newGuid();
+    const conferenceId = newGuid();
+    // bad options (a letter in a number, an alias outside its alphabet) throw here, before any socket
+    encodeUserInformation(setupMessage(o, callIdentifier, conferenceId, undefined)({ h245Tunnelling: o.tunnelling !== false }));
     const socket = tcpConnect({ host: o.address, port: o.port ?? 1720, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
     const holder: { call?: OutgoingH323Call } = {};
     const connection = new SignallingConnection({
@@ -72,8 +76,8 @@ export class OutgoingH323Call extends H323Call {
       callState: () => holder.call?.state ?? CallState.null, ...(o.trace ? { trace: o.trace } : {}),
     });
     super({ connection, logger: o.logger, clock, timers }, {
-      callIdentifier: newGuid(),
-      conferenceId: newGuid(),
+      callIdentifier,
+      conferenceId,
       state: CallState.null,
       tunnelling: o.tunnelling === false ? 'off' : 'pending',
     });
@@ -101,26 +105,11 @@ export class OutgoingH323Call extends H323Call {
   private sendSetup(): void {
     if (this.isReleased) return;
     const o = this.options;
-    const ies: InformationElement[] = [bearerCapabilityIe(o.bearer ?? VIDEO_BEARER)];
-    if (o.displayName) ies.push(displayIe(o.displayName));
-    if (o.callingNumber) ies.push(callingPartyNumberIe({ digits: o.callingNumber }));
-    if (o.calledNumber) ies.push(calledPartyNumberIe({ digits: o.calledNumber }));
     const local = this.conn.local;
     this.conn.established = true;
-    this.sendMessage(MessageType.setup, ies, (p) => setup({
-      ...p,
-      callId: this.callIdentifier,
-      conferenceId: this.conferenceId,
-      ...(o.callingAliases?.length ? { source: o.callingAliases } : {}),
-      ...(o.calledAliases?.length ? { destination: o.calledAliases } : {}),
-      ...(isIPv4(o.address) ? { destCallSignalAddress: { ip: o.address, port: o.port ?? 1720 } } : {}),
-      ...(isIPv4(local.address) ? { sourceCallSignalAddress: { ip: local.address, port: local.port } } : {}),
-      ...(o.displayName ? { displayName: o.displayName } : {}),
-      ...(o.fastStart?.length ? { fastStart: o.fastStart } : {}),
-      ...(o.h245Address ? { h245Address: o.h245Address } : {}),
-    }));
+    this.sendMessage(MessageType.setup, setupIes(o), setupMessage(o, this.callIdentifier, this.conferenceId, isIPv4(local.address) ? { ip: local.address, port: local.port } : undefined));
     this.setState(CallState.callInitiated);
-    this.startTimer('T303', this.timers.t303Ms, 102); // Q.931 5.1.1: no answer → cause 102
+    this.startTimer('T303', this.timers.t303Ms, 102); // Q.931 5.1.1 (over TCP, no second Setup): cause 102
   }
 
   protected onCallMessage(m: H225Message): boolean {
@@ -184,4 +173,30 @@ export class OutgoingH323Call extends H323Call {
       this.emit('fast-start-refused');
     }
   }
+}
+
+/** Setup's Q.931 IEs (H.225.0 7.3.x): bearer capability, display, calling and called numbers. Throws Q931Error on a bad number. */
+function setupIes(o: PlaceCallOptions): InformationElement[] {
+  const ies: InformationElement[] = [bearerCapabilityIe(o.bearer ?? VIDEO_BEARER)];
+  if (o.displayName) ies.push(displayIe(o.displayName));
+  if (o.callingNumber) ies.push(callingPartyNumberIe({ digits: o.callingNumber }));
+  if (o.calledNumber) ies.push(calledPartyNumberIe({ digits: o.calledNumber }));
+  return ies;
+}
+
+/** The Setup-UUIE builder for these options. */
+function setupMessage(o: PlaceCallOptions, callId: Uint8Array, conferenceId: Uint8Array, local: IpPort | undefined) {
+  setupIes(o); // validates the numbers too
+  return (p: PduOptions) => setup({
+    ...p,
+    callId,
+    conferenceId,
+    ...(o.callingAliases?.length ? { source: o.callingAliases } : {}),
+    ...(o.calledAliases?.length ? { destination: o.calledAliases } : {}),
+    ...(isIPv4(o.address) ? { destCallSignalAddress: { ip: o.address, port: o.port ?? 1720 } } : {}),
+    ...(local ? { sourceCallSignalAddress: local } : {}),
+    ...(o.displayName ? { displayName: o.displayName } : {}),
+    ...(o.fastStart?.length ? { fastStart: o.fastStart } : {}),
+    ...(o.h245Address ? { h245Address: o.h245Address } : {}),
+  });
 }

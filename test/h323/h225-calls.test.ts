@@ -109,6 +109,12 @@ describe('call establishment and release (H.225.0 8.1, Q.931 5.1/5.2)', () => {
     await noLeaks();
   });
 
+  it('bad options throw from placeCall itself, before any socket is opened', () => {
+    expect(() => dial({ calledNumber: '12xy' })).toThrow(/not a dialable number/);
+    expect(() => dial({ calledAliases: [{ dialledDigits: 'meeting' }] })).toThrow();
+    expect(listener.stats().connections).toBe(0);
+  });
+
   it('a refused TCP connection ends the call by transport, no timer left', async () => {
     const clock = new ManualClock();
     const server = createServer();
