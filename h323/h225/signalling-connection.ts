@@ -247,7 +247,7 @@ export class SignallingConnection extends typedEmitter<ConnectionEvents>() {
   private answerError(cause: number, detail: string, q931?: Q931Message): void {
     this.o.logger.warn('h225 undecodable message', { callId: this.callId, cause, detail });
     this.emit('protocol-error', cause, detail);
-    if (!this.established || q931?.type === MessageType.setup || ++this.answeredErrors > MAX_ANSWERED_ERRORS) {
+    if (!this.established || ++this.answeredErrors > MAX_ANSWERED_ERRORS) {
       if (this.callReference === undefined && q931) {
         this.callReference = q931.callReference;
         this.fromDestination = !q931.fromDestination;

@@ -284,6 +284,25 @@ describe('bad input (Q.931 5.8): an answer with a cause, a clean close, never a 
     await noLeaks();
   });
 
+  it('a peer that keeps sending bad messages gets 10 Status answers, then the call is released', async () => {
+    const incoming = nextCall();
+    const call = dial();
+    const callee = await incoming;
+    callee.accept();
+    await call.waitConnected();
+    let statuses = 0;
+    call.on('status', () => statuses++);
+    const calleeEnd = ended(callee);
+    const callerEnd = ended(call);
+    const ref = traces[0]!.q931.readUInt16BE(2) & 0x7fff;
+    const bad = encodeTpkt(Buffer.from([0x08, 0x02, ref >> 8, ref & 0xff, MessageType.information, 0x2c, 0x05, 0x31]));
+    (call as unknown as { conn: { socket: Socket } }).conn.socket.write(Buffer.concat(Array.from({ length: 11 }, () => bad)));
+    expect(await calleeEnd).toMatchObject({ by: 'protocol', cause: 100 });
+    expect(await callerEnd).toMatchObject({ by: 'remote', cause: 100 });
+    expect(statuses).toBe(10);
+    await noLeaks();
+  });
+
   it('lost TPKT framing in an active call: ReleaseComplete 95, our end by protocol, theirs by remote', async () => {
     const incoming = nextCall();
     const call = dial();
