@@ -45,12 +45,15 @@ export interface CallOptions extends PduOptions {
   fastStart?: Uint8Array[];
   /** Where the peer reaches our H.245 listener, when not tunnelling. */
   h245Address?: IpPort;
+  /** The called side refuses every fastStart proposal (H.323 8.1.7.1). */
+  fastConnectRefused?: boolean;
 }
 
 function callFields(o: CallOptions): Fields {
   const v: Fields = {};
   if (o.h245Address) v.h245Address = h225Address(o.h245Address);
   if (o.fastStart?.length) v.fastStart = o.fastStart;
+  if (o.fastConnectRefused) v.fastConnectRefused = null;
   return v;
 }
 
@@ -110,6 +113,7 @@ export function connect(o: CallOptions & { conferenceId: Uint8Array; displayName
     ...(o.fastStart?.length ? { fastStart: o.fastStart } : {}),
     multipleCalls: false,
     maintainConnection: false,
+    ...(o.fastConnectRefused ? { fastConnectRefused: null } : {}),
   };
   if (o.displayName) v.displayName = [{ name: o.displayName }];
   return pdu(choice('connect', v), o);
@@ -154,6 +158,7 @@ export function progress(o: CallOptions): H323UserInformation {
     ...(o.fastStart?.length ? { fastStart: o.fastStart } : {}),
     multipleCalls: false,
     maintainConnection: false,
+    ...(o.fastConnectRefused ? { fastConnectRefused: null } : {}),
   }), o);
 }
 
@@ -184,6 +189,8 @@ export interface CallSignallingView {
   h245Tunnelling: boolean;
   h245Control: Uint8Array[];
   fastStart: Uint8Array[];
+  /** The body carries fastConnectRefused (H.323 8.1.7.1). */
+  fastConnectRefused: boolean;
   releaseReason?: string;
   facilityReason?: string;
 }
@@ -197,6 +204,7 @@ export function readCallSignalling(v: H323UserInformation): CallSignallingView {
     h245Tunnelling: uu.h245Tunnelling === true,
     h245Control: (uu.h245Control as Uint8Array[] | undefined) ?? [],
     fastStart: (b.fastStart as Uint8Array[] | undefined) ?? [],
+    fastConnectRefused: 'fastConnectRefused' in b,
   };
   const callId = (b.callIdentifier as { guid?: Uint8Array } | undefined)?.guid;
   if (callId) out.callId = callId;
@@ -206,4 +214,9 @@ export function readCallSignalling(v: H323UserInformation): CallSignallingView {
   if (body.type === 'releaseComplete' && b.reason) out.releaseReason = (b.reason as Choice).type;
   if (body.type === 'facility' && b.reason) out.facilityReason = (b.reason as Choice).type;
   return out;
+}
+
+/** StatusInquiry-UUIE, carried by the Q.931 StatusEnquiry message (H.225.0 7.4.2). */
+export function statusInquiry(o: PduOptions & { callId: Uint8Array }): H323UserInformation {
+  return pdu(choice('statusInquiry', { protocolIdentifier: H225_PROTOCOL_ID, callIdentifier: { guid: o.callId } }), o);
 }
