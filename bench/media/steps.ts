@@ -1,0 +1,125 @@
+/**
+ * One load step (N calls through a system under test, driven by a generator process) and the
+ * step-up search for the largest N that stays within the late/loss limits, plus the one-line
+ * printing of the figures.
+ */
+import { boundedInt, fmt, fmtInt, monoMs, pct, percentile, udpRcvbufErrors } from './common.ts';
+import type { GeneratorProcess } from './generator-client.ts';
+import type { EndpointSpec, GeneratorResult } from './generator-protocol.ts';
+
+/** Late threshold, ms: a packet more than this behind its schedule is late. */
+export const LATE_MS = boundedInt(process.env.MEDIA_BENCH_LATE_MS, 20, 1, 1000);
+/** Limit on late packets and on loss, percent, for a step to pass. */
+export const LIMIT_PCT = 0.1;
+export const WARMUP_MS = boundedInt(process.env.MEDIA_BENCH_WARMUP_MS, 2500, 500, 60_000);
+export const MEASURE_MS = boundedInt(process.env.MEDIA_BENCH_MEASURE_MS, 8000, 1000, 600_000);
+
+export interface SystemProbe {
+  /** CPU seconds of the system under test (all its threads / processes). */
+  cpuSeconds(): number;
+  /** Resident memory of the system under test, bytes. */
+  rssBytes(): number;
+}
+
+export interface StepFigures {
+  n: number;
+  pass: boolean;
+  /** Per receiving role: late and lost percent. */
+  roles: Record<string, { latePct: number; lossPct: number; streams: number; silent: number }>;
+  latencyMs: Record<string, number[]>;
+  /** CPU of the system under test over the window, in cores (1.0 = one core fully busy). */
+  cores: number;
+  /** Resident memory added per call (RSS after set-up and load minus before set-up, / N). */
+  rssPerCall: number;
+  generatorCores: number;
+  generatorLateSendPct: number;
+  rcvbufDrops: number;
+}
+
+/**
+ * Runs the generator's load against a system already set up, reading the system's CPU over
+ * the measured window (opened by the generator's 'measuring' message, closed MEASURE_MS later).
+ */
+export async function measureStep(n: number, gen: GeneratorProcess, endpoints: EndpointSpec[], probe: SystemProbe,
+  rssBefore: number): Promise<StepFigures> {
+  let cpu0 = 0;
+  let t0 = 0;
+  let cpuWindow: Promise<{ cpu: number; ms: number; rss: number; drops: number }> | undefined;
+  let drops0 = 0;
+  const result: GeneratorResult = await gen.run({ endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, lateMs: LATE_MS }, () => {
+    cpu0 = probe.cpuSeconds();
+    t0 = monoMs();
+    drops0 = udpRcvbufErrors();
+    cpuWindow = new Promise((resolve) => setTimeout(() => resolve({
+      cpu: probe.cpuSeconds() - cpu0, ms: monoMs() - t0, rss: probe.rssBytes(), drops: udpRcvbufErrors() - drops0,
+    }), MEASURE_MS));
+  });
+  const w = await cpuWindow!;
+  const roles: StepFigures['roles'] = {};
+  const latencyMs: Record<string, number[]> = {};
+  let pass = true;
+  for (const [role, r] of Object.entries(result.byRole)) {
+    const latePct = pct(r.late, r.received);
+    const lossPct = pct(Math.max(0, r.expected - r.received), r.expected);
+    roles[role] = { latePct, lossPct, streams: r.streams, silent: r.silentStreams };
+    latencyMs[role] = r.latencyMs;
+    if (!(latePct <= LIMIT_PCT && lossPct <= LIMIT_PCT)) pass = false;
+  }
+  return {
+    n, pass, roles, latencyMs,
+    cores: w.cpu / (w.ms / 1000),
+    rssPerCall: (w.rss - rssBefore) / n,
+    generatorCores: result.cpuSeconds / (result.windowMs / 1000),
+    generatorLateSendPct: pct(result.sentLate, result.sent),
+    rcvbufDrops: w.drops,
+  };
+}
+
+/** Runs steps in order until one fails (that one is kept, the rest skipped). */
+export async function stepUp(label: string, ns: number[], run: (n: number) => Promise<StepFigures>): Promise<StepFigures[]> {
+  const out: StepFigures[] = [];
+  for (const n of ns) {
+    const f = await run(n);
+    out.push(f);
+    process.stderr.write(`  ${label} N=${n}: ${stepSummary(f)}\n`);
+    if (!f.pass) break;
+  }
+  return out;
+}
+
+export function stepSummary(f: StepFigures): string {
+  const roles = Object.entries(f.roles).map(([role, r]) =>
+    `${role} late ${fmt(r.latePct, 2)} % loss ${fmt(r.lossPct, 2)} %${r.silent ? ` (${r.silent} silent streams)` : ''}`).join(', ');
+  return `${f.pass ? 'ok' : 'FAIL'}; ${roles}; cpu ${fmt(f.cores * 100, 0)} % of a core (${fmt((f.cores * 100) / f.n, 3)} % per call); ` +
+    `generator ${fmt(f.generatorCores * 100, 0)} % of a core, ${fmt(f.generatorLateSendPct, 2)} % of its sends > 5 ms late; ` +
+    `${fmtInt(f.rcvbufDrops)} udp rcvbuf drops`;
+}
+
+/** Largest passing N, as text: "200", or "< 100" when even the first step failed. */
+export function maxPassing(steps: StepFigures[]): { n: number; text: string } {
+  const ok = steps.filter((s) => s.pass);
+  if (ok.length === 0) return { n: 0, text: `< ${fmtInt(steps[0]?.n ?? NaN)}` };
+  const best = ok.at(-1)!;
+  const capped = ok.length === steps.length; // never failed: the real maximum is higher
+  return { n: best.n, text: `${capped ? '≥ ' : ''}${fmtInt(best.n)}` };
+}
+
+/** "N=100 ok 0.00 %/0.00 % late/loss 23 % cpu | …" */
+export function curveText(steps: StepFigures[]): string {
+  return steps.map((f) => {
+    const worstLate = Math.max(...Object.values(f.roles).map((r) => r.latePct));
+    const worstLoss = Math.max(...Object.values(f.roles).map((r) => r.lossPct));
+    return `N=${f.n} ${f.pass ? 'ok' : 'FAIL'} late ${fmt(worstLate, 2)} % loss ${fmt(worstLoss, 2)} % cpu ${fmt(f.cores * 100, 0)} %`;
+  }).join(' | ');
+}
+
+export function latencyText(xs: number[]): string {
+  if (xs.length === 0) return 'no samples';
+  return `p50 ${fmt(percentile(xs, 50), 1)} ms, p99 ${fmt(percentile(xs, 99), 1)} ms (${fmtInt(xs.length)} samples)`;
+}
+
+/** CPU per call: "0.120 % of a core per call (≈ 833 calls per fully used core)". */
+export function cpuPerCallText(f: StepFigures): string {
+  const perCall = f.cores / f.n;
+  return `${fmt(perCall * 100, 3)} % of a core per call at N=${fmtInt(f.n)} (≈ ${fmtInt(1 / perCall)} calls per fully used core)`;
+}
