@@ -4,7 +4,7 @@
  * generator process. Calls are set up, measured and torn down inside the step.
  */
 import type { CallMedia } from '../../bridge/index.ts';
-import { ownCpuSeconds } from './common.ts';
+import { collectGarbage, ownCpuSeconds } from './common.ts';
 import { GeneratorProcess } from './generator-client.ts';
 import type { EndpointSpec } from './generator-protocol.ts';
 import { FRAME_MS } from './payloads.ts';
@@ -21,7 +21,7 @@ export async function roomgateTranscodedStep(n: number): Promise<StepFigures> {
   const clouds: UdpCloudPort[] = [];
   try {
     const genPorts = await gen.open(2 * n);
-    global.gc?.();
+    collectGarbage();
     const rssBefore = process.memoryUsage.rss();
     const endpoints: EndpointSpec[] = [];
     for (let i = 0; i < n; i++) {
@@ -36,7 +36,7 @@ export async function roomgateTranscodedStep(n: number): Promise<StepFigures> {
         { role: 'cloud', send: { kind: 'opus', port: cloud.port, phaseMs: (FRAME_MS * (i + 0.5)) / n }, recv: 'opus', peer: 2 * i, sample },
       );
     }
-    return await measureStep(n, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => process.memoryUsage.rss() }, rssBefore);
+    return await measureStep(n, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); } }, rssBefore);
   } finally {
     gen.close();
     for (const c of calls) c.close();

@@ -119,7 +119,8 @@ export function latencyText(xs: number[]): string {
 }
 
 /** CPU per call: "0.120 % of a core per call (≈ 833 calls per fully used core)". */
-export function cpuPerCallText(f: StepFigures): string {
+export function cpuPerCallText(f: StepFigures, unit = 'call', n = 'N'): string {
   const perCall = f.cores / f.n;
-  return `${fmt(perCall * 100, 3)} % of a core per call at N=${fmtInt(f.n)} (≈ ${fmtInt(1 / perCall)} calls per fully used core)`;
+  return `${fmt(perCall * 100, 3)} % of a core per ${unit} at ${n}=${fmtInt(f.n)}${f.pass ? '' : ', a FAILED step'} ` +
+    `(≈ ${fmtInt(1 / perCall)} ${unit}s per fully used core)`;
 }

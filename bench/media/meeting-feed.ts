@@ -1,0 +1,72 @@
+/**
+ * An in-process meeting for the listening-room bench: S speakers whose pre-encoded Opus
+ * packets (payloads.ts) are delivered every 20 ms to every attached CloudMediaPort, each port
+ * getting its own copy as a WebRTC leg would. No UDP, no werift on this side: what is
+ * measured is what each room's CallMedia does with the meeting's audio (decode every speaker,
+ * mix, resample, G.711-encode, send to the room).
+ */
+import { EventEmitter } from 'node:events';
+import type { CloudMediaPort, CloudMediaPortEvents } from '../../bridge/index.ts';
+import { writeRtpHeader } from '../../rtp/index.ts';
+import { CYCLE_FRAMES, FRAME_MS, opusCycle } from './payloads.ts';
+
+/** A meeting-side port that only receives (listening room: nothing goes back to the meeting). */
+export class FeedPort extends EventEmitter<CloudMediaPortEvents> implements CloudMediaPort {
+  sentAudio = 0;
+  sendAudio(): void { this.sentAudio++; }
+  sendVideo(): void { /* listening rooms send no video */ }
+  requestKeyframe(): void { /* nothing to ask */ }
+}
+
+interface Speaker { id: string; ssrc: number; seq: number; ts: number; frame: number; due: number }
+
+export class MeetingFeed {
+  readonly ports: FeedPort[] = [];
+  private readonly frames = opusCycle();
+  private readonly speakers: Speaker[];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(speakers: number) {
+    const start = performance.now() + 20;
+    this.speakers = Array.from({ length: speakers }, (_, i) => ({
+      id: `speaker-${i + 1}`, ssrc: 0x1000 + i, seq: 1000 * i, ts: 48000 * i, frame: 7 * i,
+      due: start + (FRAME_MS * i) / speakers, // speakers' packets reach the gateway at different moments
+    }));
+  }
+
+  attach(): FeedPort {
+    const p = new FeedPort();
+    this.ports.push(p);
+    return p;
+  }
+
+  start(): void {
+    const loop = (): void => {
+      const now = performance.now();
+      for (const s of this.speakers) {
+        while (s.due <= now) {
+          this.deliver(s);
+          s.due += FRAME_MS;
+        }
+      }
+      this.timer = setTimeout(loop, 1);
+    };
+    loop();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private deliver(s: Speaker): void {
+    const payload = this.frames[s.frame % CYCLE_FRAMES]!;
+    const pkt = Buffer.allocUnsafe(12 + payload.length);
+    writeRtpHeader(pkt, 111, false, s.seq, s.ts, s.ssrc);
+    payload.copy(pkt, 12);
+    s.seq = (s.seq + 1) & 0xffff;
+    s.ts = (s.ts + 960) >>> 0;
+    s.frame++;
+    for (const p of this.ports) p.emit('audio', s.id, Buffer.from(pkt)); // each leg owns its buffer
+  }
+}
