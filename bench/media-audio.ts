@@ -9,6 +9,7 @@
  * Run: npx tsx bench/media-audio.ts   (MEDIA_AUDIO_STEPS=50,100,200 MEDIA_BENCH_MEASURE_MS=…)
  */
 import { fmt, fmtInt, intList, machineLine } from './media/common.ts';
+import { directAudioStep } from './media/direct-audio.ts';
 import { roomgateTranscodedStep } from './media/roomgate-audio.ts';
 import { problemsNote } from './media/roomgate-calls.ts';
 import { rtpengineTranscodedStep } from './media/rtpengine-audio.ts';
@@ -92,6 +93,14 @@ async function main(): Promise<void> {
   }
   console.log(`media transcoded machine: ${machineBefore} before, ${machineLine().replace(/.*1-min/, '1-min')} after ` +
     '(the generator process shares the cores with the system under test)');
+  // The floor at the largest N either system was driven with: what the generator alone manages.
+  const floorN = Math.max(rg.at(-1)!.n, re.at(-1)?.n ?? 0);
+  const floor = await directAudioStep(floorN);
+  const worst = (f: StepFigures, key: 'latePct' | 'lossPct'): number => Math.max(...Object.values(f.roles).map((r) => r[key]));
+  console.log(`media transcoded measurement floor, generator → generator direct (no system between the legs) at N=${fmtInt(floorN)}: ` +
+    `late ${fmt(worst(floor, 'latePct'), 2)} %, loss ${fmt(worst(floor, 'lossPct'), 2)} %, latency PCMU leg → Opus leg ` +
+    `${latencyText(floor.latencyMs.cloud ?? [])}, Opus leg → PCMU leg ${latencyText(floor.latencyMs.room ?? [])}; ` +
+    `generator ${fmt(floor.generatorCores * 100, 0)} % of a core`);
   const notes = problemsNote();
   if (notes) process.stderr.write(`  roomgate bridge notes: ${notes}\n`);
 }
