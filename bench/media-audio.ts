@@ -15,7 +15,7 @@ import { problemsNote } from './media/roomgate-calls.ts';
 import { rtpengineTranscodedStep } from './media/rtpengine-audio.ts';
 import { Rtpengine, rtpengineInstalled, rtpengineTranscodesOpus } from './media/rtpengine.ts';
 import {
-  cpuPerCallText, curveText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, type StepFigures,
+  cpuPerCallText, curveText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, stepSummary, type StepFigures,
 } from './media/steps.ts';
 
 const STEPS = intList(process.env.MEDIA_AUDIO_STEPS, [50, 100, 200, 400]);
@@ -54,13 +54,13 @@ async function main(): Promise<void> {
     if (!rgDone) {
       const f = await roomgateTranscodedStep(n);
       rg.push(f);
-      process.stderr.write(`  roomgate N=${n}: ${f.pass ? 'ok' : 'FAIL'} ${curveText([f])}\n`);
+      process.stderr.write(`  roomgate N=${n}: ${stepSummary(f)}\n`);
       rgDone = !f.pass;
     }
     if (!reDone && engine) {
       const f = await rtpengineTranscodedStep(engine, n);
       re.push(f);
-      process.stderr.write(`  rtpengine N=${n}: ${f.pass ? 'ok' : 'FAIL'} ${curveText([f])}\n`);
+      process.stderr.write(`  rtpengine N=${n}: ${stepSummary(f)}\n`);
       reDone = !f.pass;
     }
   }
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       `${reMax.text} with ${limits} (curve: ${curveText(re)})`);
     const reStep = reportStep(re);
     const ratio = reMax.n > 0 ? `${fmt(rgMax.n / reMax.n, 2)}x` : 'n/a (rtpengine passed no step)';
-    const cpuRatio = (rgStep.cores / rgStep.n) / (reStep.cores / reStep.n);
+    const cpuRatio = (rgStep.cores / (rgStep.n * rgStep.delivered)) / (reStep.cores / (reStep.n * reStep.delivered));
     console.log(`media transcoded ratio roomgate / rtpengine: max calls ${ratio}; cpu per call ${fmt(cpuRatio, 2)}x ` +
       `(roomgate ${at(rgStep)}, rtpengine ${at(reStep)}; > 1 means roomgate spends more)`);
     console.log(`media transcoded cpu per call, roomgate whole Node process: ${cpuPerCallText(rgStep)}`);

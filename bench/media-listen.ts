@@ -14,7 +14,7 @@ import { GeneratorProcess } from './media/generator-client.ts';
 import type { EndpointSpec } from './media/generator-protocol.ts';
 import { MeetingFeed } from './media/meeting-feed.ts';
 import { openCall, problemsNote } from './media/roomgate-calls.ts';
-import { cpuPerCallText, curveText, LATE_MS, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, type StepFigures } from './media/steps.ts';
+import { cpuPerCallText, curveText, LATE_MS, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, stepSummary, type StepFigures } from './media/steps.ts';
 
 const STEPS = intList(process.env.MEDIA_LISTEN_STEPS, [100, 250, 500, 1000, 2000]);
 const SPEAKERS = boundedInt(process.env.MEDIA_LISTEN_SPEAKERS, 3, 1, 16);
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   for (const m of STEPS) {
     const f = await listenStep(m);
     steps.push(f);
-    process.stderr.write(`  listening rooms M=${m}: ${curveText([f])}\n`);
+    process.stderr.write(`  listening rooms M=${m}: ${stepSummary(f)}\n`);
     if (!f.pass) break;
   }
   const max = maxPassing(steps);

@@ -15,7 +15,7 @@ import type { EndpointSpec } from './media/generator-protocol.ts';
 import { VIDEO_FPS } from './media/payloads.ts';
 import { openCall, problemsNote } from './media/roomgate-calls.ts';
 import {
-  cpuPerCallText, curveText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, type StepFigures,
+  cpuPerCallText, curveText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, stepSummary, type StepFigures,
 } from './media/steps.ts';
 import { UdpCloudPort } from './media/udp-cloud-port.ts';
 
@@ -59,8 +59,7 @@ async function main(): Promise<void> {
   for (const n of STEPS) {
     const f = await videoStep(n);
     steps.push(f);
-    process.stderr.write(`  h264 passthrough N=${n}: ${curveText([f])}; generator ${Math.round(f.generatorCores * 100)} % of a core, ` +
-      `${f.generatorLateSendPct.toFixed(2)} % of its sends > 5 ms late\n`);
+    process.stderr.write(`  h264 passthrough N=${n}: ${stepSummary(f)}\n`);
     if (!f.pass) break;
   }
   const max = maxPassing(steps);

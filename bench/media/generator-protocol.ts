@@ -35,6 +35,8 @@ export interface RoleFigures {
   /** From the sequence numbers seen in the window (plus the whole window for silent streams). */
   expected: number;
   late: number;
+  /** Packets the streams would carry in the window at their nominal rate (work actually done vs offered). */
+  nominal: number;
   /** Added one-way latency samples, ms (sampled endpoints only). */
   latencyMs: number[];
 }

@@ -246,8 +246,9 @@ async function run(o: RunOptions): Promise<GeneratorResult> {
   for (const ep of endpoints) {
     const kind = ep.spec.recv;
     if (!kind) continue;
-    const r = (byRole[ep.spec.role] ??= { streams: 0, silentStreams: 0, received: 0, expected: 0, late: 0, latencyMs: [] });
+    const r = (byRole[ep.spec.role] ??= { streams: 0, silentStreams: 0, received: 0, expected: 0, late: 0, nominal: 0, latencyMs: [] });
     r.streams++;
+    r.nominal += (windowMs / PERIOD_MS[kind]) * PACKETS_PER_PERIOD[kind];
     r.received += ep.received;
     r.late += ep.late;
     r.latencyMs.push(...ep.latency);

@@ -29,6 +29,12 @@ export interface StepFigures {
   latencyMs: Record<string, number[]>;
   /** CPU of the system under test over the window, in cores (1.0 = one core fully busy). */
   cores: number;
+  /**
+   * Packets that came back in the window over what N calls carry at the nominal rate: below 1
+   * when a starved system falls behind (it then also spends less CPU than N calls need, so the
+   * per-call CPU figure divides by N × this, the calls' worth of media actually delivered).
+   */
+  delivered: number;
   /** Resident memory added per call (RSS after set-up and load minus before set-up, / N). */
   rssPerCall: number;
   generatorCores: number;
@@ -58,7 +64,11 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
   const roles: StepFigures['roles'] = {};
   const latencyMs: Record<string, number[]> = {};
   let pass = true;
+  let received = 0;
+  let nominal = 0;
   for (const [role, r] of Object.entries(result.byRole)) {
+    received += r.received;
+    nominal += r.nominal;
     const latePct = pct(r.late, r.received);
     const lossPct = pct(Math.max(0, r.expected - r.received), r.expected);
     roles[role] = { latePct, lossPct, streams: r.streams, silent: r.silentStreams };
@@ -68,6 +78,7 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
   return {
     n, pass, roles, latencyMs,
     cores: w.cpu / (w.ms / 1000),
+    delivered: nominal > 0 ? received / nominal : NaN,
     rssPerCall: (w.rss - rssBefore) / n,
     generatorCores: result.cpuSeconds / (result.windowMs / 1000),
     generatorLateSendPct: pct(result.sentLate, result.sent),
@@ -90,7 +101,7 @@ export async function stepUp(label: string, ns: number[], run: (n: number) => Pr
 export function stepSummary(f: StepFigures): string {
   const roles = Object.entries(f.roles).map(([role, r]) =>
     `${role} late ${fmt(r.latePct, 2)} % loss ${fmt(r.lossPct, 2)} %${r.silent ? ` (${r.silent} silent streams)` : ''}`).join(', ');
-  return `${f.pass ? 'ok' : 'FAIL'}; ${roles}; cpu ${fmt(f.cores * 100, 0)} % of a core (${fmt((f.cores * 100) / f.n, 3)} % per call); ` +
+  return `${f.pass ? 'ok' : 'FAIL'}; ${roles}; delivered ${fmt(f.delivered * 100, 1)} % of nominal; cpu ${fmt(f.cores * 100, 0)} % of a core (${fmt((f.cores * 100) / f.n, 3)} % per call); ` +
     `generator ${fmt(f.generatorCores * 100, 0)} % of a core, ${fmt(f.generatorLateSendPct, 2)} % of its sends > 5 ms late; ` +
     `${fmtInt(f.rcvbufDrops)} udp rcvbuf drops`;
 }
@@ -109,7 +120,8 @@ export function curveText(steps: StepFigures[]): string {
   return steps.map((f) => {
     const worstLate = Math.max(...Object.values(f.roles).map((r) => r.latePct));
     const worstLoss = Math.max(...Object.values(f.roles).map((r) => r.lossPct));
-    return `N=${f.n} ${f.pass ? 'ok' : 'FAIL'} late ${fmt(worstLate, 2)} % loss ${fmt(worstLoss, 2)} % cpu ${fmt(f.cores * 100, 0)} %`;
+    return `N=${f.n} ${f.pass ? 'ok' : 'FAIL'} late ${fmt(worstLate, 2)} % loss ${fmt(worstLoss, 2)} % ` +
+      `delivered ${fmt(f.delivered * 100, 1)} % cpu ${fmt(f.cores * 100, 0)} %`;
   }).join(' | ');
 }
 
@@ -120,7 +132,7 @@ export function latencyText(xs: number[]): string {
 
 /** CPU per call: "0.120 % of a core per call (≈ 833 calls per fully used core)". */
 export function cpuPerCallText(f: StepFigures, unit = 'call', n = 'N'): string {
-  const perCall = f.cores / f.n;
+  const perCall = f.cores / (f.n * f.delivered);
   return `${fmt(perCall * 100, 3)} % of a core per ${unit} at ${n}=${fmtInt(f.n)}${f.pass ? '' : ', a FAILED step'} ` +
-    `(≈ ${fmtInt(1 / perCall)} ${unit}s per fully used core)`;
+    `(≈ ${fmtInt(1 / perCall)} ${unit}s per fully used core; ${fmt(f.delivered * 100, 1)} % of the nominal media delivered)`;
 }
