@@ -46,6 +46,8 @@ export interface GeneratorResult {
   /** Packets the generator sent in the window, and how many left > 5 ms after their schedule. */
   sent: number;
   sentLate: number;
+  /** Packets not sent at all in the window because the generator fell > 100 ms behind. */
+  skipped: number;
   /** Generator CPU seconds in the window (its own process: not charged to the system under test). */
   cpuSeconds: number;
   windowMs: number;

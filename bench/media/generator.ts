@@ -72,6 +72,9 @@ let measuring = false;
 let sending = false;
 let sent = 0;
 let sentLate = 0;
+let skipped = 0;
+/** Catch-up limit of the pacing loop, ms. */
+const MAX_BEHIND_MS = 100;
 const PCMU = pcmuCycle();
 const OPUS = opusCycle();
 
@@ -137,6 +140,13 @@ function pace(senders: Endpoint[]): void {
   const now = monoMs();
   for (const ep of senders) {
     const period = PERIOD_MS[ep.spec.send!.kind];
+    if (now - ep.due > MAX_BEHIND_MS) {
+      // Starved: skip the frames instead of bursting them (a sender-side gap, seq unchanged).
+      const skip = Math.floor((now - ep.due) / period);
+      if (measuring) skipped += skip * PACKETS_PER_PERIOD[ep.spec.send!.kind];
+      ep.frame += skip;
+      ep.due += skip * period;
+    }
     while (ep.due <= now) {
       if (measuring && now - ep.due > GENERATOR_LATE_MS) sentLate += PACKETS_PER_PERIOD[ep.spec.send!.kind];
       sendFrame(ep);
@@ -259,7 +269,7 @@ async function run(o: RunOptions): Promise<GeneratorResult> {
       r.expected += ep.winMax - ep.winFirst! + 1;
     }
   }
-  return { byRole, sent, sentLate, cpuSeconds, windowMs };
+  return { byRole, sent, sentLate, skipped, cpuSeconds, windowMs };
 }
 
 process.on('message', (raw) => {

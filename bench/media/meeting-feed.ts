@@ -18,10 +18,18 @@ export class FeedPort extends EventEmitter<CloudMediaPortEvents> implements Clou
   requestKeyframe(): void { /* nothing to ask */ }
 }
 
+/** Catch-up limit of the feed loop, ms. */
+const MAX_BEHIND_MS = 100;
+
 interface Speaker { id: string; ssrc: number; seq: number; ts: number; frame: number; due: number }
 
 export class MeetingFeed {
   readonly ports: FeedPort[] = [];
+  /**
+   * Frames not delivered because this process fell more than MAX_BEHIND_MS behind: a starved
+   * gateway's socket buffers would overflow the same way, so the feed drops rather than bursts.
+   */
+  skippedFrames = 0;
   private readonly frames = opusCycle();
   private readonly speakers: Speaker[];
   private timer: NodeJS.Timeout | undefined;
@@ -44,6 +52,13 @@ export class MeetingFeed {
     const loop = (): void => {
       const now = performance.now();
       for (const s of this.speakers) {
+        if (now - s.due > MAX_BEHIND_MS) {
+          const skip = Math.floor((now - s.due) / FRAME_MS);
+          this.skippedFrames += skip;
+          s.frame += skip;
+          s.ts = (s.ts + 960 * skip) >>> 0;
+          s.due += skip * FRAME_MS;
+        }
         while (s.due <= now) {
           this.deliver(s);
           s.due += FRAME_MS;

@@ -39,6 +39,8 @@ export interface StepFigures {
   rssPerCall: number;
   generatorCores: number;
   generatorLateSendPct: number;
+  /** The step never finished (the system starved its own event loop): counted as failed. */
+  stalled?: boolean;
   rcvbufDrops: number;
 }
 
@@ -52,7 +54,7 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
   let t0 = 0;
   let cpuWindow: Promise<{ cpu: number; ms: number; rss: number; drops: number }> | undefined;
   let drops0 = 0;
-  const result: GeneratorResult = await gen.run({ endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, lateMs: LATE_MS }, () => {
+  const run = gen.run({ endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, lateMs: LATE_MS }, () => {
     cpu0 = probe.cpuSeconds();
     t0 = monoMs();
     drops0 = udpRcvbufErrors();
@@ -60,7 +62,11 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
       cpu: probe.cpuSeconds() - cpu0, ms: monoMs() - t0, rss: probe.rssBytes(), drops: udpRcvbufErrors() - drops0,
     }), MEASURE_MS));
   });
-  const w = await cpuWindow!;
+  run.catch(() => undefined); // a stalled step's generator is killed later: no unhandled rejection
+  const deadline = new Promise<undefined>((r) => { setTimeout(() => r(undefined), WARMUP_MS + MEASURE_MS + STALL_MS).unref(); });
+  const result: GeneratorResult | undefined = await Promise.race([run, deadline]);
+  const w = result && cpuWindow ? await Promise.race([cpuWindow, deadline]) : undefined;
+  if (!result || !w) return stalledStep(n);
   const roles: StepFigures['roles'] = {};
   const latencyMs: Record<string, number[]> = {};
   let pass = true;
@@ -81,9 +87,17 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
     delivered: nominal > 0 ? received / nominal : NaN,
     rssPerCall: (w.rss - rssBefore) / n,
     generatorCores: result.cpuSeconds / (result.windowMs / 1000),
-    generatorLateSendPct: pct(result.sentLate, result.sent),
+    generatorLateSendPct: pct(result.sentLate + result.skipped, result.sent + result.skipped),
     rcvbufDrops: w.drops,
   };
+}
+
+/** A step gets this long beyond warm-up and window before it counts as stalled, ms. */
+const STALL_MS = 30_000;
+
+function stalledStep(n: number): StepFigures {
+  return { n, pass: false, stalled: true, roles: {}, latencyMs: {}, cores: NaN, delivered: NaN, rssPerCall: NaN,
+    generatorCores: NaN, generatorLateSendPct: NaN, rcvbufDrops: NaN };
 }
 
 /** Runs steps in order until one fails (that one is kept, the rest skipped). */
@@ -99,10 +113,11 @@ export async function stepUp(label: string, ns: number[], run: (n: number) => Pr
 }
 
 export function stepSummary(f: StepFigures): string {
+  if (f.stalled) return `STALLED: no result ${(WARMUP_MS + MEASURE_MS + STALL_MS) / 1000} s after the start (event loop starved)`;
   const roles = Object.entries(f.roles).map(([role, r]) =>
     `${role} late ${fmt(r.latePct, 2)} % loss ${fmt(r.lossPct, 2)} %${r.silent ? ` (${r.silent} silent streams)` : ''}`).join(', ');
   return `${f.pass ? 'ok' : 'FAIL'}; ${roles}; delivered ${fmt(f.delivered * 100, 1)} % of nominal; cpu ${fmt(f.cores * 100, 0)} % of a core (${fmt((f.cores * 100) / f.n, 3)} % per call); ` +
-    `generator ${fmt(f.generatorCores * 100, 0)} % of a core, ${fmt(f.generatorLateSendPct, 2)} % of its sends > 5 ms late; ` +
+    `generator ${fmt(f.generatorCores * 100, 0)} % of a core, ${fmt(f.generatorLateSendPct, 2)} % of its sends > 5 ms late or skipped; ` +
     `${fmtInt(f.rcvbufDrops)} udp rcvbuf drops`;
 }
 
@@ -118,6 +133,7 @@ export function maxPassing(steps: StepFigures[]): { n: number; text: string } {
 /** "N=100 ok 0.00 %/0.00 % late/loss 23 % cpu | …" */
 export function curveText(steps: StepFigures[]): string {
   return steps.map((f) => {
+    if (f.stalled) return `N=${f.n} STALLED`;
     const worstLate = Math.max(...Object.values(f.roles).map((r) => r.latePct));
     const worstLoss = Math.max(...Object.values(f.roles).map((r) => r.lossPct));
     return `N=${f.n} ${f.pass ? 'ok' : 'FAIL'} late ${fmt(worstLate, 2)} % loss ${fmt(worstLoss, 2)} % ` +
