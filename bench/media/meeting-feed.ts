@@ -35,10 +35,9 @@ export class MeetingFeed {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(speakers: number) {
-    const start = performance.now() + 20;
+    // Speakers' packets reach the gateway at different moments (phases set by start()).
     this.speakers = Array.from({ length: speakers }, (_, i) => ({
-      id: `speaker-${i + 1}`, ssrc: 0x1000 + i, seq: 1000 * i, ts: 48000 * i, frame: 7 * i,
-      due: start + (FRAME_MS * i) / speakers, // speakers' packets reach the gateway at different moments
+      id: `speaker-${i + 1}`, ssrc: 0x1000 + i, seq: 1000 * i, ts: 48000 * i, frame: 7 * i, due: 0,
     }));
   }
 
@@ -49,6 +48,8 @@ export class MeetingFeed {
   }
 
   start(): void {
+    const start = performance.now();
+    this.speakers.forEach((s, i) => { s.due = start + (FRAME_MS * i) / this.speakers.length; });
     const loop = (): void => {
       const now = performance.now();
       for (const s of this.speakers) {
