@@ -9,6 +9,8 @@
  * Run: npx tsx bench/media-audio.ts   (MEDIA_AUDIO_STEPS=50,100,200 MEDIA_BENCH_MEASURE_MS=…)
  */
 import { fmt, fmtInt, intList, machineLine } from './media/common.ts';
+import { FRAME_MS } from './media/payloads.ts';
+import { measureCodecCost } from './media/codec-cost.ts';
 import { directAudioStep } from './media/direct-audio.ts';
 import { roomgateTranscodedStep } from './media/roomgate-audio.ts';
 import { problemsNote } from './media/roomgate-calls.ts';
@@ -41,6 +43,7 @@ const at = (f: StepFigures): string => `at N=${fmtInt(f.n)}${f.pass ? '' : ', a 
 
 async function main(): Promise<void> {
   const machineBefore = machineLine();
+  const codec = measureCodecCost();
   const rgLabel = 'roomgate CallMedia (meeting leg: plain UDP CloudMediaPort, no werift/ICE/DTLS/SRTP; 1 Node thread)';
   const haveEngine = rtpengineInstalled() && rtpengineTranscodesOpus();
   if (haveEngine) engine = await Rtpengine.start({ ngPort: NG_PORT, ...RTPENGINE_PORTS });
@@ -93,6 +96,10 @@ async function main(): Promise<void> {
   }
   console.log(`media transcoded machine: ${machineBefore} before, ${machineLine().replace(/.*1-min/, '1-min')} after ` +
     '(the generator process shares the cores with the system under test)');
+  const perCallCore = ((codec.uplinkUs + codec.downlinkUs) / (FRAME_MS * 1000));
+  console.log(`media transcoded codec cpu per call, roomgate pipeline alone (in-process, no sockets, no clock): ` +
+    `room → meeting ${fmt(codec.uplinkUs, 0)} µs + meeting → room ${fmt(codec.downlinkUs, 0)} µs per 20 ms frame = ` +
+    `${fmt(perCallCore * 100, 2)} % of a core per call (≈ ${fmtInt(1 / perCallCore)} calls per fully used core before any I/O)`);
   // The floor at the largest N either system was driven with: what the generator alone manages.
   const floorN = Math.max(rg.at(-1)!.n, re.at(-1)?.n ?? 0);
   const floor = await directAudioStep(floorN);
