@@ -20,7 +20,7 @@ import {
   cpuPerCallText, curveText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, stepSummary, type StepFigures,
 } from './media/steps.ts';
 
-const STEPS = intList(process.env.MEDIA_AUDIO_STEPS, [25, 50, 100, 200, 400]);
+const STEPS = intList(process.env.MEDIA_AUDIO_STEPS, [10, 25, 50, 100, 200, 400]);
 const NG_PORT = 42222;
 const RTPENGINE_PORTS = { portMin: 42300, portMax: 44999 };
 

@@ -16,7 +16,7 @@ import { MeetingFeed } from './media/meeting-feed.ts';
 import { openCall, problemsNote } from './media/roomgate-calls.ts';
 import { cpuPerCallText, curveText, LATE_MS, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, stepSummary, type StepFigures } from './media/steps.ts';
 
-const STEPS = intList(process.env.MEDIA_LISTEN_STEPS, [50, 100, 250, 500, 1000, 2000]);
+const STEPS = intList(process.env.MEDIA_LISTEN_STEPS, [25, 50, 100, 250, 500, 1000, 2000]);
 const SPEAKERS = boundedInt(process.env.MEDIA_LISTEN_SPEAKERS, 3, 1, 16);
 
 async function listenStep(m: number): Promise<StepFigures> {

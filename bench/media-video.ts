@@ -19,7 +19,7 @@ import {
 } from './media/steps.ts';
 import { UdpCloudPort } from './media/udp-cloud-port.ts';
 
-const STEPS = intList(process.env.MEDIA_VIDEO_STEPS, [25, 50, 100, 200]);
+const STEPS = intList(process.env.MEDIA_VIDEO_STEPS, [10, 25, 50, 100, 200]);
 /** Calls whose packets are read for latency (every packet of these calls). */
 const SAMPLE_CALLS = 8;
 

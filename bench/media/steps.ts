@@ -142,7 +142,7 @@ export function curveText(steps: StepFigures[]): string {
 }
 
 export function latencyText(xs: number[]): string {
-  if (xs.length === 0) return 'no samples';
+  if (xs.length === 0) return 'no samples (no mark found in the window: for audio, no onset after a quiet run)';
   return `p50 ${fmt(percentile(xs, 50), 1)} ms, p99 ${fmt(percentile(xs, 99), 1)} ms (${fmtInt(xs.length)} samples)`;
 }
 
