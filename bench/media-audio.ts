@@ -8,7 +8,7 @@
  * or are lost. One line per figure on stdout; progress on stderr. See bench/README.md.
  * Run: npx tsx bench/media-audio.ts   (MEDIA_AUDIO_STEPS=50,100,200 MEDIA_BENCH_MEASURE_MS=…)
  */
-import { fmt, fmtInt, intList, machineLine } from './media/common.ts';
+import { fmt, fmtInt, intList, machineLine, procThreads } from './media/common.ts';
 import { FRAME_MS } from './media/payloads.ts';
 import { measureCodecCost } from './media/codec-cost.ts';
 import { directAudioStep } from './media/direct-audio.ts';
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const rgStep = reportStep(rg);
   if (engine) {
     const reMax = maxPassing(re);
-    const threads = 'default threads';
+    const threads = `default threads: ${procThreads(engine.pid)} in the process`;
     console.log(`media transcoded calls, G.711 PCMU ⇄ Opus full duplex, rtpengine 10.5 userspace (--table=-1, ${threads}): ` +
       `${reMax.text} with ${limits} (curve: ${curveText(re)})`);
     const reStep = reportStep(re);

@@ -31,6 +31,12 @@ export function procRssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/** Threads of a process (Threads: in /proc/<pid>/status). */
+export function procThreads(pid: number): number {
+  const m = /Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
 /** This process's CPU seconds, all threads. */
 export function ownCpuSeconds(): number {
   const u = process.cpuUsage();
