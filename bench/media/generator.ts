@@ -19,7 +19,7 @@ import { writeRtpHeader } from '../../rtp/index.ts';
 import { monoMs, ownCpuSeconds } from './common.ts';
 import type { EndpointSpec, FromGenerator, GeneratorResult, MediaKind, RoleFigures, RunOptions, ToGenerator } from './generator-protocol.ts';
 import {
-  CYCLE_FRAMES, FRAME_MS, isOnsetFrame, int16Peak, OnsetDetector, opusCycle, pcmuCycle, pcmuPeak,
+  CYCLE_FRAMES, FRAME_MS, int16Peak, isLoudFrame, OnsetDetector, QUIET_RUN, opusCycle, pcmuCycle, pcmuPeak,
   videoFragment, VIDEO_FPS, VIDEO_PACKETS_PER_FRAME, VIDEO_STAMP_OFFSET,
 } from './payloads.ts';
 
@@ -47,6 +47,8 @@ interface Endpoint {
   ts0: number;
   ssrc: number;
   onsetTimes: number[];
+  /** Quiet frames sent in a row (the sender's side of the onset rule). */
+  quietSent: number;
   // receiver
   started: boolean;
   lastSeq: number;
@@ -100,7 +102,7 @@ function makeEndpoint(spec: EndpointSpec, socket: dgram.Socket): Endpoint {
   const sample = spec.sample === true;
   return {
     spec, socket, frame: 0, due: 0, seq: Math.floor(Math.random() * 0x10000), ts0: rand32(), ssrc: rand32() || 1,
-    onsetTimes: [],
+    onsetTimes: [], quietSent: 0,
     started: false, lastSeq: 0, seqExt: 0, lastTs: 0, tsExt: 0, minTimes: [], minOffsets: [], minHead: 0, winFirst: undefined, winMax: 0,
     received: 0, late: 0, latency: [],
     onsets: sample && (spec.recv === 'pcmu' || spec.recv === 'opus') ? new OnsetDetector() : undefined,
@@ -120,7 +122,11 @@ function sendFrame(ep: Endpoint): void {
     }
   } else {
     const payload = (s.kind === 'pcmu' ? PCMU : OPUS)[f % CYCLE_FRAMES]!;
-    if (isOnsetFrame(f)) ep.onsetTimes.push(monoMs()); // actual send time, not the schedule
+    if (!isLoudFrame(f)) ep.quietSent++;
+    else {
+      if (ep.quietSent >= QUIET_RUN) ep.onsetTimes.push(monoMs()); // actual send time, not the schedule
+      ep.quietSent = 0;
+    }
     transmit(ep, payload, f === 0, ts, s.port);
   }
   ep.frame++;

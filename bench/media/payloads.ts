@@ -17,6 +17,8 @@ export const FRAME_MS = 20;
 export const PCMU_FRAME_BYTES = 160;
 export const CYCLE_FRAMES = 50;
 const LOUD_FRAMES = 40;
+/** True for the frames of the cycle that carry the tone. */
+export const isLoudFrame = (frameIndex: number): boolean => frameIndex % CYCLE_FRAMES < LOUD_FRAMES;
 const TONE_HZ = 440;
 const TONE_AMPLITUDE = 8000;
 /** A decoded packet whose peak is above this is "loud"; below QUIET_PEAK it is "quiet". */
@@ -25,7 +27,6 @@ export const QUIET_PEAK = 300;
 /** Quiet packets in a row needed before a loud one counts as an onset. */
 export const QUIET_RUN = 3;
 
-export const isOnsetFrame = (frameIndex: number): boolean => frameIndex % CYCLE_FRAMES === 0;
 
 function patternPcm(rate: number): Int16Array {
   const perFrame = (rate * FRAME_MS) / 1000;
