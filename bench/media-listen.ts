@@ -33,7 +33,7 @@ async function listenStep(m: number): Promise<StepFigures> {
       endpoints.push({ role: 'room', recv: 'pcmu' });
     }
     feed.start();
-    return await measureStep(m, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); } }, rssBefore);
+    return await measureStep(m, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); }, inProcess: true }, rssBefore);
   } finally {
     feed.stop();
     gen.close();

@@ -45,7 +45,7 @@ async function videoStep(n: number): Promise<StepFigures> {
         { role: 'cloud', send: { kind: 'h264', port: cloud.port, phaseMs: (period * (i + 0.5)) / n }, recv: 'h264', sample },
       );
     }
-    return await measureStep(n, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); } }, rssBefore);
+    return await measureStep(n, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); }, inProcess: true }, rssBefore);
   } finally {
     gen.close();
     for (const c of calls) c.close();

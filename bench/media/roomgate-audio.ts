@@ -36,7 +36,7 @@ export async function roomgateTranscodedStep(n: number): Promise<StepFigures> {
         { role: 'cloud', send: { kind: 'opus', port: cloud.port, phaseMs: (FRAME_MS * (i + 0.5)) / n }, recv: 'opus', peer: 2 * i, sample },
       );
     }
-    return await measureStep(n, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); } }, rssBefore);
+    return await measureStep(n, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); }, inProcess: true }, rssBefore);
   } finally {
     gen.close();
     for (const c of calls) c.close();

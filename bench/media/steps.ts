@@ -3,6 +3,7 @@
  * step-up search for the largest N that stays within the late/loss limits, plus the one-line
  * printing of the figures.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { boundedInt, fmt, fmtInt, monoMs, pct, percentile, udpRcvbufErrors } from './common.ts';
 import type { GeneratorProcess } from './generator-client.ts';
 import type { EndpointSpec, GeneratorResult } from './generator-protocol.ts';
@@ -19,6 +20,8 @@ export interface SystemProbe {
   cpuSeconds(): number;
   /** Resident memory of the system under test, bytes. */
   rssBytes(): number;
+  /** The system runs in this process: its event-loop delay over the window is recorded too. */
+  inProcess?: boolean;
 }
 
 export interface StepFigures {
@@ -39,6 +42,9 @@ export interface StepFigures {
   rssPerCall: number;
   generatorCores: number;
   generatorLateSendPct: number;
+  /** In-process systems: event-loop delay over the window, p99 and max, ms (starvation shows here). */
+  eventLoopP99Ms?: number;
+  eventLoopMaxMs?: number;
   /** The step never finished (the system starved its own event loop): counted as failed. */
   stalled?: boolean;
   rcvbufDrops: number;
@@ -54,13 +60,15 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
   let t0 = 0;
   let cpuWindow: Promise<{ cpu: number; ms: number; rss: number; drops: number }> | undefined;
   let drops0 = 0;
+  const eld = probe.inProcess ? monitorEventLoopDelay({ resolution: 5 }) : undefined;
   const run = gen.run({ endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, lateMs: LATE_MS }, () => {
     cpu0 = probe.cpuSeconds();
     t0 = monoMs();
     drops0 = udpRcvbufErrors();
-    cpuWindow = new Promise((resolve) => setTimeout(() => resolve({
+    eld?.enable();
+    cpuWindow = new Promise((resolve) => setTimeout(() => { eld?.disable(); resolve({
       cpu: probe.cpuSeconds() - cpu0, ms: monoMs() - t0, rss: probe.rssBytes(), drops: udpRcvbufErrors() - drops0,
-    }), MEASURE_MS));
+    }); }, MEASURE_MS));
   });
   run.catch(() => undefined); // a stalled step's generator is killed later: no unhandled rejection
   const deadline = new Promise<undefined>((r) => { setTimeout(() => r(undefined), WARMUP_MS + MEASURE_MS + STALL_MS).unref(); });
@@ -89,6 +97,7 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
     generatorCores: result.cpuSeconds / (result.windowMs / 1000),
     generatorLateSendPct: pct(result.sentLate + result.skipped, result.sent + result.skipped),
     rcvbufDrops: w.drops,
+    ...(eld ? { eventLoopP99Ms: eld.percentile(99) / 1e6, eventLoopMaxMs: eld.max / 1e6 } : {}),
   };
 }
 
@@ -118,7 +127,8 @@ export function stepSummary(f: StepFigures): string {
     `${role} late ${fmt(r.latePct, 2)} % loss ${fmt(r.lossPct, 2)} %${r.silent ? ` (${r.silent} silent streams)` : ''}`).join(', ');
   return `${f.pass ? 'ok' : 'FAIL'}; ${roles}; delivered ${fmt(f.delivered * 100, 1)} % of nominal; cpu ${fmt(f.cores * 100, 0)} % of a core (${fmt((f.cores * 100) / f.n, 3)} % per call); ` +
     `generator ${fmt(f.generatorCores * 100, 0)} % of a core, ${fmt(f.generatorLateSendPct, 2)} % of its sends > 5 ms late or skipped; ` +
-    `${fmtInt(f.rcvbufDrops)} udp rcvbuf drops`;
+    `${fmtInt(f.rcvbufDrops)} udp rcvbuf drops` +
+    (f.eventLoopMaxMs !== undefined ? `; event-loop delay p99 ${fmt(f.eventLoopP99Ms!, 1)} ms, max ${fmt(f.eventLoopMaxMs, 1)} ms` : '');
 }
 
 /** Largest passing N, as text: "200", or "< 100" when even the first step failed. */
@@ -137,7 +147,8 @@ export function curveText(steps: StepFigures[]): string {
     const worstLate = Math.max(...Object.values(f.roles).map((r) => r.latePct));
     const worstLoss = Math.max(...Object.values(f.roles).map((r) => r.lossPct));
     return `N=${f.n} ${f.pass ? 'ok' : 'FAIL'} late ${fmt(worstLate, 2)} % loss ${fmt(worstLoss, 2)} % ` +
-      `delivered ${fmt(f.delivered * 100, 1)} % cpu ${fmt(f.cores * 100, 0)} %`;
+      `delivered ${fmt(f.delivered * 100, 1)} % cpu ${fmt(f.cores * 100, 0)} %` +
+      (f.eventLoopMaxMs !== undefined ? ` event-loop delay max ${fmt(f.eventLoopMaxMs, 0)} ms` : '');
   }).join(' | ');
 }
 
