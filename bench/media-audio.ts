@@ -17,7 +17,7 @@ import { problemsNote } from './media/roomgate-calls.ts';
 import { rtpengineTranscodedStep } from './media/rtpengine-audio.ts';
 import { Rtpengine, rtpengineInstalled, rtpengineTranscodesOpus } from './media/rtpengine.ts';
 import {
-  cpuPerCallText, curveText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, stepSummary, type StepFigures,
+  cpuPerCallText, curveText, memoryPerCallText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, stepSummary, type StepFigures,
 } from './media/steps.ts';
 
 const STEPS = intList(process.env.MEDIA_AUDIO_STEPS, [10, 25, 50, 100, 200, 400]);
@@ -84,14 +84,14 @@ async function main(): Promise<void> {
       `(roomgate ${at(rgStep)}, rtpengine ${at(reStep)}; > 1 means roomgate spends more)`);
     console.log(`media transcoded cpu per call, roomgate whole Node process: ${cpuPerCallText(rgStep)}`);
     console.log(`media transcoded cpu per call, rtpengine all threads: ${cpuPerCallText(reStep)}`);
-    console.log(`media transcoded memory per call, roomgate RSS: ${fmtInt(rgStep.rssPerCall / 1024)} KiB ${at(rgStep)}`);
-    console.log(`media transcoded memory per call, rtpengine RSS: ${fmtInt(reStep.rssPerCall / 1024)} KiB ${at(reStep)}`);
+    console.log(`media transcoded memory per call, roomgate RSS: ${memoryPerCallText(rgStep)} ${at(rgStep)}`);
+    console.log(`media transcoded memory per call, rtpengine RSS: ${memoryPerCallText(reStep)} ${at(reStep)}`);
     printLatency('roomgate', rgStep);
     printLatency('rtpengine', reStep);
   } else {
     console.log('media transcoded calls, rtpengine: skipped (rtpengine with Opus transcoding not installed; scripts/setup.sh)');
     console.log(`media transcoded cpu per call, roomgate whole Node process: ${cpuPerCallText(rgStep)}`);
-    console.log(`media transcoded memory per call, roomgate RSS: ${fmtInt(rgStep.rssPerCall / 1024)} KiB ${at(rgStep)}`);
+    console.log(`media transcoded memory per call, roomgate RSS: ${memoryPerCallText(rgStep)} ${at(rgStep)}`);
     printLatency('roomgate', rgStep);
   }
   console.log(`media transcoded machine: ${machineBefore} before, ${machineLine().replace(/.*1-min/, '1-min')} after ` +

@@ -14,7 +14,7 @@ import { GeneratorProcess } from './media/generator-client.ts';
 import type { EndpointSpec } from './media/generator-protocol.ts';
 import { MeetingFeed } from './media/meeting-feed.ts';
 import { openCall, problemsNote } from './media/roomgate-calls.ts';
-import { cpuPerCallText, curveText, LATE_MS, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, stepSummary, type StepFigures } from './media/steps.ts';
+import { cpuPerCallText, curveText, memoryPerCallText, LATE_MS, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, stepSummary, type StepFigures } from './media/steps.ts';
 
 const STEPS = intList(process.env.MEDIA_LISTEN_STEPS, [25, 50, 100, 250, 500, 1000, 2000]);
 const SPEAKERS = boundedInt(process.env.MEDIA_LISTEN_SPEAKERS, 3, 1, 16);
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     `≤ ${LIMIT_PCT} % late (> ${LATE_MS} ms) and ≤ ${LIMIT_PCT} % loss, ${MEASURE_MS / 1000} s windows ` +
     `(goal ≥ 2,000; curve: ${curveText(steps).replace(/N=/g, 'M=')})`);
   console.log(`media listening rooms cpu per room, roomgate whole Node process: ${cpuPerCallText(at, 'room', 'M')}`);
-  console.log(`media listening rooms memory per room, roomgate RSS: ${fmtInt(at.rssPerCall / 1024)} KiB ${where}`);
+  console.log(`media listening rooms memory per room, roomgate RSS: ${memoryPerCallText(at)} ${where}`);
   console.log(`media listening rooms machine: ${machineBefore} before, ${machineLine().replace(/.*1-min/, '1-min')} after`);
   const notes = problemsNote();
   if (notes) process.stderr.write(`  roomgate bridge notes: ${notes}\n`);

@@ -15,7 +15,7 @@ import type { EndpointSpec } from './media/generator-protocol.ts';
 import { VIDEO_FPS } from './media/payloads.ts';
 import { openCall, problemsNote } from './media/roomgate-calls.ts';
 import {
-  cpuPerCallText, curveText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, stepSummary, type StepFigures,
+  cpuPerCallText, curveText, memoryPerCallText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, stepSummary, type StepFigures,
 } from './media/steps.ts';
 import { UdpCloudPort } from './media/udp-cloud-port.ts';
 
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   console.log(`media latency H.264 passthrough room → cloud, roomgate: ${latencyText(at.latencyMs.cloud ?? [])} ${where} (goal p99 ≤ 5 ms; per packet, socket to socket)`);
   console.log(`media latency H.264 passthrough cloud → room, roomgate: ${latencyText(at.latencyMs.room ?? [])} ${where} (goal p99 ≤ 5 ms; per packet, socket to socket)`);
   console.log(`media H.264 passthrough cpu per call, roomgate whole Node process: ${cpuPerCallText(at)}`);
-  console.log(`media H.264 passthrough memory per call, roomgate RSS: ${fmtInt(at.rssPerCall / 1024)} KiB ${where}`);
+  console.log(`media H.264 passthrough memory per call, roomgate RSS: ${memoryPerCallText(at)} ${where}`);
   console.log(`media H.264 passthrough machine: ${machineBefore} before, ${machineLine().replace(/.*1-min/, '1-min')} after ` +
     '(the generator process shares the cores with the system under test)');
   const notes = problemsNote();

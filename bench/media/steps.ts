@@ -163,3 +163,10 @@ export function cpuPerCallText(f: StepFigures, unit = 'call', n = 'N'): string {
   return `${fmt(perCall * 100, 3)} % of a core per ${unit} at ${n}=${fmtInt(f.n)}${f.pass ? '' : ', a FAILED step'} ` +
     `(≈ ${fmtInt(1 / perCall)} ${unit}s per fully used core; ${fmt(f.delivered * 100, 1)} % of the nominal media delivered)`;
 }
+
+/** "700 KiB RSS", or a note when the RSS change is below the noise of a small N (it fell). */
+export function memoryPerCallText(f: StepFigures): string {
+  if (!Number.isFinite(f.rssPerCall)) return '?';
+  if (f.rssPerCall <= 0) return `below the noise at this N (RSS fell by ${fmtInt((-f.rssPerCall * f.n) / 1024)} KiB in all)`;
+  return `${fmtInt(f.rssPerCall / 1024)} KiB`;
+}
