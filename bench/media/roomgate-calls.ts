@@ -1,0 +1,41 @@
+/**
+ * roomgate as the system under test: real CallMedia instances (bridge/index.ts) in this
+ * process, room side on real UDP ports, meeting side on a CloudMediaPort (UdpCloudPort or an
+ * in-process feed). Media problems the bridge logs are counted, not printed per packet.
+ */
+import { CallMedia, PortAllocator, type CloudMediaPort, type Logger, type NegotiatedMedia } from '../../bridge/index.ts';
+
+/** Room-side ports come from here; PortAllocator skips ports other processes hold. */
+const ports = new PortAllocator({ min: 20000, max: 31999 });
+
+export const bridgeProblems = new Map<string, number>();
+const countingLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (msg) => { bridgeProblems.set(msg, (bridgeProblems.get(msg) ?? 0) + 1); },
+  error: (msg) => { bridgeProblems.set(msg, (bridgeProblems.get(msg) ?? 0) + 1); },
+};
+
+export interface RoomLeg {
+  /** The generator's room endpoint for audio (PCMU, PT 0), or undefined for no audio. */
+  audioPort?: number;
+  /** The generator's room endpoint for H.264 (PT 96), or undefined for no video. */
+  videoPort?: number;
+}
+
+/** One call's media: PCMU 20 ms toward the room and/or H.264 PT 96, the meeting on `cloud`. */
+export async function openCall(leg: RoomLeg, cloud: CloudMediaPort): Promise<CallMedia> {
+  const media = await CallMedia.create({ ports, bindAddress: '127.0.0.1', logger: countingLogger, video: leg.videoPort !== undefined });
+  const desc: NegotiatedMedia = { address: '127.0.0.1' };
+  if (leg.audioPort !== undefined) {
+    desc.audio = { port: leg.audioPort, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20 };
+  }
+  if (leg.videoPort !== undefined) desc.video = { port: leg.videoPort, payloadType: 96, codec: 'H264' };
+  media.setRemote(desc);
+  media.attachCloud(cloud);
+  return media;
+}
+
+export function problemsNote(): string {
+  return [...bridgeProblems].map(([m, n]) => `${n}× ${m}`).join('; ');
+}
