@@ -292,8 +292,12 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     if (this.closed) return;
     try {
       count(this.counters.cloud.audioIn, rtp.length);
-      if (this.cloudPlayout) this.cloudPlayout.push(sourceId, rtp, performance.now());
-      else this.downlink?.onCloudAudio(sourceId, rtp, performance.now());
+      const now = performance.now();
+      const d = this.downlink;
+      // A shared mix takes each source from one room's leg only: the others skip their jitter buffer.
+      if (d && 'claimSource' in d && !d.claimSource(sourceId, now)) return;
+      if (this.cloudPlayout) this.cloudPlayout.push(sourceId, rtp, now);
+      else d?.onCloudAudio(sourceId, rtp, now);
     } catch (err) {
       this.failed('cloud-audio', err);
     }

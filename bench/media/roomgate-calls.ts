@@ -3,7 +3,7 @@
  * process, room side on real UDP ports, meeting side on a CloudMediaPort (UdpCloudPort or an
  * in-process feed). Media problems the bridge logs are counted, not printed per packet.
  */
-import { CallMedia, PortAllocator, type CloudMediaPort, type Logger, type NegotiatedMedia } from '../../bridge/index.ts';
+import { CallMedia, PortAllocator, type CloudMediaPort, type Logger, type MixHubLease, type NegotiatedMedia } from '../../bridge/index.ts';
 
 /** Room-side ports come from here; PortAllocator skips ports other processes hold. */
 const ports = new PortAllocator({ min: 20000, max: 31999 });
@@ -23,9 +23,16 @@ export interface RoomLeg {
   videoPort?: number;
 }
 
-/** One call's media: PCMU 20 ms toward the room and/or H.264 PT 96, the meeting on `cloud`. */
-export async function openCall(leg: RoomLeg, cloud: CloudMediaPort): Promise<CallMedia> {
-  const media = await CallMedia.create({ ports, bindAddress: '127.0.0.1', logger: countingLogger, video: leg.videoPort !== undefined });
+/**
+ * One call's media: PCMU 20 ms toward the room and/or H.264 PT 96, the meeting on `cloud`.
+ * `mixHub`: the meeting's shared mix, as the gateway gives every call (with jitter buffers, as
+ * in production); without it the call mixes alone.
+ */
+export async function openCall(leg: RoomLeg, cloud: CloudMediaPort, mixHub?: MixHubLease): Promise<CallMedia> {
+  const media = await CallMedia.create({
+    ports, bindAddress: '127.0.0.1', logger: countingLogger, video: leg.videoPort !== undefined,
+    ...(mixHub ? { mixHub, jitterBuffer: true } : {}),
+  });
   const desc: NegotiatedMedia = { address: '127.0.0.1' };
   if (leg.audioPort !== undefined) {
     desc.audio = { port: leg.audioPort, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20 };

@@ -132,3 +132,20 @@ describe('MeetingMixHub', () => {
     expect(hubs.size).toBe(0);
   });
 });
+
+describe('MeetingMixHub claims', () => {
+  it('one leg per source is claimed; the others are told to skip; a closed feeder hands over', () => {
+    const hub = new MeetingMixHub({ ticker: idleTicker, feederTimeoutMs: 100 });
+    const a = pcmuRoom(hub);
+    const b = pcmuRoom(hub);
+    expect(a.sub.claimSource('alice', 0)).toBe(true);
+    expect(b.sub.claimSource('alice', 10)).toBe(false);
+    expect(a.sub.claimSource('alice', 20)).toBe(true);
+    expect(b.sub.claimSource('bob', 20)).toBe(true); // another source, another feeder
+    expect(b.sub.claimSource('alice', 500)).toBe(true); // a went quiet for longer than 100 ms
+    expect(a.sub.claimSource('alice', 510)).toBe(false);
+    b.sub.close();
+    expect(a.sub.claimSource('alice', 520)).toBe(true);
+    expect(hub.stats().duplicateFeeds).toBe(2);
+  });
+});

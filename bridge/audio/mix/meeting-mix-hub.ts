@@ -56,6 +56,9 @@ export interface MeetingMixHubStats {
  */
 export class MeetingMixHub {
   private readonly sources = new Map<string, MixSource>();
+  /** Which room's leg each source is taken from, and when that leg last delivered it (claim()). */
+  private readonly feeders = new Map<string, MixSubscription>();
+  private readonly claimedAt = new Map<string, number>();
   private readonly subscribers = new Set<MixSubscription>();
   private readonly encoders = new Map<string, { encoder: MixEncoder; lastUsedTick: number }>();
   private readonly maxSpeakers: number;
@@ -104,12 +107,33 @@ export class MeetingMixHub {
     return this.sources.size - (sub.ownSourceId !== undefined && this.sources.has(sub.ownSourceId) ? 1 : 0);
   }
 
+  /**
+   * @internal via MixSubscription.claimSource: is `from` the leg this source is taken from? The
+   * first leg to deliver it is; another takes over when that one closes or goes quiet.
+   */
+  claim(from: MixSubscription, sourceId: string, nowMs: number): boolean {
+    const owner = this.feeders.get(sourceId);
+    if (owner === from) {
+      this.claimedAt.set(sourceId, nowMs);
+      return true;
+    }
+    if (owner && !owner.closed && nowMs - (this.claimedAt.get(sourceId) ?? 0) <= this.feederTimeoutMs) {
+      this.duplicateFeeds++;
+      return false;
+    }
+    this.feeders.set(sourceId, from);
+    this.claimedAt.set(sourceId, nowMs);
+    return true;
+  }
+
   /** @internal via MixSubscription.onCloudAudio */
   push(from: MixSubscription, sourceId: string, rtp: Buffer, nowMs: number): void {
     let src = this.sources.get(sourceId);
     if (!src) {
       src = new MixSource(from, nowMs, this.prefillSamples);
       this.sources.set(sourceId, src);
+    } else if (src.feeder !== from && this.feeders.get(sourceId) === from) {
+      src.changeFeeder(from); // claim() moved the source to this leg
     } else if (src.feeder !== from) {
       const feeder = src.feeder as MixSubscription;
       if (!feeder.closed && nowMs - src.lastInputMs <= this.feederTimeoutMs) {
@@ -136,6 +160,8 @@ export class MeetingMixHub {
   /** @internal */
   removeSource(sourceId: string): void {
     this.sources.delete(sourceId);
+    this.feeders.delete(sourceId);
+    this.claimedAt.delete(sourceId);
   }
 
   /** @internal */
@@ -145,6 +171,8 @@ export class MeetingMixHub {
       this.untick?.();
       this.untick = undefined;
       this.sources.clear();
+      this.feeders.clear();
+      this.claimedAt.clear();
       this.encoders.clear();
     }
   }
@@ -193,7 +221,7 @@ export class MeetingMixHub {
     const ranked: MixSource[] = [];
     for (const [id, src] of this.sources) {
       if (src.expired(nowMs, this.sourceTimeoutMs)) {
-        this.sources.delete(id);
+        this.removeSource(id);
         continue;
       }
       if (src.pull() && src.level >= this.threshold) ranked.push(src);
@@ -244,6 +272,11 @@ export class MixSubscription {
   ) {
     this.ptime = opts.codec === 'opus' ? 20 : normalisedPtime(opts.ptimeMs);
     this.stream = opts.stream ?? new SendStream(opts.codec === 'opus' ? 48000 : 8000);
+  }
+
+  /** Should this room's leg hand that source's packets on (false: another leg feeds it)? */
+  claimSource(sourceId: string, nowMs: number): boolean {
+    return !this.closed && this.hub.claim(this, sourceId, nowMs);
   }
 
   /** Opus RTP of one meeting source, as this room's leg received it. */
