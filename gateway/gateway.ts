@@ -6,7 +6,7 @@ import { joinMeeting } from './connectors/mediasoup-meeting/index.ts';
 import { DialPlan, userPartOf } from './dial-plan.ts';
 import { planDialOut, type DialRequest } from './dial-out-plan.ts';
 import { InboundCall, type CallSummary } from './inbound-call.ts';
-import type { Logger } from './logger.ts';
+import { withLevelChecks, type Logger } from './logger.ts';
 import type { DtmfDigit } from '../bridge/index.ts';
 import { OutboundCall, type DialOutcome, type OutboundCallDeps } from './outbound-call.ts';
 import { RegistrarService, type RegistrationSummary } from './registrar-service.ts';
@@ -78,6 +78,7 @@ export class Gateway {
   }
 
   static async start(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+    withLevelChecks(logger);
     const advertised = resolveAdvertisedAddress(config.sip.advertisedAddress, config.sip.bind);
     const sip = await SipStack.start({
       bindAddress: config.sip.bind,
