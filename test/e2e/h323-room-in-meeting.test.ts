@@ -1,0 +1,110 @@
+// Issue #5 acceptance 3/4 (audio slice): an H.323 room (test/helpers/h323-room.ts, roomgate's
+// own H.225.0/H.245 layers in the test process) calls the gateway's H.323 listener and meets a
+// headless Chromium participant: with fastStart, with tunnelled H.245, and with a separate H.245
+// connection. The browser hears the room's 440 Hz, the room hears the browser's 880 Hz, the
+// room's userInputIndication reaches the browser as one DTMF event, release leaves nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
+import { dominantFrequency } from '../helpers/spectrum.ts';
+import { H323Room, type H323RoomMode } from '../helpers/h323-room.ts';
+import type { Alias } from '../../h323/asn1/index.ts';
+import { startHarness, type Harness } from './harness.ts';
+
+const ROOM = 'demo';
+let h: Harness;
+let alice: Participant;
+const rooms: H323Room[] = [];
+
+async function expectNothingLeftBehind(browserPeers: number): Promise<void> {
+  await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
+  expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+  await expect.poll(() => h.meeting.stats().peers, { timeout: 5000 }).toBe(browserPeers);
+}
+
+async function digitsSeenBy(p: Participant): Promise<string[]> {
+  return p.page.evaluate(() => window.roomgateTest!.dtmfEvents.map((e) => `${e.displayName}:${e.digit}`));
+}
+
+beforeAll(async () => {
+  h = await startHarness({
+    mediaPorts: { min: 47600, max: 47799 },
+    yaml: [
+      'h323: { signalling: { enabled: true, bind: 127.0.0.1, port: 0 } }',
+      'dialPlan:',
+      `  - { match: '^4400$', target: { room: ${ROOM} } }`,
+      "  - { match: '^([A-Za-z0-9_.~-]+)$', target: { room: '$1' } }",
+    ].join('\n'),
+  });
+  alice = await openParticipant({ meetingUrl: h.meeting.url, room: ROOM, name: 'Alice', tone: 880, video: false });
+}, 60_000);
+
+afterAll(async () => {
+  for (const r of rooms) r.stop();
+  await alice?.close();
+  await h?.close();
+});
+
+// the meeting number from dialledDigits (through the dial plan), an h323-ID, and the IP##meeting form
+const cases: [string, H323RoomMode, { calledAliases: Alias[] }][] = [
+  ['fastStart, dialledDigits 4400', 'fastStart', { calledAliases: [{ dialledDigits: '4400' }] }],
+  ['tunnelled H.245, h323-ID demo', 'tunnel', { calledAliases: [{ h323Id: ROOM }] }],
+  ['separate H.245 channel, h323-ID 127.0.0.1##demo', 'separate', { calledAliases: [{ h323Id: `127.0.0.1##${ROOM}` }] }],
+];
+
+describe.each(cases)('H.323 room (%s) calls the meeting', (_label, mode, addressing) => {
+  const name = `h323-${mode}`;
+  let room: H323Room;
+
+  it('connects and joins the meeting as a participant named after the room', async () => {
+    room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode, name, toneHz: 440, ...addressing });
+    rooms.push(room);
+    await alice.waitForPeer(name);
+    const calls = h.gateway.activeCalls();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ protocol: 'h323', direction: 'inbound', roomId: ROOM });
+    await expect.poll(() => room.gatewayAudio, { timeout: 10_000 }).toBeDefined();
+    // the path this case is about was the one taken
+    const answered = h.logs.find((l) => l.message === 'h323 call answered' && l.callId === calls[0]!.callId);
+    expect(answered).toMatchObject({ fastStart: mode === 'fastStart', tunnelling: mode === 'separate' ? 'off' : 'on' });
+    expect(room.call.tunnelling).toBe(mode === 'separate' ? 'off' : 'on');
+    if (mode !== 'fastStart') {
+      await expect.poll(() => h.logs.some((l) => l.message === 'h323 room channel accepted' && l.callId === calls[0]!.callId), { timeout: 5000 }).toBe(true);
+    }
+  });
+
+  it('the browser hears the room\'s 440 Hz tone', async () => {
+    const hz = await alice.dominantFrequencyFrom(name);
+    expect(hz).toBeGreaterThan(435);
+    expect(hz).toBeLessThan(445);
+  });
+
+  it('the room hears the browser\'s 880 Hz tone', async () => {
+    const heard = await room.waitForReceivedAudio(3);
+    const hz = dominantFrequency(heard.subarray(8000), 8000);
+    expect(hz).toBeGreaterThan(875);
+    expect(hz).toBeLessThan(885);
+  });
+
+  it('userInputIndication "5" from the room reaches the browser once', async () => {
+    const before = (await digitsSeenBy(alice)).length;
+    room.sendUserInput('5');
+    await alice.page.waitForFunction((n) => window.roomgateTest!.dtmfEvents.length > n, before, { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive within this window
+    const seen = (await digitsSeenBy(alice)).slice(before);
+    expect(seen).toEqual([`${name}:5`]);
+  });
+
+  it('release (ReleaseComplete from the room) removes the participant and leaves no call or port', async () => {
+    room.hangup();
+    await alice.waitForPeerGone(name);
+    await expectNothingLeftBehind(1);
+  });
+});
+
+describe('addressing', () => {
+  it('a Setup naming no known meeting is released with cause 1 (unallocated number)', async () => {
+    const p = H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'fastStart', calledAliases: [{ h323Id: 'no-such-room/x' }] });
+    await expect(p).rejects.toMatchObject({ end: { cause: 1 } });
+    expect(h.gateway.stats().activeCalls).toBe(0);
+  });
+});
