@@ -94,10 +94,35 @@ describe.each(cases)('H.323 room (%s) calls the meeting', (_label, mode, address
     expect(seen).toEqual([`${name}:5`]);
   });
 
+  it('a key from the browser reaches the room as one userInputIndication signal', async () => {
+    await alice.page.evaluate((peer) => window.roomgateTest!.sendDtmf(peer, '7', 200), name);
+    await expect.poll(() => room.userInput.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive within this window
+    expect(room.userInput).toEqual([{ kind: 'signal', signal: '7', durationMs: 200 }]);
+  });
+
+  it('videoFastUpdatePicture from the room is taken as a keyframe request', async () => {
+    room.session!.sendVideoFastUpdate(1);
+    await expect.poll(() => h.gateway.activeCalls()[0]?.keyframes.fromRoom, { timeout: 5000 }).toBe(1);
+  });
+
   it('release (ReleaseComplete from the room) removes the participant and leaves no call or port', async () => {
     room.hangup();
     await alice.waitForPeerGone(name);
     await expectNothingLeftBehind(1);
+  });
+});
+
+describe('the meeting ends', () => {
+  it('the room gets ReleaseComplete with cause 16 and nothing is left', async () => {
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'tunnel', name: 'h323-end', calledAliases: [{ h323Id: ROOM }] });
+    rooms.push(room);
+    await alice.waitForPeer('h323-end');
+    const released = new Promise((resolve) => room.call.once('released', resolve));
+    const res = await fetch(new URL(`/api/rooms/${ROOM}/close`, h.meeting.url), { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    await expectNothingLeftBehind(0);
   });
 });
 

@@ -8,7 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { g711Decode, g711Encode } from '../../bridge/index.ts';
 import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
 import { placeCall, type OutgoingH323Call } from '../../h323/h225/index.ts';
-import { H245Session, listenH245, type H245Channel, type H245Listener } from '../../h323/h245/index.ts';
+import { H245Session, listenH245, type H245Channel, type H245Listener, type UserInput } from '../../h323/h245/index.ts';
 import { proposeFastStart, readFastStartChannel } from '../../gateway/h323/olc.ts';
 
 export type H323RoomMode = 'fastStart' | 'tunnel' | 'separate';
@@ -46,6 +46,8 @@ export class H323Room {
   private h245Listener?: H245Listener;
   /** videoFastUpdatePicture commands received (channel numbers). */
   readonly fastUpdates: number[] = [];
+  /** userInputIndications and keypad keys received from the gateway. */
+  readonly userInput: (UserInput | { kind: 'keypad'; keys: string })[] = [];
   private seq = 0;
   private ts = 0;
   private phase = 0;
@@ -78,6 +80,7 @@ export class H323Room {
         if (ch?.direction === 'fromRoom' && ch.kind === 'audio' && ch.mediaChannel) this.startSending(ch.mediaChannel);
       }
     });
+    this.call.on('keypad', (keys) => this.userInput.push({ kind: 'keypad', keys }));
     if (o.mode !== 'separate') this.runSession(this.call.h245Tunnel!);
     else void h245Listener!.accept().then((ch) => this.runSession(ch), () => undefined);
   }
@@ -99,6 +102,7 @@ export class H323Room {
       req.accept({ mediaChannel: { ip, port: this.rtpPort }, mediaControlChannel: { ip, port: this.rtcpPort } });
     });
     s.on('videoFastUpdate', (n) => this.fastUpdates.push(n));
+    s.on('userInput', (ui) => this.userInput.push(ui));
     if (this.o.mode !== 'fastStart') {
       s.on('remoteCapabilities', () => {
         if (this.target) return;
