@@ -1,0 +1,69 @@
+// The gateway's H.323 calls without a browser (issue #5): keypad DTMF reaches the meeting leg,
+// Gateway.close() releases live H.323 calls with cause 16, a meeting that cannot be joined is a
+// ReleaseComplete with a cause (41 temporary failure for an unreachable meeting service), and the
+// listener exists only when h323.signalling is enabled.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { parseConfig } from '../../config/index.ts';
+import { Gateway } from '../../gateway/gateway.ts';
+import { capturingLogger, startHarness, type Harness, type LogEntry } from '../e2e/harness.ts';
+import { H323Room } from '../helpers/h323-room.ts';
+
+const H323 = 'h323: { signalling: { enabled: true, bind: 127.0.0.1, port: 0 } }';
+let h: Harness | undefined;
+let gw: Gateway | undefined;
+const rooms: H323Room[] = [];
+
+afterEach(async () => {
+  for (const r of rooms.splice(0)) r.stop();
+  await gw?.close();
+  gw = undefined;
+  await h?.close();
+  h = undefined;
+});
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('gateway H.323 calls', () => {
+  it('keypad keys (Q.931 Information) reach the meeting leg; Gateway.close() releases the call with cause 16', async () => {
+    h = await startHarness({ mediaPorts: { min: 47800, max: 47819 }, yaml: H323 });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'fastStart', name: 'keypad-room', calledAliases: [{ h323Id: 'kp' }] });
+    rooms.push(room);
+    await expect.poll(() => h!.gateway.activeCalls()[0]?.state, { timeout: 10_000 }).toBe('active');
+    room.call.sendKeypad('4');
+    await expect.poll(() => h!.gateway.activeCalls()[0]?.dtmf?.lastDigits, { timeout: 5000 }).toBe('4');
+    expect(h.gateway.activeCalls()[0]?.dtmf?.fromRoom.info).toBe(1);
+    const released = new Promise((resolve) => room.call.once('released', resolve));
+    await h.gateway.close();
+    expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    expect(h.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  });
+
+  it('an unreachable meeting service: ReleaseComplete cause 41, logged, no port left', async () => {
+    const logs: LogEntry[] = [];
+    const config = parseConfig([
+      'sip: { bind: 127.0.0.1, port: 0, advertisedAddress: 127.0.0.1 }',
+      'media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1, portRange: { min: 47820, max: 47839 } }',
+      `meeting: { url: "ws://127.0.0.1:${await closedPort()}/ws", joinTimeoutMs: 3000 }`,
+      'admin: { port: 0 }',
+      H323,
+    ].join('\n'));
+    gw = await Gateway.start(config, capturingLogger(logs));
+    const dialled = H323Room.dial({ gatewayPort: gw.h323Port!, mode: 'tunnel', calledAliases: [{ dialledDigits: '1234' }] });
+    await expect(dialled).rejects.toMatchObject({ end: { by: 'remote', cause: 41 } });
+    expect(logs.filter((l) => l.message === 'h323 cannot join meeting')).toHaveLength(1);
+    await expect.poll(() => gw!.stats().activeCalls).toBe(0);
+    expect(gw.stats().mediaPortsInUse).toBe(0);
+  });
+
+  it('no listener unless h323.signalling.enabled', async () => {
+    h = await startHarness({ mediaPorts: { min: 47840, max: 47849 } });
+    expect(h.gateway.h323Port).toBeUndefined();
+  });
+});
