@@ -1,12 +1,17 @@
-// Issue #5 acceptance 3/4 (audio slice): an H.323 room (test/helpers/h323-room.ts, roomgate's
+// Issue #5 acceptance 3/4: an H.323 room (test/helpers/h323-room.ts, roomgate's
 // own H.225.0/H.245 layers in the test process) calls the gateway's H.323 listener and meets a
 // headless Chromium participant: with fastStart, with tunnelled H.245, and with a separate H.245
 // connection. The browser hears the room's 440 Hz, the room hears the browser's 880 Hz, the
 // room's userInputIndication reaches the browser as one DTMF event, release leaves nothing.
+// With video (an ffmpeg-made H.264 file sent as RTP by the room): Chromium decodes it, a new
+// consumer's keyframe request reaches the room as videoFastUpdatePicture.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
 import { dominantFrequency } from '../helpers/spectrum.ts';
-import { H323Room, type H323RoomMode } from '../helpers/h323-room.ts';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { H323Room, makeH264File, type H323RoomMode } from '../helpers/h323-room.ts';
 import type { Alias } from '../../h323/asn1/index.ts';
 import { startHarness, type Harness } from './harness.ts';
 
@@ -14,6 +19,7 @@ const ROOM = 'demo';
 let h: Harness;
 let alice: Participant;
 const rooms: H323Room[] = [];
+const videoFile = join(tmpdir(), `roomgate-h323-room-${process.pid}.h264`);
 
 async function expectNothingLeftBehind(browserPeers: number): Promise<void> {
   await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
@@ -40,6 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of rooms) r.stop();
+  rmSync(videoFile, { force: true });
   await alice?.close();
   await h?.close();
 });
@@ -107,6 +114,43 @@ describe.each(cases)('H.323 room (%s) calls the meeting', (_label, mode, address
   });
 
   it('release (ReleaseComplete from the room) removes the participant and leaves no call or port', async () => {
+    room.hangup();
+    await alice.waitForPeerGone(name);
+    await expectNothingLeftBehind(1);
+  });
+});
+
+describe.each([
+  ['fastStart', 'fastStart', 3],
+  ['tunnelled H.245', 'tunnel', 2],
+] as const)('H.264 video from an H.323 room (%s)', (_label, mode, roomVideoChannel) => {
+  const name = `h323-video-${mode}`;
+  let room: H323Room;
+
+  it('Chromium decodes the room\'s H.264', async () => {
+    const file = makeH264File(videoFile);
+    room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode, name, toneHz: 440, video: { file, fps: 15 }, calledAliases: [{ h323Id: ROOM }] });
+    rooms.push(room);
+    await alice.waitForPeer(name);
+    await expect.poll(() => room.gatewayVideo, { timeout: 10_000 }).toBeDefined();
+    await expect.poll(() => alice.framesDecodedFrom(name), { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(30);
+  });
+
+  it('a new consumer of the room\'s video reaches the room as videoFastUpdatePicture on its channel; the room gets the meeting\'s video', async () => {
+    const before = room.fastUpdates.length;
+    const bob = await openParticipant({ meetingUrl: h.meeting.url, room: ROOM, name: `Bob-${mode}` });
+    try {
+      await bob.waitForPeer(name);
+      await expect.poll(() => room.fastUpdates.length, { timeout: 20_000 }).toBeGreaterThan(before);
+      expect(room.fastUpdates.slice(before).every((n) => n === roomVideoChannel)).toBe(true);
+      expect(h.gateway.activeCalls()[0]!.keyframes.toRoom).toBeGreaterThanOrEqual(1);
+      await expect.poll(() => room.videoPacketsReceived, { timeout: 20_000 }).toBeGreaterThan(10);
+    } finally {
+      await bob.close();
+    }
+  });
+
+  it('release leaves no call or port', async () => {
     room.hangup();
     await alice.waitForPeerGone(name);
     await expectNothingLeftBehind(1);

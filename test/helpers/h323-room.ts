@@ -4,7 +4,9 @@
 // records the PCMU it receives, and sends userInputIndication. The gateway side it talks to is a
 // separate code path (gateway/h323), and the H.323 layers themselves are checked against Erlang
 // and tshark in test/h323.
+import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { g711Decode, g711Encode } from '../../bridge/index.ts';
 import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
 import { placeCall, type OutgoingH323Call } from '../../h323/h225/index.ts';
@@ -21,7 +23,46 @@ export interface H323RoomOptions {
   /** Our h323-ID and display name. Default 'h323-room'. */
   name?: string;
   toneHz?: number;
+  /** Send this H.264 Annex B file (baseline, one slice per frame) as video at `fps`, looping; a videoFastUpdatePicture restarts it at its first IDR. */
+  video?: { file: string; fps: number };
 }
+
+/** A baseline H.264 Annex B test pattern made by ffmpeg (libx264), SPS/PPS before every IDR, an IDR every second. */
+export function makeH264File(path: string, fps = 15, seconds = 4): string {
+  execFileSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=${fps}`, '-t', String(seconds),
+    '-c:v', 'libx264', '-profile:v', 'baseline', '-level', '3.1', '-g', String(fps), '-x264-params', 'repeat-headers=1:slices=1',
+    '-pix_fmt', 'yuv420p', '-f', 'h264', path,
+  ]);
+  return path;
+}
+
+/** Access units of an Annex B stream: non-VCL NALs travel with the next slice (one slice per frame). */
+function accessUnits(data: Buffer): Buffer[][] {
+  const starts: { at: number; len: number }[] = [];
+  for (let i = 0; i + 3 <= data.length; i++) {
+    if (data[i] === 0 && data[i + 1] === 0) {
+      if (data[i + 2] === 1) { starts.push({ at: i, len: 3 }); i += 2; }
+      else if (data[i + 2] === 0 && data[i + 3] === 1) { starts.push({ at: i, len: 4 }); i += 3; }
+    }
+  }
+  const nals = starts.map((s, k) => data.subarray(s.at + s.len, k + 1 < starts.length ? starts[k + 1]!.at : data.length));
+  const frames: Buffer[][] = [];
+  let cur: Buffer[] = [];
+  for (const n of nals) {
+    cur.push(n);
+    const type = n[0]! & 0x1f;
+    if (type === 1 || type === 5) {
+      frames.push(cur);
+      cur = [];
+    }
+  }
+  return frames;
+}
+
+const H264: MediaCapability = { codec: 'h264', maxBitRate: 10_000, profile: 64, level: 71 };
+const VIDEO_PT = 96;
+const MAX_RTP_PAYLOAD = 1200;
 
 const PCMU: MediaCapability = { codec: 'g711Ulaw64k', framesPerPacket: 20 };
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -52,9 +93,15 @@ export class H323Room {
   private ts = 0;
   private phase = 0;
   private readonly ssrc = (Math.random() * 2 ** 32) >>> 0;
+  private video?: { socket: Socket; port: number; rtcp: Socket; rtcpPort: number; frames: Buffer[][]; next: number; timer?: NodeJS.Timeout; seq: number; ts: number; ssrc: number; target?: IpPort };
+  /** Video RTP packets received from the gateway. */
+  videoPacketsReceived = 0;
 
-  private constructor(private readonly o: H323RoomOptions, private readonly rtp: Socket, private readonly rtpPort: number, private readonly rtcp: Socket, private readonly rtcpPort: number, h245Listener?: H245Listener) {
+  private constructor(private readonly o: H323RoomOptions, private readonly rtp: Socket, private readonly rtpPort: number, private readonly rtcp: Socket, private readonly rtcpPort: number, h245Listener: H245Listener | undefined, video: H323Room['video']) {
     this.h245Listener = h245Listener;
+    this.video = video;
+    video?.socket.on('message', () => void this.videoPacketsReceived++);
+    video?.rtcp.on('message', () => undefined);
     rtp.on('message', (m) => this.onRtp(m));
     rtcp.on('message', () => undefined);
     const ours = { rtp: { ip: '127.0.0.1', port: rtpPort }, rtcp: { ip: '127.0.0.1', port: rtcpPort } };
@@ -62,6 +109,10 @@ export class H323Room {
       ? [
           proposeFastStart({ direction: 'fromRoom', channel: 1, media: PCMU, sessionId: 1, ...ours }),
           proposeFastStart({ direction: 'toRoom', channel: 2, media: PCMU, sessionId: 1, ...ours }),
+          ...(video ? [
+            proposeFastStart({ direction: 'fromRoom', channel: 3, media: H264, sessionId: 2, payloadType: VIDEO_PT, ...this.videoAddresses() }),
+            proposeFastStart({ direction: 'toRoom', channel: 4, media: H264, sessionId: 2, payloadType: VIDEO_PT, ...this.videoAddresses() }),
+          ] : []),
         ]
       : undefined;
     this.call = placeCall({
@@ -78,6 +129,7 @@ export class H323Room {
       for (const [i, b] of olcs.entries()) {
         const ch = readFastStartChannel(b, i);
         if (ch?.direction === 'fromRoom' && ch.kind === 'audio' && ch.mediaChannel) this.startSending(ch.mediaChannel);
+        if (ch?.direction === 'fromRoom' && ch.kind === 'video' && ch.mediaChannel) this.startVideo(ch.mediaChannel);
       }
     });
     this.call.on('keypad', (keys) => this.userInput.push({ kind: 'keypad', keys }));
@@ -89,19 +141,29 @@ export class H323Room {
     const a = await bindUdp();
     const c = await bindUdp();
     const l = o.mode === 'separate' ? await listenH245('127.0.0.1', 0) : undefined;
-    const room = new H323Room(o, a.socket, a.port, c.socket, c.port, l);
+    let video: H323Room['video'];
+    if (o.video) {
+      const v = await bindUdp();
+      const vc = await bindUdp();
+      video = { socket: v.socket, port: v.port, rtcp: vc.socket, rtcpPort: vc.port, frames: accessUnits(readFileSync(o.video.file)), next: 0, seq: 0, ts: 0, ssrc: (Math.random() * 2 ** 32) >>> 0 };
+    }
+    const room = new H323Room(o, a.socket, a.port, c.socket, c.port, l, video);
     await room.call.waitConnected();
     return room;
   }
 
   private runSession(ch: H245Channel): void {
-    const s = new H245Session({ channel: ch, capabilities: [PCMU, 'userInput', 'dtmf'], terminalType: 50, callId: 'room' });
+    const s = new H245Session({ channel: ch, capabilities: [PCMU, ...(this.video ? [H264] : []), 'userInput', 'dtmf'], terminalType: 50, callId: 'room' });
     this.session = s;
     const ip = '127.0.0.1';
     s.on('incomingChannel', (req) => {
-      req.accept({ mediaChannel: { ip, port: this.rtpPort }, mediaControlChannel: { ip, port: this.rtcpPort } });
+      if (req.media.codec === 'h264' && this.video) req.accept({ mediaChannel: this.videoAddresses().rtp, mediaControlChannel: this.videoAddresses().rtcp });
+      else req.accept({ mediaChannel: { ip, port: this.rtpPort }, mediaControlChannel: { ip, port: this.rtcpPort } });
     });
-    s.on('videoFastUpdate', (n) => this.fastUpdates.push(n));
+    s.on('videoFastUpdate', (n) => {
+      this.fastUpdates.push(n);
+      if (this.video) this.video.next = 0; // the file starts with SPS, PPS and an IDR
+    });
     s.on('userInput', (ui) => this.userInput.push(ui));
     if (this.o.mode !== 'fastStart') {
       s.on('remoteCapabilities', () => {
@@ -110,6 +172,12 @@ export class H323Room {
           (opened) => { if (opened.mediaChannel) this.startSending(opened.mediaChannel); },
           () => undefined,
         );
+        if (this.video) {
+          s.openChannel({ number: 2, capability: H264, sessionID: 2, payloadType: VIDEO_PT, mediaControlChannel: { ip, port: this.video.rtcpPort } }).then(
+            (opened) => { if (opened.mediaChannel) this.startVideo(opened.mediaChannel); },
+            () => undefined,
+          );
+        }
       });
     }
     s.start();
@@ -142,6 +210,53 @@ export class H323Room {
       this.ts += 160;
       this.rtp.send(pkt, to.port, to.ip);
     }, 20);
+  }
+
+  private videoAddresses(): { rtp: IpPort; rtcp: IpPort } {
+    return { rtp: { ip: '127.0.0.1', port: this.video!.port }, rtcp: { ip: '127.0.0.1', port: this.video!.rtcpPort } };
+  }
+
+  /** The gateway's RTP address for our video. */
+  get gatewayVideo(): IpPort | undefined {
+    return this.video?.target;
+  }
+
+  /** H.264 over RTP (RFC 6184): single NAL units, FU-A above MAX_RTP_PAYLOAD; marker on a frame's last packet. */
+  private startVideo(to: IpPort): void {
+    const v = this.video;
+    if (!v || v.target) return;
+    v.target = to;
+    v.timer = setInterval(() => {
+      const frame = v.frames[v.next]!;
+      v.next = (v.next + 1) % v.frames.length;
+      const packets: Buffer[] = [];
+      for (const nal of frame) {
+        if (nal.length <= MAX_RTP_PAYLOAD) {
+          packets.push(nal);
+          continue;
+        }
+        const hdr = nal[0]!;
+        for (let off = 1; off < nal.length; off += MAX_RTP_PAYLOAD) {
+          const end = Math.min(nal.length, off + MAX_RTP_PAYLOAD);
+          const fu = Buffer.alloc(2 + end - off);
+          fu[0] = (hdr & 0xe0) | 28; // FU indicator: F, NRI, type 28
+          fu[1] = (off === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | (hdr & 0x1f);
+          nal.copy(fu, 2, off, end);
+          packets.push(fu);
+        }
+      }
+      packets.forEach((payload, i) => {
+        const pkt = Buffer.alloc(12 + payload.length);
+        pkt[0] = 0x80;
+        pkt[1] = (i === packets.length - 1 ? 0x80 : 0) | VIDEO_PT;
+        pkt.writeUInt16BE(v.seq++ & 0xffff, 2);
+        pkt.writeUInt32BE(v.ts >>> 0, 4);
+        pkt.writeUInt32BE(v.ssrc, 8);
+        payload.copy(pkt, 12);
+        v.socket.send(pkt, to.port, to.ip);
+      });
+      v.ts += Math.round(90000 / this.o.video!.fps);
+    }, 1000 / this.o.video!.fps);
   }
 
   private onRtp(m: Buffer): void {
@@ -181,6 +296,10 @@ export class H323Room {
 
   stop(): void {
     clearInterval(this.sendTimer);
+    clearInterval(this.video?.timer);
+    for (const sock of [this.video?.socket, this.video?.rtcp]) {
+      try { sock?.close(); } catch { /* already closed */ }
+    }
     this.session?.close('room stopped');
     this.h245Listener?.close();
     try { this.rtp.close(); } catch { /* already closed */ }
