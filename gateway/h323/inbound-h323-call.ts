@@ -56,6 +56,8 @@ export class InboundH323Call {
   private session?: H245Session;
   private h245Listener?: H245Listener;
   private keyframesFromRoom = 0;
+  /** Media agreed by fastStart (H.245, if any, only carries control). */
+  private fastStarted = false;
   private keyframesToRoom = 0;
   /** The room's video channel toward us: the one videoFastUpdatePicture names. */
   private roomVideoChannel?: number;
@@ -104,7 +106,7 @@ export class InboundH323Call {
     }
     try {
       this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log });
-      if (this.isOver()) return;
+      if (this.isOver()) return this.releaseResources(); // the room left while we allocated
       let video = useFastStart && fast.video !== undefined;
       if (!useFastStart) {
         // H.323 8.2: the H.245 session first, so the meeting leg knows whether the room sends video
@@ -113,7 +115,7 @@ export class InboundH323Call {
         video = !!caps?.capabilities.some((c) => c.kind === 'video' && c.media?.codec === 'h264');
       }
       this.leg = await joinWithTimeout(this.deps.joinMeeting({ roomId: this.deps.roomId, displayName: this.displayName(), video, logger: this.log }), this.deps.joinTimeoutMs);
-      if (this.isOver()) return;
+      if (this.isOver()) return this.releaseResources(); // the room left while we joined
     } catch (err) {
       if (this.isOver()) return;
       const status = err instanceof MeetingUnavailable ? err.status : 500;
@@ -151,6 +153,7 @@ export class InboundH323Call {
     const media = this.media!;
     const ip = this.deps.mediaAddress.advertised;
     const answers: Uint8Array[] = [];
+    this.fastStarted = true;
     const audio = fast.audio!;
     answers.push(answerFromRoom(audio.fromRoom, { rtp: { ip, port: media.audioPort }, rtcp: { ip, port: media.audioPort + 1 } }));
     answers.push(answerToRoom(audio.toRoom, { channel: OUR_AUDIO_CHANNEL, rtcp: { ip, port: media.audioPort + 1 } }));
@@ -211,6 +214,8 @@ export class InboundH323Call {
   private runSession(ch: H245Channel): H245Session {
     const session = new H245Session({
       channel: ch, capabilities: gatewayCapabilities(this.media?.videoPort !== undefined), callId: this.callId, logger: this.log,
+      // after fastStart the media flows without H.245: a peer that never completes TCS/MSD keeps its call
+      endOnProcedureFailure: !this.fastStarted,
       ...(this.deps.h245Timers ? { timers: this.deps.h245Timers } : {}),
     });
     this.session = session;
@@ -226,8 +231,9 @@ export class InboundH323Call {
     });
     session.on('ended', (reason) => {
       if (this.session === session) this.session = undefined;
-      // H.323 8.5: endSessionCommand from the room is the start of its clearing; the call itself ends on ReleaseComplete
-      this.log.info('h323 H.245 session ended', { reason });
+      // H.323 8.5: the room's endSessionCommand (answered by the session) starts its clearing; the
+      // loss of the H.245 channel leaves no way to control media either: the call ends
+      if (!this.isOver()) this.closeWith({ by: 'room', reason: `H.245 session ended: ${reason}` });
     });
     session.start();
     return session;
@@ -356,6 +362,18 @@ export class InboundH323Call {
     return s.displayName || aliasText(s.sourceAliases) || s.callingNumber || 'Room';
   }
 
+  /** Frees what the call holds; idempotent (closeWith, and a run() that finds the call over after an await). */
+  private releaseResources(): void {
+    this.session?.close('call ended');
+    this.h245Listener?.close();
+    for (const ch of this.pendingIncoming.splice(0)) ch.reject('unspecified');
+    this.dtmf?.close();
+    this.media?.close();
+    const leg = this.leg;
+    this.leg = undefined;
+    if (leg) void leg.leave().catch(() => undefined);
+  }
+
   private isOver(): boolean {
     return this.state === 'ended';
   }
@@ -365,17 +383,23 @@ export class InboundH323Call {
     if (this.state === 'ended') return;
     this.state = 'ended';
     const { call } = this.deps;
-    if (!call.isReleased) call.release(cause, cause === CAUSE.unallocated ? 'unreachableDestination' : cause === CAUSE.normal ? undefined : 'gatewayResources');
-    this.session?.close('call ended');
-    this.h245Listener?.close();
-    for (const ch of this.pendingIncoming.splice(0)) ch.reject('unspecified');
-    this.dtmf?.close();
-    this.media?.close();
-    if (this.leg) void this.leg.leave().catch(() => undefined);
+    // H.323 8.5 phase E: endSessionCommand first; tunnelled, it rides in the ReleaseComplete sent in this tick
+    const session = this.session;
+    if (session && !session.ended) void session.endSession(end.reason).catch(() => undefined);
+    if (!call.isReleased) call.release(cause, releaseReason(cause));
+    this.releaseResources();
     const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
     this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
     this.deps.onEnded(this, end);
   }
+}
+
+/** H.225.0 ReleaseCompleteReason for the Q.850 causes we send. */
+function releaseReason(cause: number): 'unreachableDestination' | 'gatewayResources' | 'undefinedReason' | undefined {
+  if (cause === CAUSE.normal) return undefined;
+  if (cause === CAUSE.unallocated) return 'unreachableDestination';
+  if (cause === CAUSE.temporaryFailure || cause === CAUSE.resourceUnavailable) return 'gatewayResources';
+  return 'undefinedReason';
 }
 
 function aliasText(aliases: ReadonlyArray<Record<string, string>> | { [k: string]: string }[]): string | undefined {

@@ -40,9 +40,25 @@ describe('gateway H.323 calls', () => {
     await expect.poll(() => h!.gateway.activeCalls()[0]?.dtmf?.lastDigits, { timeout: 5000 }).toBe('4');
     expect(h.gateway.activeCalls()[0]?.dtmf?.fromRoom.info).toBe(1);
     const released = new Promise((resolve) => room.call.once('released', resolve));
+    const sessionEnded = new Promise((resolve) => room.session!.once('ended', resolve));
     await h.gateway.close();
     expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    // H.323 8.5: the gateway's endSessionCommand rode in the ReleaseComplete
+    expect(await sessionEnded).toBe('peer ended the session');
     expect(h.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
+  });
+
+  it('the room\'s endSessionCommand (H.323 8.5) ends the call: the gateway answers it and sends ReleaseComplete', async () => {
+    h = await startHarness({ mediaPorts: { min: 47850, max: 47869 }, yaml: H323 });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'tunnel', calledAliases: [{ h323Id: 'es' }] });
+    rooms.push(room);
+    await expect.poll(() => room.gatewayAudio, { timeout: 10_000 }).toBeDefined();
+    const released = new Promise((resolve) => room.call.once('released', resolve));
+    await room.session!.endSession(); // resolves on the gateway's endSessionCommand
+    expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    await expect.poll(() => h!.gateway.stats().activeCalls).toBe(0);
+    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    expect(h.logs.some((l) => l.message === 'call ended' && l.by === 'room' && String(l.reason).startsWith('H.245 session ended'))).toBe(true);
   });
 
   it('an unreachable meeting service: ReleaseComplete cause 41, logged, no port left', async () => {
