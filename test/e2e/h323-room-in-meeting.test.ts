@@ -11,7 +11,10 @@ import { dominantFrequency } from '../helpers/spectrum.ts';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { H323Room, makeH264File, type H323RoomMode } from '../helpers/h323-room.ts';
+import { ManagedProcess } from '../helpers/processes.ts';
+import { readWav, toMono } from '../helpers/wav.ts';
 import type { Alias } from '../../h323/asn1/index.ts';
 import { startHarness, type Harness } from './harness.ts';
 
@@ -155,6 +158,42 @@ describe.each([
     await alice.waitForPeerGone(name);
     await expectNothingLeftBehind(1);
   });
+});
+
+describe('a second roomgate process as the room: `roomgate h323-room` with media from files', () => {
+  it('the browser hears its 440 Hz and decodes its H.264, gets its key once; its recording holds the meeting\'s 880 Hz', async () => {
+    const file = makeH264File(videoFile);
+    const wavOut = join(tmpdir(), `roomgate-h323-room-${process.pid}.wav`);
+    const bin = fileURLToPath(new URL('../../bin/roomgate', import.meta.url));
+    const before = (await digitsSeenBy(alice)).length;
+    const proc = new ManagedProcess(bin, [
+      'h323-room', '--gateway', `127.0.0.1:${h.gateway.h323Port}`, '--meeting', `127.0.0.1##${ROOM}`, '--mode', 'fastStart',
+      '--name', 'h323-cli', '--tone', '440', '--video', file, '--record', wavOut, '--keys', '5', '--keys-after', '4', '--seconds', '9',
+    ], { name: 'roomgate h323-room' });
+    try {
+      await proc.waitForLine(/^connected$/, 20_000);
+      await alice.waitForPeer('h323-cli');
+      const hz = await alice.dominantFrequencyFrom('h323-cli');
+      expect(hz).toBeGreaterThan(435);
+      expect(hz).toBeLessThan(445);
+      await expect.poll(() => alice.framesDecodedFrom('h323-cli'), { timeout: 10_000, interval: 250 }).toBeGreaterThanOrEqual(30);
+      await proc.waitForLine(/^sent 5$/, 10_000);
+      await alice.page.waitForFunction((n) => window.roomgateTest!.dtmfEvents.length > n, before, { timeout: 10_000 });
+      await proc.waitForLine(/^released 16 \(local\)$/, 15_000);
+      expect((await proc.exited).code, proc.tail()).toBe(0);
+      expect((await digitsSeenBy(alice)).slice(before)).toEqual(['h323-cli:5']);
+      const heard = toMono(readWav(wavOut));
+      expect(heard.length).toBeGreaterThan(8000 * 4);
+      const got = dominantFrequency(heard.subarray(8000), 8000);
+      expect(got).toBeGreaterThan(875);
+      expect(got).toBeLessThan(885);
+      await alice.waitForPeerGone('h323-cli');
+      await expectNothingLeftBehind(1);
+    } finally {
+      await proc.kill();
+      rmSync(wavOut, { force: true });
+    }
+  }, 60_000);
 });
 
 describe('the meeting ends', () => {
