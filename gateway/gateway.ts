@@ -375,7 +375,7 @@ const MEETING_ID = /^[A-Za-z0-9_.~-]{1,128}$/;
 
 /** Settings bound at start (sockets, port pool, admin API): a reload cannot change them. */
 function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {
-  const fixed = (c: GatewayConfig) => ({ sip: { ...c.sip, allowedSources: [] }, media: c.media, admin: c.admin, logging: c.logging });
+  const fixed = (c: GatewayConfig) => ({ sip: { ...c.sip, allowedSources: [] }, media: c.media, admin: c.admin, logging: c.logging, h323: c.h323?.signalling });
   const a = fixed(before);
   const b = fixed(after);
   return (Object.keys(a) as (keyof typeof a)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));

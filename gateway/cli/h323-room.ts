@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { H323Room, type H323RoomMode } from '../h323/room-endpoint.ts';
 
 export const H323_ROOM_USAGE = `usage:
-  roomgate h323-room --gateway HOST[:PORT] --meeting NUMBER [--mode fastStart|tunnel|separate]
+  roomgate h323-room --gateway HOST[:PORT] --meeting NUMBER [--mode fastStart|tunnel|separate|gatewayListens]
                      [--bind IP] [--name NAME] [--tone HZ] [--video FILE.h264 [--fps N]]
                      [--record OUT.wav] [--seconds S] [--keys DIGITS [--keys-after S]]
   --meeting goes in an h323-ID alias (digits: dialledDigits); "IP##meeting" works too.
@@ -44,7 +44,7 @@ export async function runH323Room(argv: string[], out: (line: string) => void): 
   });
   const mode = values.mode as H323RoomMode;
   const m = /^([^:]+)(?::(\d+))?$/.exec(values.gateway ?? '');
-  if (!m || !values.meeting || !['fastStart', 'tunnel', 'separate'].includes(mode)) {
+  if (!m || !values.meeting || !['fastStart', 'tunnel', 'separate', 'gatewayListens'].includes(mode)) {
     out(H323_ROOM_USAGE);
     return 2;
   }

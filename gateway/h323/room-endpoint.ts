@@ -10,11 +10,16 @@ import { readFileSync } from 'node:fs';
 import { g711Decode, g711Encode } from '../../bridge/index.ts';
 import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
 import { placeCall, type OutgoingH323Call } from '../../h323/h225/index.ts';
-import { H245Session, listenH245, type H245Channel, type H245Listener, type UserInput } from '../../h323/h245/index.ts';
+import { connectH245, H245Session, listenH245, type H245Channel, type H245Listener, type UserInput } from '../../h323/h245/index.ts';
 import type { Logger } from '../logger.ts';
 import { proposeFastStart, readFastStartChannel } from './olc.ts';
 
-export type H323RoomMode = 'fastStart' | 'tunnel' | 'separate';
+/**
+ * fastStart (+ tunnelled H.245 for control), tunnel (H.245 tunnelled, no fastStart), separate (no
+ * tunnel, our H.245 listener in Setup), gatewayListens (no tunnel, no address: we connect to the
+ * H.245 address the gateway's Connect gives).
+ */
+export type H323RoomMode = 'fastStart' | 'tunnel' | 'separate' | 'gatewayListens';
 
 export interface H323RoomOptions {
   /** The gateway's call signalling address. Default 127.0.0.1. */
@@ -123,7 +128,7 @@ export class H323Room {
       callingAliases: [{ h323Id: o.name ?? 'h323-room' }],
       displayName: o.name ?? 'h323-room',
       ...(fastStart ? { fastStart } : {}),
-      tunnelling: o.mode !== 'separate',
+      tunnelling: o.mode === 'fastStart' || o.mode === 'tunnel',
       ...(h245Listener ? { h245Address: { ip, port: h245Listener.port } } : {}),
     });
     this.call.on('fast-start', (olcs) => {
@@ -134,8 +139,13 @@ export class H323Room {
       }
     });
     this.call.on('keypad', (keys) => this.userInput.push({ kind: 'keypad', keys }));
-    if (o.mode !== 'separate') this.runSession(this.call.h245Tunnel!);
-    else void h245Listener!.accept().then((ch) => this.runSession(ch), () => undefined);
+    if (o.mode === 'fastStart' || o.mode === 'tunnel') this.runSession(this.call.h245Tunnel!);
+    else if (o.mode === 'separate') void h245Listener!.accept().then((ch) => this.runSession(ch), () => undefined);
+    else {
+      this.call.once('h245-address', (a) => {
+        void connectH245(a.ip, a.port).then((ch) => (this.call.isReleased ? ch.close('call ended') : this.runSession(ch)), () => undefined);
+      });
+    }
   }
 
   static async dial(o: H323RoomOptions): Promise<H323Room> {

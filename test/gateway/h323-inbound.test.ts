@@ -61,6 +61,22 @@ describe('gateway H.323 calls', () => {
     expect(h.logs.some((l) => l.message === 'call ended' && l.by === 'room' && String(l.reason).startsWith('H.245 session ended'))).toBe(true);
   });
 
+  it('no fastStart, no tunnel, no H.245 address from the room: the gateway announces its own H.245 listener in Connect', async () => {
+    h = await startHarness({ mediaPorts: { min: 47890, max: 47909 }, yaml: H323 });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'gatewayListens', calledAliases: [{ h323Id: 'gl' }] });
+    rooms.push(room);
+    expect(room.call.tunnelling).toBe('off');
+    expect(room.call.remoteH245Address?.ip).toBe('127.0.0.1');
+    await expect.poll(() => room.gatewayAudio, { timeout: 10_000 }).toBeDefined();
+    await expect.poll(() => h!.logs.some((l) => l.message === 'h323 room channel accepted'), { timeout: 5000 }).toBe(true);
+    expect(h.gateway.activeCalls()[0]?.state).toBe('active');
+    room.sendUserInput('9');
+    await expect.poll(() => h!.gateway.activeCalls()[0]?.dtmf?.lastDigits, { timeout: 5000 }).toBe('9');
+    room.hangup();
+    await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
+    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+  });
+
   it('an unreachable meeting service: ReleaseComplete cause 41, logged, no port left', async () => {
     const logs: LogEntry[] = [];
     const config = parseConfig([
