@@ -8,7 +8,7 @@
 //     the media type and the room's RTP (mediaChannel) and RTCP addresses; the answer names a
 //     forwardLogicalChannelNumber of ours and our RTCP address (H.323 8.1.7.1).
 import {
-  choice, h245Address, h323Codec, readH245Address, h264Capability, audioCapability,
+  choice, h245Address, h263Capability, h323Codec, readH245Address, h264Capability, audioCapability,
   type Choice, type Fields, type IpPort, type MediaCapability,
 } from '../../h323/asn1/index.ts';
 import { readMediaCapability } from '../../h323/h245/index.ts';
@@ -118,7 +118,7 @@ export function answerToRoom(ch: FastStartChannel, ours: { channel: number; rtcp
 
 function dataType(media: MediaCapability): Choice {
   if (media.codec === 'h264') return choice('videoData', h264Capability(media));
-  if (media.codec === 'h263') throw new RangeError('h263 proposals are not built here');
+  if (media.codec === 'h263') return choice('videoData', h263Capability(media));
   return choice('audioData', audioCapability(media));
 }
 

@@ -37,6 +37,8 @@ export interface H323RoomOptions {
   video?: { file: string; fps: number };
   /** Default: silent. */
   logger?: Logger;
+  /** fastStart mode: the codec of the audio pair proposed (default PCMU; H.263 makes a proposal the gateway refuses). */
+  fastStartAudio?: MediaCapability;
 }
 
 /** Access units of an Annex B stream: non-VCL NALs travel with the next slice (one slice per frame). */
@@ -101,6 +103,8 @@ export class H323Room {
   private video?: { socket: Socket; port: number; rtcp: Socket; rtcpPort: number; frames: Buffer[][]; next: number; timer?: NodeJS.Timeout; seq: number; ts: number; ssrc: number; target?: IpPort };
   /** Video RTP packets received from the gateway. */
   videoPacketsReceived = 0;
+  /** The gateway answered fastConnectRefused (or Connect without fastStart). */
+  fastStartRefused = false;
 
   private constructor(private readonly o: H323RoomOptions, private readonly rtp: Socket, private readonly rtpPort: number, private readonly rtcp: Socket, private readonly rtcpPort: number, h245Listener: H245Listener | undefined, video: H323Room['video']) {
     this.h245Listener = h245Listener;
@@ -111,10 +115,11 @@ export class H323Room {
     rtcp.on('message', () => undefined);
     const ip = this.local;
     const ours = { rtp: { ip, port: rtpPort }, rtcp: { ip, port: rtcpPort } };
+    const audio = o.fastStartAudio ?? PCMU;
     const fastStart = o.mode === 'fastStart'
       ? [
-          proposeFastStart({ direction: 'fromRoom', channel: 1, media: PCMU, sessionId: 1, ...ours }),
-          proposeFastStart({ direction: 'toRoom', channel: 2, media: PCMU, sessionId: 1, ...ours }),
+          proposeFastStart({ direction: 'fromRoom', channel: 1, media: audio, sessionId: audio.codec === 'h263' ? 2 : 1, ...ours }),
+          proposeFastStart({ direction: 'toRoom', channel: 2, media: audio, sessionId: audio.codec === 'h263' ? 2 : 1, ...ours }),
           ...(video ? [
             proposeFastStart({ direction: 'fromRoom', channel: 3, media: H264, sessionId: 2, payloadType: VIDEO_PT, ...this.videoAddresses() }),
             proposeFastStart({ direction: 'toRoom', channel: 4, media: H264, sessionId: 2, payloadType: VIDEO_PT, ...this.videoAddresses() }),
@@ -182,19 +187,26 @@ export class H323Room {
       if (this.video) this.video.next = 0; // the file starts with SPS, PPS and an IDR
     });
     s.on('userInput', (ui) => this.userInput.push(ui));
-    if (this.o.mode !== 'fastStart') {
-      s.on('remoteCapabilities', () => {
-        if (this.target) return;
-        s.openChannel({ number: 1, capability: PCMU, sessionID: 1, mediaControlChannel: { ip, port: this.rtcpPort } }).then(
-          (opened) => { if (opened.mediaChannel) this.startSending(opened.mediaChannel); },
+    // H.323 8.1.7.1: fastStart refused → logical channels through H.245
+    const openChannels = () => {
+      if (this.target) return;
+      s.openChannel({ number: 1, capability: PCMU, sessionID: 1, mediaControlChannel: { ip, port: this.rtcpPort } }).then(
+        (opened) => { if (opened.mediaChannel) this.startSending(opened.mediaChannel); },
+        () => undefined,
+      );
+      if (this.video) {
+        s.openChannel({ number: 2, capability: H264, sessionID: 2, payloadType: VIDEO_PT, mediaControlChannel: { ip, port: this.video.rtcpPort } }).then(
+          (opened) => { if (opened.mediaChannel) this.startVideo(opened.mediaChannel); },
           () => undefined,
         );
-        if (this.video) {
-          s.openChannel({ number: 2, capability: H264, sessionID: 2, payloadType: VIDEO_PT, mediaControlChannel: { ip, port: this.video.rtcpPort } }).then(
-            (opened) => { if (opened.mediaChannel) this.startVideo(opened.mediaChannel); },
-            () => undefined,
-          );
-        }
+      }
+    };
+    if (this.o.mode !== 'fastStart') s.on('remoteCapabilities', openChannels);
+    else {
+      this.call.once('fast-start-refused', () => {
+        this.fastStartRefused = true;
+        if (s.remoteCapabilities) openChannels();
+        else s.once('remoteCapabilities', openChannels);
       });
     }
     s.start();

@@ -77,6 +77,18 @@ describe('gateway H.323 calls', () => {
     expect(h.gateway.stats().mediaPortsInUse).toBe(0);
   });
 
+  it('fastStart with nothing we carry is refused (fastConnectRefused) and media comes up through tunnelled H.245', async () => {
+    h = await startHarness({ mediaPorts: { min: 47910, max: 47929 }, yaml: H323 });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'fastStart', fastStartAudio: { codec: 'h263', cifMPI: 1, maxBitRate: 3840 }, calledAliases: [{ h323Id: 'fr' }] });
+    rooms.push(room);
+    expect(room.fastStartRefused).toBe(true);
+    await expect.poll(() => room.gatewayAudio, { timeout: 10_000 }).toBeDefined();
+    expect(h.logs.some((l) => l.message === 'h323 fastStart refused: no audio proposal pair we carry')).toBe(true);
+    expect(h.logs.find((l) => l.message === 'h323 call answered')).toMatchObject({ fastStart: false, tunnelling: 'on' });
+    room.hangup();
+    await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
+  });
+
   it('an unreachable meeting service: ReleaseComplete cause 41, logged, no port left', async () => {
     const logs: LogEntry[] = [];
     const config = parseConfig([
