@@ -63,6 +63,8 @@ export class InboundH323Call {
   private roomVideoChannel?: number;
   /** H.245 path: what we send (from our OLC's Ack) and what the room sends (its OLCs). */
   private readonly opened: { audio?: { media: MediaCapability; rtp: IpPort }; video?: { media: MediaCapability; rtp: IpPort; payloadType?: number } } = {};
+  /** H.245 path: the audio codec of each direction once chosen (CallMedia runs one codec both ways). */
+  private readonly audioCodec: { toRoom?: string; fromRoom?: string } = {};
   /** Incoming OLCs that arrive before media exists wait here. */
   private readonly pendingIncoming: IncomingChannel[] = [];
   /** No more callers of GW shutdown wait on a BYE: H.225.0 release is one message. */
@@ -264,7 +266,8 @@ export class InboundH323Call {
     const caps = session.remoteCapabilities;
     if (!caps) return;
     const ip = this.deps.mediaAddress.advertised;
-    const prefer = ['g711Ulaw64k', 'g711Alaw64k', 'g722-64k'];
+    // the room's own channel toward us, when it came first, fixes the codec (one codec both ways)
+    const prefer = [...(this.audioCodec.fromRoom ? [this.audioCodec.fromRoom] : []), 'g711Ulaw64k', 'g711Alaw64k', 'g722-64k'];
     const roomAudio = caps.capabilities
       .filter((c) => c.kind === 'audio' && c.direction !== 'transmit' && c.media && carriesCodec(c.media))
       .sort((a, b) => prefer.indexOf(a.media!.codec) - prefer.indexOf(b.media!.codec))[0];
@@ -274,6 +277,7 @@ export class InboundH323Call {
       return;
     }
     const audioMedia = { ...roomAudio.media!, framesPerPacket: 20 } as MediaCapability;
+    this.audioCodec.toRoom = audioMedia.codec;
     const roomVideo = media.videoPort && this.leg ? caps.capabilities.find((c) => c.kind === 'video' && c.direction !== 'transmit' && c.media?.codec === 'h264') : undefined;
     try {
       const [a, v] = await Promise.all([
@@ -307,6 +311,14 @@ export class InboundH323Call {
       req.reject('dataTypeNotSupported');
       return;
     }
+    const other = isVideo ? undefined : this.audioCodec.toRoom;
+    if (other && other !== req.media.codec) {
+      // CallMedia decodes the room with the codec it encodes for it: ask for the same one (H.245 8.4 lets the room retry)
+      this.log.info('h323 room channel refused', { channel: req.number, codec: req.media.codec, reason: `we send ${other}` });
+      req.reject('dataTypeNotSupported');
+      return;
+    }
+    if (!isVideo) this.audioCodec.fromRoom = req.media.codec;
     const port = isVideo ? media.videoPort! : media.audioPort;
     if (isVideo) this.roomVideoChannel = req.number;
     req.accept({ mediaChannel: { ip, port }, mediaControlChannel: { ip, port: port + 1 } });

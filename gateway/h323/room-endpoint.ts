@@ -39,6 +39,8 @@ export interface H323RoomOptions {
   logger?: Logger;
   /** fastStart mode: the codec of the audio pair proposed (default PCMU; H.263 makes a proposal the gateway refuses). */
   fastStartAudio?: MediaCapability;
+  /** H.245 modes: the audio codec of our channel toward the gateway (default PCMU; the tone is always PCMU). */
+  h245SendCodec?: MediaCapability;
 }
 
 /** Access units of an Annex B stream: non-VCL NALs travel with the next slice (one slice per frame). */
@@ -105,6 +107,8 @@ export class H323Room {
   videoPacketsReceived = 0;
   /** The gateway answered fastConnectRefused (or Connect without fastStart). */
   fastStartRefused = false;
+  /** Our logical channels the gateway rejected (or that failed), as error messages. */
+  readonly channelFailures: string[] = [];
 
   private constructor(private readonly o: H323RoomOptions, private readonly rtp: Socket, private readonly rtpPort: number, private readonly rtcp: Socket, private readonly rtcpPort: number, h245Listener: H245Listener | undefined, video: H323Room['video']) {
     this.h245Listener = h245Listener;
@@ -190,9 +194,9 @@ export class H323Room {
     // H.323 8.1.7.1: fastStart refused → logical channels through H.245
     const openChannels = () => {
       if (this.target) return;
-      s.openChannel({ number: 1, capability: PCMU, sessionID: 1, mediaControlChannel: { ip, port: this.rtcpPort } }).then(
+      s.openChannel({ number: 1, capability: this.o.h245SendCodec ?? PCMU, sessionID: 1, mediaControlChannel: { ip, port: this.rtcpPort } }).then(
         (opened) => { if (opened.mediaChannel) this.startSending(opened.mediaChannel); },
-        () => undefined,
+        (err: Error) => this.channelFailures.push(err.message),
       );
       if (this.video) {
         s.openChannel({ number: 2, capability: H264, sessionID: 2, payloadType: VIDEO_PT, mediaControlChannel: { ip, port: this.video.rtcpPort } }).then(

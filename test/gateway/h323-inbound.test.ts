@@ -89,6 +89,17 @@ describe('gateway H.323 calls', () => {
     await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
   });
 
+  it('H.245: a room channel with another audio codec than the one we send is rejected (CallMedia runs one codec both ways)', async () => {
+    h = await startHarness({ mediaPorts: { min: 47930, max: 47949 }, yaml: H323 });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'tunnel', h245SendCodec: { codec: 'g711Alaw64k', framesPerPacket: 20 }, calledAliases: [{ h323Id: 'mix' }] });
+    rooms.push(room);
+    await expect.poll(() => room.channelFailures.length, { timeout: 10_000 }).toBe(1);
+    expect(room.channelFailures[0]).toMatch(/dataTypeNotSupported/);
+    expect(h.logs.find((l) => l.message === 'h323 room channel refused')).toMatchObject({ codec: 'g711Alaw64k', reason: 'we send g711Ulaw64k' });
+    room.hangup();
+    await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
+  });
+
   it('an unreachable meeting service: ReleaseComplete cause 41, logged, no port left', async () => {
     const logs: LogEntry[] = [];
     const config = parseConfig([
