@@ -7,7 +7,7 @@ import { H323Room, type H323RoomMode } from '../h323/room-endpoint.ts';
 
 export const H323_ROOM_USAGE = `usage:
   roomgate h323-room --gateway HOST[:PORT] --meeting NUMBER [--mode fastStart|tunnel|separate|gatewayListens]
-                     [--bind IP] [--name NAME] [--tone HZ] [--video FILE.h264 [--fps N]]
+                     [--bind IP] [--name NAME] [--tone HZ] [--codec PCMU|PCMA|G722] [--video FILE.h264 [--fps N]]
                      [--record OUT.wav] [--seconds S] [--keys DIGITS [--keys-after S]]
   --meeting goes in an h323-ID alias (digits: dialledDigits); "IP##meeting" works too.
   Prints "connected" once the call is up and "released <cause>" at the end.
@@ -38,13 +38,14 @@ export async function runH323Room(argv: string[], out: (line: string) => void): 
     options: {
       gateway: { type: 'string' }, meeting: { type: 'string' }, mode: { type: 'string', default: 'fastStart' },
       bind: { type: 'string', default: '127.0.0.1' }, name: { type: 'string', default: 'h323-room' },
-      tone: { type: 'string', default: '440' }, video: { type: 'string' }, fps: { type: 'string', default: '15' },
+      tone: { type: 'string', default: '440' }, codec: { type: 'string', default: 'PCMU' }, video: { type: 'string' }, fps: { type: 'string', default: '15' },
       record: { type: 'string' }, seconds: { type: 'string' }, keys: { type: 'string' }, 'keys-after': { type: 'string', default: '2' },
     },
   });
   const mode = values.mode as H323RoomMode;
   const m = /^([^:]+)(?::(\d+))?$/.exec(values.gateway ?? '');
-  if (!m || !values.meeting || !['fastStart', 'tunnel', 'separate', 'gatewayListens'].includes(mode)) {
+  const codec = values.codec as 'PCMU' | 'PCMA' | 'G722';
+  if (!m || !values.meeting || !['fastStart', 'tunnel', 'separate', 'gatewayListens'].includes(mode) || !['PCMU', 'PCMA', 'G722'].includes(codec)) {
     out(H323_ROOM_USAGE);
     return 2;
   }
@@ -53,7 +54,7 @@ export async function runH323Room(argv: string[], out: (line: string) => void): 
   try {
     room = await H323Room.dial({
       gatewayAddress: m[1]!, gatewayPort: m[2] ? Number(m[2]) : 1720, localAddress: values.bind!, mode, name: values.name!,
-      toneHz: Number(values.tone), calledAliases: [/^[0-9#*,]+$/.test(meeting) ? { dialledDigits: meeting } : { h323Id: meeting }],
+      toneHz: Number(values.tone), codec, calledAliases: [/^[0-9#*,]+$/.test(meeting) ? { dialledDigits: meeting } : { h323Id: meeting }],
       ...(values.video ? { video: { file: values.video, fps: Number(values.fps) } } : {}),
     });
   } catch (err) {
@@ -73,6 +74,6 @@ export async function runH323Room(argv: string[], out: (line: string) => void): 
   out(await ended);
   for (const t of timers) clearTimeout(t);
   room.stop();
-  if (values.record) writeFileSync(values.record, wav(room.recording(), 8000));
+  if (values.record) writeFileSync(values.record, wav(room.recording(), room.sampleRate));
   return 0;
 }

@@ -1,13 +1,13 @@
 // A minimal H.323 room endpoint with media from files (issue #5 acceptance 3: `roomgate
 // h323-room`, and the tests' room): places a call with roomgate's own H.225.0 and H.245 layers
-// (fastStart, tunnelled H.245, or a separate H.245 connection), sends a PCMU tone as RTP in 20 ms
+// (fastStart, tunnelled H.245, or a separate H.245 connection), sends a tone (G.711 or G.722) as RTP in 20 ms
 // packets and optionally an H.264 Annex B file to the addresses the gateway's answer gave,
-// records the PCMU it receives, sends userInputIndication and counts videoFastUpdatePicture.
+// records the audio it receives, sends userInputIndication and counts videoFastUpdatePicture.
 // The gateway side it talks to is a separate code path (inbound-h323-call.ts); the H.323 layers
 // themselves are checked against Erlang and tshark in test/h323.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { g711Decode, g711Encode } from '../../bridge/index.ts';
+import { G722Decoder, G722Encoder, g711Decode, g711Encode } from '../../bridge/index.ts';
 import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
 import { placeCall, type OutgoingH323Call } from '../../h323/h225/index.ts';
 import { connectH245, H245Session, listenH245, type H245Channel, type H245Listener, type UserInput } from '../../h323/h245/index.ts';
@@ -37,9 +37,11 @@ export interface H323RoomOptions {
   video?: { file: string; fps: number };
   /** Default: silent. */
   logger?: Logger;
-  /** fastStart mode: the codec of the audio pair proposed (default PCMU; H.263 makes a proposal the gateway refuses). */
+  /** Audio codec both ways (the tone, TCS, proposals, our channel). Default PCMU. */
+  codec?: 'PCMU' | 'PCMA' | 'G722';
+  /** fastStart mode: the codec of the audio pair proposed (default `codec`; H.263 makes a proposal the gateway refuses). */
   fastStartAudio?: MediaCapability;
-  /** H.245 modes: the audio codec of our channel toward the gateway (default PCMU; the tone is always PCMU). */
+  /** H.245 modes: the capability of our audio channel toward the gateway (default `codec`'s; the tone stays in `codec`). */
   h245SendCodec?: MediaCapability;
 }
 
@@ -70,7 +72,11 @@ const H264: MediaCapability = { codec: 'h264', maxBitRate: 10_000, profile: 64, 
 const VIDEO_PT = 96;
 const MAX_RTP_PAYLOAD = 1200;
 
-const PCMU: MediaCapability = { codec: 'g711Ulaw64k', framesPerPacket: 20 };
+const AUDIO = {
+  PCMU: { cap: { codec: 'g711Ulaw64k', framesPerPacket: 20 } as MediaCapability, pt: 0, rate: 8000 },
+  PCMA: { cap: { codec: 'g711Alaw64k', framesPerPacket: 20 } as MediaCapability, pt: 8, rate: 8000 },
+  G722: { cap: { codec: 'g722-64k', framesPerPacket: 20 } as MediaCapability, pt: 9, rate: 16000 }, // RTP clock 8000 (RFC 3551 4.5.2)
+} as const;
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function bindUdp(address: string): Promise<{ socket: Socket; port: number }> {
@@ -85,8 +91,9 @@ async function bindUdp(address: string): Promise<{ socket: Socket; port: number 
 export class H323Room {
   readonly call: OutgoingH323Call;
   session?: H245Session;
-  /** Decoded PCMU received, 8 kHz. */
-  private samples: Int16Array = new Int16Array(8000 * 30);
+  /** Decoded audio received, at `sampleRate`. */
+  private samples: Int16Array = new Int16Array(16000 * 30);
+  private readonly g722 = { enc: new G722Encoder(), dec: new G722Decoder() };
   private received = 0;
   private sendTimer?: NodeJS.Timeout;
   private target?: IpPort;
@@ -99,6 +106,15 @@ export class H323Room {
   private ts = 0;
   private phase = 0;
   private readonly ssrc = (Math.random() * 2 ** 32) >>> 0;
+  private get audio(): (typeof AUDIO)[keyof typeof AUDIO] {
+    return AUDIO[this.o.codec ?? 'PCMU'];
+  }
+
+  /** Sample rate of `recording()`: 8000, 16000 for G.722. */
+  get sampleRate(): number {
+    return this.audio.rate;
+  }
+
   private get local(): string {
     return this.o.localAddress ?? '127.0.0.1';
   }
@@ -119,7 +135,7 @@ export class H323Room {
     rtcp.on('message', () => undefined);
     const ip = this.local;
     const ours = { rtp: { ip, port: rtpPort }, rtcp: { ip, port: rtcpPort } };
-    const audio = o.fastStartAudio ?? PCMU;
+    const audio = o.fastStartAudio ?? this.audio.cap;
     const fastStart = o.mode === 'fastStart'
       ? [
           proposeFastStart({ direction: 'fromRoom', channel: 1, media: audio, sessionId: audio.codec === 'h263' ? 2 : 1, ...ours }),
@@ -179,7 +195,7 @@ export class H323Room {
   }
 
   private runSession(ch: H245Channel): void {
-    const s = new H245Session({ channel: ch, capabilities: [PCMU, ...(this.video ? [H264] : []), 'userInput', 'dtmf'], terminalType: 50, callId: 'room' });
+    const s = new H245Session({ channel: ch, capabilities: [this.audio.cap, ...(this.video ? [H264] : []), 'userInput', 'dtmf'], terminalType: 50, callId: 'room' });
     this.session = s;
     const ip = this.local;
     s.on('incomingChannel', (req) => {
@@ -194,7 +210,7 @@ export class H323Room {
     // H.323 8.1.7.1: fastStart refused → logical channels through H.245
     const openChannels = () => {
       if (this.target) return;
-      s.openChannel({ number: 1, capability: this.o.h245SendCodec ?? PCMU, sessionID: 1, mediaControlChannel: { ip, port: this.rtcpPort } }).then(
+      s.openChannel({ number: 1, capability: this.o.h245SendCodec ?? this.audio.cap, sessionID: 1, mediaControlChannel: { ip, port: this.rtcpPort } }).then(
         (opened) => { if (opened.mediaChannel) this.startSending(opened.mediaChannel); },
         (err: Error) => this.channelFailures.push(err.message),
       );
@@ -225,17 +241,21 @@ export class H323Room {
     if (this.target) return;
     this.target = to;
     const hz = this.o.toneHz ?? 440;
-    const pcm = new Int16Array(160);
-    const payload = new Uint8Array(160);
+    const { rate, pt } = this.audio;
+    const codec = this.o.codec ?? 'PCMU';
+    const n = rate / 50; // 20 ms
+    const pcm = new Int16Array(n);
+    const payload = new Uint8Array(160); // 64 kbit/s for 20 ms, G.711 and G.722 alike
     this.sendTimer = setInterval(() => {
-      for (let i = 0; i < 160; i++) {
+      for (let i = 0; i < n; i++) {
         pcm[i] = Math.round(0.3 * 32767 * Math.sin(this.phase));
-        this.phase += (2 * Math.PI * hz) / 8000;
+        this.phase += (2 * Math.PI * hz) / rate;
       }
-      g711Encode('PCMU', pcm, 0, 160, payload, 0);
+      if (codec === 'G722') this.g722.enc.encode(pcm, 0, n, payload, 0);
+      else g711Encode(codec, pcm, 0, n, payload, 0);
       const pkt = Buffer.alloc(12 + 160);
       pkt[0] = 0x80;
-      pkt[1] = 0; // PT 0 PCMU
+      pkt[1] = pt;
       pkt.writeUInt16BE(this.seq++ & 0xffff, 2);
       pkt.writeUInt32BE(this.ts >>> 0, 4);
       pkt.writeUInt32BE(this.ssrc, 8);
@@ -293,30 +313,33 @@ export class H323Room {
   }
 
   private onRtp(m: Buffer): void {
-    if (m.length < 12 || (m[0]! & 0xc0) !== 0x80 || (m[1]! & 0x7f) !== 0) return;
+    if (m.length < 12 || (m[0]! & 0xc0) !== 0x80 || (m[1]! & 0x7f) !== this.audio.pt) return;
     const cc = m[0]! & 0x0f;
     let off = 12 + cc * 4;
     if (m[0]! & 0x10) off += 4 + m.readUInt16BE(off + 2) * 4;
     const body = m.subarray(off);
-    if (this.received + body.length > this.samples.length) {
+    const codec = this.o.codec ?? 'PCMU';
+    const count = codec === 'G722' ? body.length * 2 : body.length;
+    if (this.received + count > this.samples.length) {
       const bigger = new Int16Array(this.samples.length * 2);
       bigger.set(this.samples);
       this.samples = bigger;
     }
-    g711Decode('PCMU', body, this.samples, this.received);
-    this.received += body.length;
+    if (codec === 'G722') this.g722.dec.decode(body, this.samples, this.received);
+    else g711Decode(codec, body, this.samples, this.received);
+    this.received += count;
   }
 
-  /** The PCMU received so far, decoded (8 kHz mono). */
+  /** The audio received so far, decoded (mono, at `sampleRate`). */
   recording(): Int16Array {
     return this.samples.slice(0, this.received);
   }
 
-  /** At least `seconds` of received audio (8 kHz), polling. */
+  /** At least `seconds` of received audio (at `sampleRate`), polling. */
   async waitForReceivedAudio(seconds: number, timeoutMs = 20_000): Promise<Int16Array> {
     const end = Date.now() + timeoutMs;
-    while (this.received < seconds * 8000) {
-      if (Date.now() > end) throw new Error(`only ${(this.received / 8000).toFixed(2)} s of audio received`);
+    while (this.received < seconds * this.sampleRate) {
+      if (Date.now() > end) throw new Error(`only ${(this.received / this.sampleRate).toFixed(2)} s of audio received`);
       await new Promise((r) => setTimeout(r, 100)); // poll interval, not a synchronisation
     }
     return this.samples.slice(0, this.received);

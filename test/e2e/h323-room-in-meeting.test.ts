@@ -124,6 +124,31 @@ describe.each(cases)('H.323 room (%s) calls the meeting', (_label, mode, address
 });
 
 describe.each([
+  ['PCMA', 'fastStart'],
+  ['G722', 'tunnel'],
+] as const)('%s H.323 room (%s)', (codec, mode) => {
+  const name = `h323-${codec.toLowerCase()}`;
+  let room: H323Room;
+
+  it('the browser hears its 440 Hz, it hears the browser\'s 880 Hz; release leaves nothing', async () => {
+    room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode, codec, name, toneHz: 440, calledAliases: [{ h323Id: ROOM }] });
+    rooms.push(room);
+    await alice.waitForPeer(name);
+    expect(h.logs.find((l) => l.message === 'h323 media' && l.callId === h.gateway.activeCalls()[0]?.callId)).toMatchObject({ audio: codec });
+    const hz = await alice.dominantFrequencyFrom(name);
+    expect(hz).toBeGreaterThan(435);
+    expect(hz).toBeLessThan(445);
+    const heard = await room.waitForReceivedAudio(3);
+    const got = dominantFrequency(heard.subarray(room.sampleRate), room.sampleRate);
+    expect(got).toBeGreaterThan(875);
+    expect(got).toBeLessThan(885);
+    room.hangup();
+    await alice.waitForPeerGone(name);
+    await expectNothingLeftBehind(1);
+  });
+});
+
+describe.each([
   ['fastStart', 'fastStart', 3],
   ['tunnelled H.245', 'tunnel', 2],
 ] as const)('H.264 video from an H.323 room (%s)', (_label, mode, roomVideoChannel) => {
