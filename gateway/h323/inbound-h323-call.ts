@@ -134,13 +134,14 @@ export class InboundH323Call {
     media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
     this.dtmf = new CallDtmfRelay({ media, leg, log: this.log, sendInfo: (type, body) => this.dtmfToRoom(type, body) });
 
+    const h245Address = await this.h245AddressForConnect();
+    if (this.isOver()) return; // released meanwhile: no Connect
     if (useFastStart) {
-      const answers = this.answerFastStart(fast);
-      call.accept({ fastStart: answers, ...(await this.h245AddressForConnect()) });
+      call.accept({ fastStart: this.answerFastStart(fast), ...h245Address });
       // H.323 8.2: H.245 may still run (tunnelled or on the room's H.245 address) for DTMF and VFU
       if (!this.isOver()) void this.startH245(false).catch((err: Error) => this.log.debug('h323 H.245 after fastStart failed', { error: err.message }));
     } else {
-      call.accept(await this.h245AddressForConnect());
+      call.accept(h245Address);
       if (!this.isOver()) void this.openOurChannels();
       for (const ch of this.pendingIncoming.splice(0)) this.onIncomingChannel(ch);
     }

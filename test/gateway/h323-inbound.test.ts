@@ -8,6 +8,8 @@ import { parseConfig } from '../../config/index.ts';
 import { Gateway } from '../../gateway/gateway.ts';
 import { capturingLogger, startHarness, type Harness, type LogEntry } from '../e2e/harness.ts';
 import { H323Room } from '../helpers/h323-room.ts';
+import { placeCall } from '../../h323/h225/index.ts';
+import { proposeFastStart } from '../../gateway/h323/olc.ts';
 
 const H323 = 'h323: { signalling: { enabled: true, bind: 127.0.0.1, port: 0 } }';
 let h: Harness | undefined;
@@ -98,6 +100,26 @@ describe('gateway H.323 calls', () => {
     expect(h.logs.find((l) => l.message === 'h323 room channel refused')).toMatchObject({ codec: 'g711Alaw64k', reason: 'we send g711Ulaw64k' });
     room.hangup();
     await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
+  });
+
+  it('a room that hangs up while the gateway joins the meeting leaves no leg, port or call behind', async () => {
+    h = await startHarness({ mediaPorts: { min: 47950, max: 47969 }, yaml: H323 });
+    const a = { ip: '127.0.0.1', port: 9 };
+    for (let i = 0; i < 3; i++) {
+      const call = placeCall({
+        address: '127.0.0.1', port: h.gateway.h323Port!, logger: { debug() {}, info() {}, warn() {}, error() {} }, calledAliases: [{ h323Id: 'leave' }],
+        fastStart: [
+          proposeFastStart({ direction: 'fromRoom', channel: 1, media: { codec: 'g711Ulaw64k', framesPerPacket: 20 }, sessionId: 1, rtp: a, rtcp: a }),
+          proposeFastStart({ direction: 'toRoom', channel: 2, media: { codec: 'g711Ulaw64k', framesPerPacket: 20 }, sessionId: 1, rtp: a, rtcp: a }),
+        ],
+      });
+      // CallProceeding comes before media and the meeting join: release right then, a few ms later each time
+      call.once('proceeding', () => setTimeout(() => call.release(16), i * 15));
+      await call.waitConnected().catch(() => undefined);
+    }
+    await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
+    await expect.poll(() => h!.meeting.stats().peers, { timeout: 5000 }).toBe(0);
+    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
   });
 
   it('an unreachable meeting service: ReleaseComplete cause 41, logged, no port left', async () => {
