@@ -151,6 +151,7 @@ describe.each([
 describe.each([
   ['fastStart', 'fastStart', 3],
   ['tunnelled H.245', 'tunnel', 2],
+  ['separate H.245 channel', 'separate', 2],
 ] as const)('H.264 video from an H.323 room (%s)', (_label, mode, roomVideoChannel) => {
   const name = `h323-video-${mode}`;
   let room: H323Room;
