@@ -36,7 +36,7 @@ async function digitsSeenBy(p: Participant): Promise<string[]> {
 
 beforeAll(async () => {
   h = await startHarness({
-    mediaPorts: { min: 47600, max: 47799 },
+    mediaPorts: { min: 48600, max: 48799 },
     yaml: [
       'h323: { signalling: { enabled: true, bind: 127.0.0.1, port: 0 } }',
       'dialPlan:',

@@ -34,7 +34,7 @@ async function closedPort(): Promise<number> {
 
 describe('gateway H.323 calls', () => {
   it('keypad keys (Q.931 Information) reach the meeting leg; Gateway.close() releases the call with cause 16', async () => {
-    h = await startHarness({ mediaPorts: { min: 47800, max: 47819 }, yaml: H323 });
+    h = await startHarness({ mediaPorts: { min: 48800, max: 48819 }, yaml: H323 });
     const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'fastStart', name: 'keypad-room', calledAliases: [{ h323Id: 'kp' }] });
     rooms.push(room);
     await expect.poll(() => h!.gateway.activeCalls()[0]?.state, { timeout: 10_000 }).toBe('active');
@@ -51,7 +51,7 @@ describe('gateway H.323 calls', () => {
   });
 
   it('the room\'s endSessionCommand (H.323 8.5) ends the call: the gateway answers it and sends ReleaseComplete', async () => {
-    h = await startHarness({ mediaPorts: { min: 47850, max: 47869 }, yaml: H323 });
+    h = await startHarness({ mediaPorts: { min: 48850, max: 48869 }, yaml: H323 });
     const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'tunnel', calledAliases: [{ h323Id: 'es' }] });
     rooms.push(room);
     await expect.poll(() => room.gatewayAudio, { timeout: 10_000 }).toBeDefined();
@@ -64,7 +64,7 @@ describe('gateway H.323 calls', () => {
   });
 
   it('no fastStart, no tunnel, no H.245 address from the room: the gateway announces its own H.245 listener in Connect', async () => {
-    h = await startHarness({ mediaPorts: { min: 47890, max: 47909 }, yaml: H323 });
+    h = await startHarness({ mediaPorts: { min: 48890, max: 48909 }, yaml: H323 });
     const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'gatewayListens', calledAliases: [{ h323Id: 'gl' }] });
     rooms.push(room);
     expect(room.call.tunnelling).toBe('off');
@@ -80,7 +80,7 @@ describe('gateway H.323 calls', () => {
   });
 
   it('fastStart with nothing we carry is refused (fastConnectRefused) and media comes up through tunnelled H.245', async () => {
-    h = await startHarness({ mediaPorts: { min: 47910, max: 47929 }, yaml: H323 });
+    h = await startHarness({ mediaPorts: { min: 48910, max: 48929 }, yaml: H323 });
     const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'fastStart', fastStartAudio: { codec: 'h263', cifMPI: 1, maxBitRate: 3840 }, calledAliases: [{ h323Id: 'fr' }] });
     rooms.push(room);
     expect(room.fastStartRefused).toBe(true);
@@ -92,7 +92,7 @@ describe('gateway H.323 calls', () => {
   });
 
   it('H.245: a room channel with another audio codec than the one we send is rejected (CallMedia runs one codec both ways)', async () => {
-    h = await startHarness({ mediaPorts: { min: 47930, max: 47949 }, yaml: H323 });
+    h = await startHarness({ mediaPorts: { min: 48930, max: 48949 }, yaml: H323 });
     const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'tunnel', h245SendCodec: { codec: 'g711Alaw64k', framesPerPacket: 20 }, calledAliases: [{ h323Id: 'mix' }] });
     rooms.push(room);
     await expect.poll(() => room.channelFailures.length, { timeout: 10_000 }).toBe(1);
@@ -103,7 +103,7 @@ describe('gateway H.323 calls', () => {
   });
 
   it('a room that hangs up while the gateway joins the meeting leaves no leg, port or call behind', async () => {
-    h = await startHarness({ mediaPorts: { min: 47950, max: 47969 }, yaml: H323 });
+    h = await startHarness({ mediaPorts: { min: 48950, max: 48969 }, yaml: H323 });
     const a = { ip: '127.0.0.1', port: 9 };
     for (let i = 0; i < 3; i++) {
       const call = placeCall({
@@ -126,7 +126,7 @@ describe('gateway H.323 calls', () => {
     const logs: LogEntry[] = [];
     const config = parseConfig([
       'sip: { bind: 127.0.0.1, port: 0, advertisedAddress: 127.0.0.1 }',
-      'media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1, portRange: { min: 47820, max: 47839 } }',
+      'media: { bind: 127.0.0.1, advertisedAddress: 127.0.0.1, portRange: { min: 48820, max: 48839 } }',
       `meeting: { url: "ws://127.0.0.1:${await closedPort()}/ws", joinTimeoutMs: 3000 }`,
       'admin: { port: 0 }',
       H323,
@@ -140,7 +140,7 @@ describe('gateway H.323 calls', () => {
   });
 
   it('no listener unless h323.signalling.enabled', async () => {
-    h = await startHarness({ mediaPorts: { min: 47840, max: 47849 } });
+    h = await startHarness({ mediaPorts: { min: 48840, max: 48849 } });
     expect(h.gateway.h323Port).toBeUndefined();
   });
 });

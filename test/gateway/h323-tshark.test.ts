@@ -40,7 +40,7 @@ async function mark(sock: Socket, port: number, n: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  h = await startHarness({ mediaPorts: { min: 47870, max: 47889 }, yaml: 'h323: { signalling: { enabled: true, bind: 127.0.0.1, port: 0 } }' });
+  h = await startHarness({ mediaPorts: { min: 48870, max: 48889 }, yaml: 'h323: { signalling: { enabled: true, bind: 127.0.0.1, port: 0 } }' });
   const port = h.gateway.h323Port!;
   const sentinel = createSocket('udp4');
   sentinel.on('message', () => undefined);
