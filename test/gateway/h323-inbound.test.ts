@@ -122,6 +122,22 @@ describe('gateway H.323 calls', () => {
     expect(h.gateway.stats().mediaPortsInUse).toBe(0);
   });
 
+  it('operator keys (admin dtmf) reach the room as userInputIndication, an operator hang-up releases it with cause 16', async () => {
+    h = await startHarness({ mediaPorts: { min: 48970, max: 48989 }, yaml: H323 });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'separate', calledAliases: [{ h323Id: 'op' }] });
+    rooms.push(room);
+    await expect.poll(() => h!.gateway.activeCalls()[0]?.state, { timeout: 10_000 }).toBe('active');
+    const callId = h.gateway.activeCalls()[0]!.callId;
+    expect(h.gateway.sendDtmf(callId, ['3', '#'], 120)).toBe('ok');
+    await expect.poll(() => room.userInput.length, { timeout: 5000 }).toBe(2);
+    expect(room.userInput).toEqual([{ kind: 'signal', signal: '3', durationMs: 120 }, { kind: 'signal', signal: '#', durationMs: 120 }]);
+    const released = new Promise((resolve) => room.call.once('released', resolve));
+    expect(h.gateway.hangUp(callId)).toBe(true);
+    expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    await expect.poll(() => h!.gateway.stats().activeCalls).toBe(0);
+    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+  });
+
   it('an unreachable meeting service: ReleaseComplete cause 41, logged, no port left', async () => {
     const logs: LogEntry[] = [];
     const config = parseConfig([
