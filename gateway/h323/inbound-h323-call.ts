@@ -8,7 +8,7 @@
 // and the Q.931 keypad IE. Every end goes through `closeWith`.
 import type { CallMedia, DtmfDigit, NegotiatedMedia, PortAllocator } from '../../bridge/index.ts';
 import { parseDtmfDigit } from '../../bridge/index.ts';
-import type { IpPort, MediaCapability } from '../../h323/asn1/index.ts';
+import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
 import type { CallEnd as H225CallEnd, IncomingH323Call } from '../../h323/h225/index.ts';
 import {
   connectH245, H245Session, listenH245, type H245Channel, type H245Listener, type H245Timers, type IncomingChannel,
@@ -415,9 +415,10 @@ function releaseReason(cause: number): 'unreachableDestination' | 'gatewayResour
   return 'undefinedReason';
 }
 
-function aliasText(aliases: ReadonlyArray<Record<string, string>> | { [k: string]: string }[]): string | undefined {
+/** The first alias's text (h323-ID, digits, URL or e-mail), for names in the meeting and summaries. */
+function aliasText(aliases: readonly Alias[]): string | undefined {
   for (const a of aliases) {
-    const v = Object.values(a)[0];
+    const v = Object.values(a)[0] as string | undefined;
     if (v) return v;
   }
   return undefined;
