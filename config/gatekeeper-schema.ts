@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * H.323 side of the gateway (issue #5): the gatekeepers it registers with as a RAS endpoint
- * (H.225.0 clause 7), configured like trunks, and the local RAS socket. Every field states its
+ * (H.225.0 clause 7), configured like trunks, the local RAS socket and the call signalling listener. Every field states its
  * unit and default; see config/default.yaml for an annotated example.
  */
 
@@ -60,6 +60,18 @@ export const h323Schema = z
       })
       .strict()
       .default({ bind: '0.0.0.0', port: 1719 }),
+    /** H.225.0 call signalling listener (TCP): rooms call the gateway directly (issue #5). */
+    signalling: z
+      .object({
+        /** Accept incoming H.323 calls. Default false. */
+        enabled: z.boolean().default(false),
+        /** Address the call signalling listener binds to. Default 0.0.0.0. */
+        bind: z.string().min(1).default('0.0.0.0'),
+        /** TCP port (H.225.0: well-known 1720); 0 = any free port. Default 1720. */
+        port: port.default(1720),
+      })
+      .strict()
+      .default({ enabled: false, bind: '0.0.0.0', port: 1720 }),
   })
   .strict()
   .superRefine((h, ctx) => {

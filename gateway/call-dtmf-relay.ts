@@ -78,6 +78,15 @@ export class CallDtmfRelay {
     return 200;
   }
 
+  /**
+   * A key the room signalled out of band without SIP (H.323: H.245 userInputIndication or a Q.931
+   * keypad IE); counted and merged like an INFO key.
+   */
+  fromRoomSignalled(digit: DtmfDigit, durationMs?: number): void {
+    this.counters.fromRoom.info++;
+    this.toMeeting('info', digit, clampDtmfDuration(durationMs));
+  }
+
   stats(): CallDtmfRelayStats {
     const c = structuredClone(this.counters);
     return { ...c, fromRoom: { ...c.fromRoom, merged: this.merger.merged }, rfc4733: this.deps.media.dtmfStats() };

@@ -1,6 +1,8 @@
 import { CallMedia, MeetingMixHubs, PortAllocator } from '../bridge/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { SipStack, type IncomingInvite } from '../sip/index.ts';
+import { H323Listener, type IncomingH323Call } from '../h323/h225/index.ts';
+import { InboundH323Call } from './h323/inbound-h323-call.ts';
 import { resolveAdvertisedAddress } from './addresses.ts';
 import { joinMeeting } from './connectors/mediasoup-meeting/index.ts';
 import { DialPlan, userPartOf } from './dial-plan.ts';
@@ -41,7 +43,9 @@ export interface GatewayStats {
  * each to its meeting. Owns the SIP stack, the RTP port pool and the live calls.
  */
 export class Gateway {
-  private readonly calls = new Map<string, InboundCall | OutboundCall>();
+  private readonly calls = new Map<string, InboundCall | OutboundCall | InboundH323Call>();
+  /** H.225.0 call signalling listener (config h323.signalling), when enabled. */
+  private h323?: H323Listener;
   private callsTotal = 0;
   private dialPlan: DialPlan;
   private readonly trunks: TrunkSet;
@@ -94,6 +98,16 @@ export class Gateway {
     });
     const ports = new PortAllocator({ min: config.media.portRange.min, max: config.media.portRange.max });
     const gateway = new Gateway(config, sip, ports, logger);
+    const signalling = config.h323?.signalling;
+    if (signalling?.enabled) {
+      try {
+        gateway.h323 = await H323Listener.listen({ bindAddress: signalling.bind, port: signalling.port, logger: logger.child({ component: 'h225' }) });
+      } catch (err) {
+        await sip.close();
+        throw err;
+      }
+      gateway.h323.on('call', (call) => gateway.onH323Call(call));
+    }
     logger.info('gateway listening', { sip: `${config.sip.bind}:${sip.port ?? config.sip.port}`, advertised, meeting: config.meeting.url });
     return gateway;
   }
@@ -101,6 +115,11 @@ export class Gateway {
   /** The SIP port actually bound (useful when configured as 0). */
   get sipPort(): number {
     return this.sip.port ?? this.config.sip.port;
+  }
+
+  /** The H.225.0 call signalling port bound, when h323.signalling is enabled. */
+  get h323Port(): number | undefined {
+    return this.h323?.port;
   }
 
   /** The SIP transports' counters (rate-limited drops, malformed input, connections). */
@@ -297,6 +316,42 @@ export class Gateway {
     });
   }
 
+  /** An H.323 Setup (issue #5): the meeting number through the same dial plan as SIP, room targets only. */
+  private onH323Call(call: IncomingH323Call): void {
+    const log = this.logger.child({ callId: call.callId, protocol: 'h323' });
+    if (this.closed) {
+      call.reject(41, 'gatewayResources'); // Q.850 41 temporary failure
+      return;
+    }
+    const dialled = call.meetingNumber;
+    const target = dialled === undefined ? undefined : this.dialPlan.resolve(dialled);
+    if (!target || target.kind !== 'room') {
+      // Q.850 1 unallocated number: the H.323 counterpart of 404 (trunk targets are dial-out only)
+      log.info('no dial plan rule for the dialled meeting', { dialled, called: call.setup.calledNumber, aliases: call.setup.destinationAliases, target: target?.kind });
+      call.reject(1, 'unreachableDestination');
+      return;
+    }
+    const roomId = target.roomId;
+    const h323Call = new InboundH323Call({
+      call,
+      roomId,
+      mediaAddress: this.mediaAddress,
+      ports: this.ports,
+      createMedia: (opts) => this.createMedia(opts, roomId),
+      joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
+      joinTimeoutMs: this.config.meeting.joinTimeoutMs,
+      logger: this.logger,
+      onEnded: (ended) => this.calls.delete(ended.callId),
+    });
+    this.calls.set(h323Call.callId, h323Call);
+    this.callsTotal++;
+    log.info('incoming call', { protocol: 'h323', roomId, dialled, remote: `${call.remote.address}:${call.remote.port}`, fastStart: call.setup.fastStart.length });
+    h323Call.run().catch((err: Error) => {
+      log.error('call failed', { error: err.message, stack: err.stack });
+      h323Call.closeWith({ by: 'gateway', reason: `internal error: ${err.message}` }, 41);
+    });
+  }
+
   /** Ends every call (BYE toward answered rooms) and stops the SIP stack. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -311,6 +366,7 @@ export class Gateway {
     // RFC 3261 10.2.2: trunks registered upstream remove their bindings (Expires 0) meanwhile.
     await Promise.race([Promise.all([...calls.map((c) => c.byeSent), this.trunkRegistrations.close()]), limit]);
     clearTimeout(timer);
+    await this.h323?.close();
     await this.sip.close();
   }
 }
@@ -320,7 +376,7 @@ const MEETING_ID = /^[A-Za-z0-9_.~-]{1,128}$/;
 
 /** Settings bound at start (sockets, port pool, admin API): a reload cannot change them. */
 function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {
-  const fixed = (c: GatewayConfig) => ({ sip: { ...c.sip, allowedSources: [] }, media: c.media, admin: c.admin, logging: c.logging });
+  const fixed = (c: GatewayConfig) => ({ sip: { ...c.sip, allowedSources: [] }, media: c.media, admin: c.admin, logging: c.logging, h323: c.h323?.signalling });
   const a = fixed(before);
   const b = fixed(after);
   return (Object.keys(a) as (keyof typeof a)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));

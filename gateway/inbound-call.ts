@@ -32,6 +32,8 @@ export interface CallSummary {
   direction?: 'inbound' | 'outbound';
   /** The trunk the call runs through, when it belongs to one. */
   trunk?: string;
+  /** Signalling protocol of the room's call; SIP calls leave it out. */
+  protocol?: 'h323';
   media?: ReturnType<CallMedia['stats']>;
   meeting?: ReturnType<MeetingLeg['stats']>;
   dtmf?: CallDtmfRelayStats;

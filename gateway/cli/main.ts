@@ -3,6 +3,7 @@ import { loadConfigFile } from '../../config/index.ts';
 import { resolveAdminToken } from '../admin-token.ts';
 import type { DialOutcome } from '../outbound-call.ts';
 import { AdminClient } from './admin-client.ts';
+import { H323_ROOM_USAGE, runH323Room } from './h323-room.ts';
 
 const USAGE = `usage:
   roomgate dial --meeting ROOM --to sip:user@host [--trunk NAME]
@@ -12,6 +13,7 @@ const USAGE = `usage:
   roomgate calls
   roomgate registrations
   roomgate trunks                                   (keepalive and outbound registration state)
+  roomgate h323-room --gateway HOST[:PORT] --meeting NUMBER …   (an H.323 room with media from files; --help)
 options (all commands):
   -c, --config FILE   gateway config to read admin bind/port/token from (default config/default.yaml)
   --admin URL         admin API base URL (default http://<admin.bind>:<admin.port>)
@@ -22,6 +24,11 @@ class UsageError extends Error {}
 
 /** `roomgate` operator commands over the local admin API. Returns the exit status. */
 export async function runCli(argv: string[], out: (line: string) => void): Promise<number> {
+  if (argv[0] === 'h323-room') {
+    // a room endpoint, not an admin command: no admin API involved
+    if (argv.includes('--help') || argv.includes('-h')) throw new UsageError(H323_ROOM_USAGE);
+    return runH323Room(argv.slice(1), out);
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

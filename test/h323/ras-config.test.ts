@@ -18,6 +18,7 @@ describe('config h323 section', () => {
         discovery: false, rasTimeoutMs: 3000, rasRetries: 2, reregisterBackoffMs: 10_000,
       }],
       ras: { bind: '0.0.0.0', port: 1719 },
+      signalling: { enabled: false, bind: '0.0.0.0', port: 1720 },
     });
   });
 

@@ -1,0 +1,53 @@
+// H.245 media capabilities ⇄ the bridge's NegotiatedMedia: the codecs an H.323 room can use with
+// roomgate (G.711 µ/A-law and G.722 audio per H.245 AudioCapability, H.264 video per H.241),
+// their RTP payload types (RFC 3551 static types; H.264 dynamic, from dynamicRTPPayloadType).
+import type { AudioCodecName, NegotiatedAudio, NegotiatedMedia, NegotiatedVideo } from '../../bridge/index.ts';
+import type { CapabilityEntry, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
+
+/** H.241 profile bit for Baseline (booleanArray 64) and level 3.1 (H.241 Table 8-x: 71 = 3.1). */
+export const GATEWAY_H264: MediaCapability = { codec: 'h264', maxBitRate: 20_000, profile: 64, level: 71 };
+/** framesPerPacket for G.711/G.722 = ms of audio per packet (H.245 AudioCapability); 20 ms. */
+const FPP = 20;
+
+/** Our receive capabilities in our TerminalCapabilitySet, in order of preference. */
+export function gatewayCapabilities(video: boolean): CapabilityEntry[] {
+  return [
+    { codec: 'g711Ulaw64k', framesPerPacket: FPP },
+    { codec: 'g711Alaw64k', framesPerPacket: FPP },
+    { codec: 'g722-64k', framesPerPacket: FPP },
+    ...(video ? [GATEWAY_H264] : []),
+    'userInput',
+    'dtmf',
+  ];
+}
+
+const AUDIO: Record<string, { codec: AudioCodecName; payloadType: number }> = {
+  g711Ulaw64k: { codec: 'PCMU', payloadType: 0 },
+  g711Alaw64k: { codec: 'PCMA', payloadType: 8 },
+  'g722-64k': { codec: 'G722', payloadType: 9 }, // RFC 3551 4.5.2: clock 8000 though it samples at 16 kHz
+};
+
+export function carriesCodec(m: MediaCapability): boolean {
+  return m.codec in AUDIO || m.codec === 'h264';
+}
+
+/** The room's audio on `port`: the codec both directions use, 20 ms packets, no RFC 4733 (DTMF rides in H.245). */
+export function negotiatedAudio(m: MediaCapability, port: number): NegotiatedAudio | undefined {
+  const a = AUDIO[m.codec];
+  if (!a) return undefined;
+  return { port, payloadType: a.payloadType, codec: a.codec, clockRate: 8000, channels: 1, ptimeMs: 20 };
+}
+
+export function negotiatedVideo(m: MediaCapability, port: number, payloadType: number | undefined): NegotiatedVideo | undefined {
+  if (m.codec !== 'h264') return undefined;
+  // H.241 8.1 / RFC 6184: single NAL and non-interleaved packetization both arrive; mode 1 lets us send FU-A
+  return { port, payloadType: payloadType ?? 96, codec: 'H264', fmtp: 'packetization-mode=1' };
+}
+
+/** NegotiatedMedia from the room's receive addresses (its toRoom mediaChannels). */
+export function negotiatedMedia(audio?: { media: MediaCapability; rtp: IpPort }, video?: { media: MediaCapability; rtp: IpPort; payloadType?: number }): NegotiatedMedia {
+  const address = audio?.rtp.ip ?? video?.rtp.ip ?? '0.0.0.0';
+  const a = audio ? negotiatedAudio(audio.media, audio.rtp.port) : undefined;
+  const v = video ? negotiatedVideo(video.media, video.rtp.port, video.payloadType) : undefined;
+  return { address, ...(a ? { audio: a } : {}), ...(v ? { video: v } : {}) };
+}
