@@ -39,6 +39,8 @@ function reportStep(steps: StepFigures[]): StepFigures {
   return steps.filter((s) => s.pass).at(-1) ?? steps[0]!;
 }
 
+/** The second roomgate configuration: each call with its meeting's MeetingMixHub lease and `jitterBuffer: true`. */
+const PROD = 'as the gateway runs it: shared mix + jitter buffers';
 const at = (f: StepFigures): string => `at N=${fmtInt(f.n)}${f.pass ? '' : ', a FAILED step'}`;
 
 async function main(): Promise<void> {
@@ -48,17 +50,25 @@ async function main(): Promise<void> {
   const haveEngine = rtpengineInstalled() && rtpengineTranscodesOpus();
   if (haveEngine) engine = await Rtpengine.start({ ngPort: NG_PORT, ...RTPENGINE_PORTS });
   const rg: StepFigures[] = [];
+  const rp: StepFigures[] = []; // as the gateway runs it: shared mix + jitter buffers
+  let rpDone = false;
   const re: StepFigures[] = [];
   let rgDone = false;
   let reDone = !engine;
   // Steps interleave the systems so drift in machine load touches both alike.
   for (const n of STEPS) {
-    if (interrupted || (rgDone && reDone)) break;
+    if (interrupted || (rgDone && rpDone && reDone)) break;
     if (!rgDone) {
       const f = await roomgateTranscodedStep(n);
       rg.push(f);
       process.stderr.write(`  roomgate N=${n}: ${stepSummary(f)}\n`);
       rgDone = !f.pass;
+    }
+    if (!rpDone) {
+      const f = await roomgateTranscodedStep(n, true);
+      rp.push(f);
+      process.stderr.write(`  roomgate (gateway config) N=${n}: ${stepSummary(f)}\n`);
+      rpDone = !f.pass;
     }
     if (!reDone && engine) {
       const f = await rtpengineTranscodedStep(engine, n);
@@ -72,6 +82,9 @@ async function main(): Promise<void> {
   console.log(`media transcoded calls, G.711 PCMU ⇄ Opus full duplex, ${rgLabel}: ${rgMax.text} with ${limits} ` +
     `(goal ≥ 400 on 2 cores; curve: ${curveText(rg)})`);
   const rgStep = reportStep(rg);
+  const rpStep = reportStep(rp);
+  console.log(`media transcoded calls, G.711 PCMU ⇄ Opus full duplex, ${rgLabel} ${PROD}: ${maxPassing(rp).text} with ${limits} ` +
+    `(curve: ${curveText(rp)})`);
   if (engine) {
     const reMax = maxPassing(re);
     const threads = `default threads: ${procThreads(engine.pid)} in the process`;
@@ -87,12 +100,14 @@ async function main(): Promise<void> {
     console.log(`media transcoded memory per call, roomgate RSS: ${memoryPerCallText(rgStep)} ${at(rgStep)}`);
     console.log(`media transcoded memory per call, rtpengine RSS: ${memoryPerCallText(reStep)} ${at(reStep)}`);
     printLatency('roomgate', rgStep);
+    printLatency(`roomgate ${PROD}`, rpStep);
     printLatency('rtpengine', reStep);
   } else {
     console.log('media transcoded calls, rtpengine: skipped (rtpengine with Opus transcoding not installed; scripts/setup.sh)');
     console.log(`media transcoded cpu per call, roomgate whole Node process: ${cpuPerCallText(rgStep)}`);
     console.log(`media transcoded memory per call, roomgate RSS: ${memoryPerCallText(rgStep)} ${at(rgStep)}`);
     printLatency('roomgate', rgStep);
+    printLatency(`roomgate ${PROD}`, rpStep);
   }
   console.log(`media transcoded machine: ${machineBefore} before, ${machineLine().replace(/.*1-min/, '1-min')} after ` +
     '(the generator process shares the cores with the system under test)');
@@ -101,7 +116,7 @@ async function main(): Promise<void> {
     `room → meeting ${fmt(codec.uplinkUs, 0)} µs + meeting → room ${fmt(codec.downlinkUs, 0)} µs per 20 ms frame = ` +
     `${fmt(perCallCore * 100, 2)} % of a core per call (≈ ${fmtInt(1 / perCallCore)} calls per fully used core before any I/O)`);
   // The floor at the largest N either system was driven with: what the generator alone manages.
-  const floorN = Math.max(rg.at(-1)!.n, re.at(-1)?.n ?? 0);
+  const floorN = Math.max(rg.at(-1)!.n, rp.at(-1)?.n ?? 0, re.at(-1)?.n ?? 0);
   const floor = await directAudioStep(floorN);
   const worst = (f: StepFigures, key: 'latePct' | 'lossPct'): number => Math.max(...Object.values(f.roles).map((r) => r[key]));
   console.log(`media transcoded measurement floor, generator → generator direct (no system between the legs) at N=${fmtInt(floorN)}: ` +

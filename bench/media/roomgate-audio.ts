@@ -3,7 +3,7 @@
  * room leg and an Opus meeting leg (one speaker) on a UdpCloudPort, both legs driven by the
  * generator process. Calls are set up, measured and torn down inside the step.
  */
-import type { CallMedia } from '../../bridge/index.ts';
+import { MeetingMixHubs, type CallMedia } from '../../bridge/index.ts';
 import { collectGarbage, ownCpuSeconds } from './common.ts';
 import { GeneratorProcess } from './generator-client.ts';
 import type { EndpointSpec } from './generator-protocol.ts';
@@ -15,7 +15,12 @@ import { UdpCloudPort } from './udp-cloud-port.ts';
 /** Calls whose arrivals are decoded for latency samples. */
 export const LATENCY_SAMPLE_CALLS = 16;
 
-export async function roomgateTranscodedStep(n: number): Promise<StepFigures> {
+/**
+ * `production`: each call as the gateway runs it, with its meeting's shared mix (one meeting per
+ * call, so the room hears the meeting's one speaker) and jitter buffers both ways.
+ */
+export async function roomgateTranscodedStep(n: number, production = false): Promise<StepFigures> {
+  const hubs = production ? new MeetingMixHubs() : undefined;
   const gen = GeneratorProcess.start();
   const calls: CallMedia[] = [];
   const clouds: UdpCloudPort[] = [];
@@ -28,7 +33,7 @@ export async function roomgateTranscodedStep(n: number): Promise<StepFigures> {
       const cloud = await UdpCloudPort.open();
       clouds.push(cloud);
       cloud.connect(genPorts[2 * i + 1]!);
-      const media = await openCall({ audioPort: genPorts[2 * i]! }, cloud);
+      const media = await openCall({ audioPort: genPorts[2 * i]! }, cloud, hubs?.acquire(`bench-meeting-${i}`));
       calls.push(media);
       const sample = i < LATENCY_SAMPLE_CALLS;
       endpoints.push(
