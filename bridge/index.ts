@@ -3,7 +3,7 @@ export type { CloudMediaPort, CloudMediaPortEvents, CloudMediaPortEvent } from '
 export type { NegotiatedMedia, NegotiatedAudio, NegotiatedVideo, AudioCodecName } from './negotiated-media.ts';
 export type { CallMediaOptions, CallMediaStats, CallMediaEvents, DirectionCounters } from './call-media-types.ts';
 export { CallMedia } from './call-media.ts';
-export { MediaTicker, sharedMediaTicker, type MediaTickerOptions, type TickListener, type TickSource } from './media-ticker.ts';
+export { MediaTicker, sharedMediaTicker, type MediaTickerOptions, type TickListener, type TickPhase, type TickSource } from './media-ticker.ts';
 export { AudioMixer, type MixerOptions } from './audio/mixer.ts';
 export {
   MeetingMixHub, MeetingMixHubs, MixSubscription,

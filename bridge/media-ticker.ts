@@ -6,9 +6,17 @@
  */
 export type TickListener = (nowMs: number) => void;
 
+/**
+ * Order of listeners within one tick: every `playout` listener (the calls' jitter buffers, which
+ * hand on what is due) runs before every `mix` listener (the meetings' shared mixes), so a packet
+ * released at a tick is mixed and sent at that same tick instead of waiting a whole period.
+ */
+export type TickPhase = 'playout' | 'mix';
+
 /** Anything that calls listeners every 20 ms (tests drive one by hand). */
 export interface TickSource {
-  subscribe(fn: TickListener): () => void;
+  /** `phase`: default 'playout'. */
+  subscribe(fn: TickListener, phase?: TickPhase): () => void;
 }
 
 export interface MediaTickerOptions {
@@ -22,6 +30,7 @@ export class MediaTicker implements TickSource {
   private readonly maxCatchUp: number;
   private readonly now: () => number;
   private readonly listeners = new Set<TickListener>();
+  private readonly mixListeners = new Set<TickListener>();
   private timer: NodeJS.Timeout | undefined;
   private anchor = 0;
   private ticks = 0;
@@ -35,20 +44,25 @@ export class MediaTicker implements TickSource {
   }
 
   /** Subscribe; returns the unsubscribe function. The clock runs while anyone listens. */
-  subscribe(fn: TickListener): () => void {
-    this.listeners.add(fn);
+  subscribe(fn: TickListener, phase: TickPhase = 'playout'): () => void {
+    const set = phase === 'mix' ? this.mixListeners : this.listeners;
+    set.add(fn);
     if (!this.timer) {
       this.anchor = this.now();
       this.ticks = 0;
       this.schedule();
     }
     return () => {
-      this.listeners.delete(fn);
-      if (this.listeners.size === 0 && this.timer) {
+      set.delete(fn);
+      if (this.size === 0 && this.timer) {
         clearTimeout(this.timer);
         this.timer = undefined;
       }
     };
+  }
+
+  private get size(): number {
+    return this.listeners.size + this.mixListeners.size;
   }
 
   private schedule(): void {
@@ -68,16 +82,21 @@ export class MediaTicker implements TickSource {
     }
     for (let i = 0; i < Math.max(1, late); i++) {
       this.ticks++;
-      for (const fn of this.listeners) {
-        try {
-          fn(now);
-        } catch {
-          // a listener's failure must not stop the clock of other calls; listeners log their own
-        }
-      }
+      callAll(this.listeners, now);
+      callAll(this.mixListeners, now);
     }
-    if (this.listeners.size > 0) this.schedule();
+    if (this.size > 0) this.schedule();
     else this.timer = undefined;
+  }
+}
+
+function callAll(listeners: Set<TickListener>, now: number): void {
+  for (const fn of listeners) {
+    try {
+      fn(now);
+    } catch {
+      // a listener's failure must not stop the clock of other calls; listeners log their own
+    }
   }
 }
 

@@ -3,10 +3,15 @@ import { rtpSequence, rtpSsrc, rtpTimestamp } from '../../rtp/index.ts';
 export interface JitterBufferOptions {
   /** RTP clock rate of the stream, Hz (8000 G.711, 16000/8000 G.722, 48000 Opus). */
   clockRate: number;
-  /** Bounds of the adaptive target delay, ms. Defaults 20 and 200. */
+  /**
+   * Bounds of the adaptive target delay above the fastest transit, ms. Defaults 5 and 200. The
+   * floor is low because the consumer's 20 ms tick adds 0–20 ms of slack on top (a packet is
+   * handed on at the first tick at or after its due time), and a measured spread raises the
+   * target at once.
+   */
   minDelayMs?: number;
   maxDelayMs?: number;
-  /** Target delay before any jitter was measured, ms. Default 40. */
+  /** Target delay before any jitter was measured (the first 10 arrivals), ms. Default 20. */
   initialDelayMs?: number;
   /** Arrivals the delay estimate looks back over (p95 and the base transit). Default 150 (3 s of 20 ms packets). */
   historyPackets?: number;
@@ -55,6 +60,12 @@ interface Held {
 /** Sequence gaps beyond this are a restart, not loss (RFC 3550 A.1 MAX_DROPOUT spirit). */
 const MAX_SEQ_JUMP = 1000;
 const RELEASED_WINDOW = 256;
+/**
+ * Default floor of the target delay, ms. On a clean network the p95 spread of the relative
+ * transit (RFC 3550 A.8's D(i,j) against the fastest packet) is ≤ 1–2 ms, so the target settles
+ * at this floor; under jitter the p95 lifts it (bounded by maxDelayMs).
+ */
+const DEFAULT_MIN_DELAY_MS = 5;
 /** Arrivals between two full recomputations of the delay estimate. */
 const RECOMPUTE_EVERY = 8;
 
@@ -113,9 +124,9 @@ export class JitterBuffer {
 
   constructor(opts: JitterBufferOptions) {
     this.rate = opts.clockRate;
-    this.minMs = opts.minDelayMs ?? 20;
+    this.minMs = opts.minDelayMs ?? DEFAULT_MIN_DELAY_MS;
     this.maxMs = opts.maxDelayMs ?? 200;
-    this.targetMs = clamp(opts.initialDelayMs ?? 40, this.minMs, this.maxMs);
+    this.targetMs = clamp(opts.initialDelayMs ?? 20, this.minMs, this.maxMs);
     this.shrinkPerMs = (opts.shrinkMsPerSecond ?? 10) / 1000;
     this.maxPackets = opts.maxPackets ?? 50;
     this.maxConcealSamples = Math.round(((opts.maxConcealMs ?? 60) * this.rate) / 1000);

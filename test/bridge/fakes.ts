@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import type { CloudMediaPort, CloudMediaPortEvents, TickListener, TickSource } from '../../bridge/index.ts';
+import type { CloudMediaPort, CloudMediaPortEvents, TickListener, TickPhase, TickSource } from '../../bridge/index.ts';
 
 /** In-memory CloudMediaPort: records what the bridge sends, lets the test emit meeting media. */
 export class FakeCloud extends EventEmitter<CloudMediaPortEvents> implements CloudMediaPort {
@@ -29,14 +29,17 @@ export class FakeCloud extends EventEmitter<CloudMediaPortEvents> implements Clo
 /** A tick source the test drives by hand (deterministic media clock). */
 export class ManualTicker implements TickSource {
   private readonly listeners = new Set<TickListener>();
-  subscribe(fn: TickListener): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+  private readonly mixListeners = new Set<TickListener>();
+  subscribe(fn: TickListener, phase: TickPhase = 'playout'): () => void {
+    const set = phase === 'mix' ? this.mixListeners : this.listeners;
+    set.add(fn);
+    return () => set.delete(fn);
   }
-  get subscribers(): number { return this.listeners.size; }
+  get subscribers(): number { return this.listeners.size + this.mixListeners.size; }
   tick(): void {
     const now = performance.now();
     for (const fn of this.listeners) fn(now);
+    for (const fn of this.mixListeners) fn(now);
   }
 }
 

@@ -61,4 +61,21 @@ describe('MediaTicker (drift-corrected 20 ms clock)', () => {
     s2();
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it("runs every 'mix' listener after every 'playout' listener of a tick, whatever the subscription order", () => {
+    const ticker = new MediaTicker();
+    const order: string[] = [];
+    const stops = [
+      ticker.subscribe(() => order.push('mix'), 'mix'), // a meeting's hub, subscribed by the first call
+      ticker.subscribe(() => order.push('call-1')),
+      ticker.subscribe(() => order.push('call-2'), 'playout'),
+    ];
+    vi.advanceTimersByTime(40);
+    expect(order).toEqual(['call-1', 'call-2', 'mix', 'call-1', 'call-2', 'mix']);
+    stops[1]!();
+    stops[2]!();
+    expect(vi.getTimerCount()).toBe(1); // the mix listener alone keeps the clock running
+    stops[0]!();
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });

@@ -11,9 +11,9 @@ class ToneSource {
   private seq = 1000;
   private phase = 0;
   constructor(readonly hz: number, readonly amplitude = 8000) {}
-  next(): Buffer {
+  next(amplitude = this.amplitude): Buffer {
     const pcm = new Int16Array(OPUS_FRAME_SAMPLES);
-    for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(this.amplitude * Math.sin((2 * Math.PI * this.hz * this.phase++) / 48000));
+    for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * this.hz * this.phase++) / 48000));
     const seq = this.seq++;
     return new RtpPacket({ payloadType: 111, sequenceNumber: seq, timestamp: seq * 960, ssrc: this.hz, payload: this.enc.encode(pcm) }).encode();
   }
@@ -147,5 +147,52 @@ describe('MeetingMixHub claims', () => {
     b.sub.close();
     expect(a.sub.claimSource('alice', 520)).toBe(true);
     expect(hub.stats().duplicateFeeds).toBe(2);
+  });
+
+  describe('delay behind the jitter buffers (prefill 1 frame, mixed in the tick that released it)', () => {
+    const peakOf = (p: RtpPacket): number => {
+      const pcm = new Int16Array(p.payload.length);
+      g711Decode('PCMU', p.payload, pcm, 0);
+      return Math.max(...pcm.map(Math.abs));
+    };
+
+    it('a frame delivered before the tick goes out at that tick, not one period later', () => {
+      const hub = new MeetingMixHub({ ticker: idleTicker });
+      const room = pcmuRoom(hub);
+      const feeder = pcmuRoom(hub, 'x').sub;
+      const src = new ToneSource(440);
+      for (let t = 0; t < 5; t++) hub.tick(t * 20); // silence while nobody speaks
+      expect(room.packets).toHaveLength(5);
+      for (let t = 5; t < 15; t++) {
+        feeder.onCloudAudio('a', src.next(), t * 20 - 1);
+        hub.tick(t * 20);
+      }
+      // the first frame is mixed at its own tick (Opus and resampler delay aside, the tone is there)
+      expect(peakOf(room.packets[5]!)).toBeGreaterThan(2000);
+      expect(peakOf(room.packets[4]!)).toBeLessThan(300);
+    });
+
+    it('an extra queued frame (two released in one tick) is taken back in the next pause, never from speech', () => {
+      const hub = new MeetingMixHub({ ticker: idleTicker });
+      const room = pcmuRoom(hub);
+      const feeder = pcmuRoom(hub, 'x').sub;
+      const src = new ToneSource(440);
+      let now = 0;
+      const tick = (frames: Buffer[]): void => {
+        for (const f of frames) feeder.onCloudAudio('a', f, now);
+        hub.tick(now);
+        now += 20;
+      };
+      for (let t = 0; t < 10; t++) tick([src.next()]);
+      tick([]); // a late packet: underrun...
+      tick([src.next(), src.next()]); // ...then two at once: one frame more in the queue from now on
+      for (let t = 0; t < 20; t++) tick([src.next()]);
+      expect(hub.stats().trimmedFrames).toBe(0); // speech is never dropped
+      for (let t = 0; t < 5; t++) tick([src.next(0)]); // a pause
+      expect(hub.stats().trimmedFrames).toBe(1);
+      for (let t = 0; t < 20; t++) tick([src.next(0)]);
+      expect(hub.stats().trimmedFrames).toBe(1); // back to one frame per tick: nothing more trimmed
+      expect(room.packets.length).toBe(now / 20);
+    });
   });
 });

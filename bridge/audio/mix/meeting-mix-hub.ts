@@ -44,6 +44,8 @@ export interface MeetingMixHubStats {
   encodesLastTick: number;
   /** Packets of a source delivered by a second leg, ignored (each source is decoded once). */
   duplicateFeeds: number;
+  /** Quiet frames left out to take back delay a source's queue had gathered (MixSource.push). */
+  trimmedFrames: number;
 }
 
 /**
@@ -74,6 +76,7 @@ export class MeetingMixHub {
   private tickCount = 0;
   private encodesLastTick = 0;
   private duplicateFeeds = 0;
+  private trimmedFrames = 0;
 
   constructor(opts: MeetingMixHubOptions = {}) {
     this.maxSpeakers = opts.maxSpeakers ?? 6;
@@ -88,7 +91,8 @@ export class MeetingMixHub {
   subscribe(opts: MixSubscriberOptions): MixSubscription {
     const sub = new MixSubscription(this, opts);
     this.subscribers.add(sub);
-    this.untick ??= this.ticker.subscribe((now) => this.tick(now));
+    // after the calls' jitter buffers released this tick's packets (TickPhase)
+    this.untick ??= this.ticker.subscribe((now) => this.tick(now), 'mix');
     return sub;
   }
 
@@ -99,6 +103,7 @@ export class MeetingMixHub {
       speakers: this.speakers.length,
       encodesLastTick: this.encodesLastTick,
       duplicateFeeds: this.duplicateFeeds,
+      trimmedFrames: this.trimmedFrames,
     };
   }
 
@@ -142,7 +147,9 @@ export class MeetingMixHub {
       }
       src.changeFeeder(from);
     }
+    const trimmedBefore = src.trimmed;
     const dropped = src.push(rtp, nowMs);
+    this.trimmedFrames += src.trimmed - trimmedBefore;
     if (dropped) from.opts.onDrop(dropped, { sourceId });
   }
 

@@ -6,6 +6,11 @@ import { OPUS_FRAME_SAMPLES, OpusAudioDecoder } from '../opus-codec.ts';
 export type MixSourceDrop = 'malformed' | 'late' | 'decode-error';
 
 const MAX_QUEUE_SAMPLES = 10 * OPUS_FRAME_SAMPLES;
+/**
+ * A decoded frame below this mean square (16-bit scale; RMS 30 ≈ -61 dBFS) is quiet: it may be
+ * left out to take back delay (see `push`).
+ */
+const QUIET_MEAN_SQUARE = 30 * 30;
 /** Smoothing of the per-frame level used to rank speakers (≈ 200 ms time constant at 20 ms frames). */
 const LEVEL_SMOOTHING = 0.1;
 
@@ -24,6 +29,8 @@ export class MixSource {
   level = 0;
   feeder: object;
   lastInputMs: number;
+  /** Quiet frames left out because the queue already held the prefill (delay taken back). */
+  trimmed = 0;
   private lastSeq: number | undefined;
 
   /**
@@ -66,6 +73,14 @@ export class MixSource {
       return 'decode-error';
     }
     this.queue.lastInputMs = nowMs;
+    // The mix pulls one frame per tick after the jitter buffers released theirs (TickPhase), so in
+    // steady state the queue is empty when a packet arrives. A frame already waiting is delay that
+    // an underrun's re-prime or a shrinking playout delay left behind: a quiet frame is not queued
+    // then, which takes the delay back in the next pause, inaudibly (a loud one is never dropped).
+    if (this.queue.primed && this.queue.size >= this.prefillSamples && meanSquare(pcm) < QUIET_MEAN_SQUARE) {
+      this.trimmed++;
+      return undefined;
+    }
     this.queue.push(pcm, MAX_QUEUE_SAMPLES);
     if (!this.queue.primed && this.queue.size >= this.prefillSamples) this.queue.primed = true;
     return undefined;
@@ -104,4 +119,10 @@ export class MixSource {
   expired(nowMs: number, timeoutMs: number): boolean {
     return nowMs - this.lastInputMs > timeoutMs && this.queue.size === 0;
   }
+}
+
+function meanSquare(pcm: Int16Array): number {
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i++) sum += pcm[i]! * pcm[i]!;
+  return pcm.length === 0 ? 0 : sum / pcm.length;
 }
