@@ -3,6 +3,8 @@ import type { GatewayConfig } from '../config/index.ts';
 import { SipStack, type IncomingInvite } from '../sip/index.ts';
 import { H323Listener, type IncomingH323Call } from '../h323/h225/index.ts';
 import { InboundH323Call } from './h323/inbound-h323-call.ts';
+import { OutboundH323Call } from './h323/outbound-h323-call.ts';
+import { randomUUID } from 'node:crypto';
 import { resolveAdvertisedAddress } from './addresses.ts';
 import { joinMeeting } from './connectors/mediasoup-meeting/index.ts';
 import { DialPlan, userPartOf } from './dial-plan.ts';
@@ -43,7 +45,7 @@ export interface GatewayStats {
  * each to its meeting. Owns the SIP stack, the RTP port pool and the live calls.
  */
 export class Gateway {
-  private readonly calls = new Map<string, InboundCall | OutboundCall | InboundH323Call>();
+  private readonly calls = new Map<string, InboundCall | OutboundCall | InboundH323Call | OutboundH323Call>();
   /** H.225.0 call signalling listener (config h323.signalling), when enabled. */
   private h323?: H323Listener;
   private callsTotal = 0;
@@ -61,6 +63,8 @@ export class Gateway {
    */
   private readonly mediaAddress: { bind: string; advertised: string };
   private closed = false;
+  /** h323.dialOut.permitted: reloadable, unlike the H.323 listener. */
+  private h323DialOut: string[];
 
   private constructor(
     private config: GatewayConfig,
@@ -69,6 +73,7 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     this.dialPlan = new DialPlan(config.dialPlan);
+    this.h323DialOut = config.h323?.dialOut.permitted ?? [];
     this.mediaAddress = { bind: config.media.bind, advertised: resolveAdvertisedAddress(config.media.advertisedAddress, config.media.bind) };
     this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
     this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }), (name) => this.trunks.get(name));
@@ -177,6 +182,7 @@ export class Gateway {
     this.keepalive.watch(this.trunks.all());
     this.trunkRegistrations.apply(config.trunks);
     this.registrar.apply(config.registrar);
+    this.h323DialOut = config.h323?.dialOut.permitted ?? [];
     this.config = {
       ...this.config,
       sip: { ...this.config.sip, allowedSources: config.sip.allowedSources },
@@ -194,6 +200,7 @@ export class Gateway {
       this.logger.info('dial-out refused', { to: request.to, trunk: request.trunk, reason });
       return { status: 'failed', callId: '', sipStatus: status, reason, attempts: [] };
     };
+    if (/^h323:/i.test(request.to)) return this.dialOutH323(request, refuse);
     // A terminal registered with our registrar is dialled at its Contact (RFC 3261 16.5), no trunk.
     const registered = request.trunk === undefined && MEETING_ID.test(request.meeting)
       ? this.registrar.resolve(request.to, [this.sip.advertisedHost, this.config.sip.bind].filter((h) => h !== '0.0.0.0' && h !== '::'))
@@ -236,6 +243,48 @@ export class Gateway {
       call.closeWith({ by: 'gateway', reason: `internal error: ${(err as Error).message}`, status: 500 });
       return { status: 'failed', callId: call.callId, sipStatus: 500, reason: 'internal error', attempts: [] };
     }
+  }
+
+  /**
+   * H.323 dial-out (issue #5): `h323:alias@host[:port]` places a Setup to host:port (1720 by
+   * default). No open relay: only targets an `h323.dialOut.permitted` pattern matches in full.
+   */
+  private async dialOutH323(request: DialRequest, refuse: (status: number, reason: string) => DialOutcome): Promise<DialOutcome> {
+    if (!MEETING_ID.test(request.meeting)) return refuse(400, 'meeting must be a room id ([A-Za-z0-9_.~-])');
+    const target = request.to.slice('h323:'.length);
+    const m = /^([^@\s]+)@([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(target);
+    if (!m) return refuse(400, 'to must be h323:alias@host[:port] (dial through a gatekeeper is not available yet)');
+    const port = m[3] === undefined ? 1720 : Number(m[3]);
+    if (port < 1 || port > 65535) return refuse(400, 'port out of range');
+    const permitted = this.h323DialOut.some((r) => new RegExp(`^(?:${r})$`).test(target));
+    if (!permitted) return refuse(403, `"${target}" is not a permitted H.323 dial-out target (h323.dialOut.permitted)`);
+    if (this.closed) return { status: 'failed', callId: '', sipStatus: 503, reason: 'shutting down', attempts: [] };
+    const call = new OutboundH323Call({
+      roomId: request.meeting,
+      to: request.to,
+      address: { host: m[2]!, port },
+      alias: m[1]!,
+      mediaAddress: this.mediaAddress,
+      ports: this.ports,
+      createMedia: (opts) => this.createMedia(opts, request.meeting),
+      joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
+      joinTimeoutMs: this.config.meeting.joinTimeoutMs,
+      logger: this.logger,
+      onEnded: (ended) => this.calls.delete(ended.callId),
+    }, randomUUID());
+    this.calls.set(call.callId, call);
+    this.callsTotal++;
+    this.logger.info('dial-out', { callId: call.callId, protocol: 'h323', roomId: request.meeting, to: request.to });
+    let r;
+    try {
+      r = await call.run();
+    } catch (err) {
+      this.logger.error('dial-out failed', { callId: call.callId, error: (err as Error).message, stack: (err as Error).stack });
+      call.closeWith({ by: 'gateway', reason: `internal error: ${(err as Error).message}` }, 41);
+      return { status: 'failed', callId: call.callId, protocol: 'h323', sipStatus: 500, reason: 'internal error', attempts: [] };
+    }
+    return { status: r.status, callId: r.callId, protocol: 'h323', sipStatus: r.status === 'answered' ? 200 : 502, reason: r.reason,
+      ...(r.cause !== undefined ? { cause: r.cause } : {}), attempts: [] };
   }
 
   /** Ends a live call by its id (admin API DELETE); false when there is no such call. */

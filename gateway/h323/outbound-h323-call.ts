@@ -1,0 +1,281 @@
+// One H.323 call the gateway places toward a room (dial-out, issue #5): the H.323 counterpart of
+// OutboundCall. Media first (CallMedia with the meeting's shared mix), the meeting leg, then Setup
+// with fastStart proposals (H.323 8.1.7: per audio codec we carry, a gateway→room and a
+// room→gateway OpenLogicalChannel, in our order of preference) and H.245 tunnelling offered
+// (H.323 8.2.1). The room's accepted channels give its RTP address (CallMedia.setRemote). An
+// H.245 session runs on the tunnel for DTMF (userInputIndication) and videoFastUpdatePicture.
+// Every end goes through `closeWith`.
+import type { CallMedia, DtmfDigit, PortAllocator } from '../../bridge/index.ts';
+import { parseDtmfDigit } from '../../bridge/index.ts';
+import type { Alias, MediaCapability } from '../../h323/asn1/index.ts';
+import { H323CallFailure, placeCall, type CallEnd as H225CallEnd, type OutgoingH323Call, type PlaceCallOptions } from '../../h323/h225/index.ts';
+import { H245Session, type UserInput } from '../../h323/h245/index.ts';
+import { CallDtmfRelay } from '../call-dtmf-relay.ts';
+import type { MeetingLeg } from '../connectors/mediasoup-meeting/index.ts';
+import { parseDtmfInfo } from '../dtmf-info.ts';
+import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
+import type { Logger } from '../logger.ts';
+import { joinWithTimeout } from '../meeting-join.ts';
+import { gatewayCapabilities, negotiatedMedia } from './h323-media.ts';
+import { proposeFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
+
+/** What `dialOut` reports (the H.323 fields of DialOutcome). */
+export interface H323DialResult {
+  status: 'answered' | 'failed';
+  callId: string;
+  /** Q.850 cause of the ReleaseComplete that ended an unanswered call. */
+  cause?: number;
+  /** H.225.0 ReleaseCompleteReason, or our own reason text. */
+  reason: string;
+}
+
+export interface OutboundH323CallDeps {
+  roomId: string;
+  /** What was dialled, as the admin API got it (h323:alias@host:port). */
+  to: string;
+  /** The room's call signalling address (direct, or the gatekeeper's ACF destCallSignalAddress). */
+  address: { host: string; port: number };
+  /** The room's alias (Setup destinationAddress): digits → dialledDigits, else h323-ID. */
+  alias?: string;
+  mediaAddress: { bind: string; advertised: string };
+  ports: PortAllocator;
+  createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video?: boolean }) => Promise<CallMedia>;
+  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
+  joinTimeoutMs: number;
+  logger: Logger;
+  /** Test seam / options for placeCall (timers). */
+  callOptions?: Partial<Pick<PlaceCallOptions, 'timers' | 'clock'>>;
+  onEnded: (call: OutboundH323Call, end: CallEnd) => void;
+}
+
+/** Audio codecs proposed, preferred first (H.245 AudioCapability; CallMedia runs one codec both ways). */
+const PROPOSED_AUDIO: MediaCapability[] = [
+  { codec: 'g711Ulaw64k', framesPerPacket: 20 },
+  { codec: 'g711Alaw64k', framesPerPacket: 20 },
+  { codec: 'g722-64k', framesPerPacket: 20 },
+];
+
+/** Q.850 causes we send (Q.850 Table 1). */
+const CAUSE = { normal: 16, temporaryFailure: 41, incompatible: 88 } as const;
+
+export class OutboundH323Call {
+  readonly callId: string;
+  private state: CallState = 'joining';
+  private readonly startedAt = Date.now();
+  private answeredAt?: number;
+  private media?: CallMedia;
+  private leg?: MeetingLeg;
+  private dtmf?: CallDtmfRelay;
+  private call?: OutgoingH323Call;
+  private session?: H245Session;
+  private mediaSet = false;
+  private keyframesFromRoom = 0;
+  private keyframesToRoom = 0;
+  private endedWith?: { end: CallEnd; cause?: number; reason?: string };
+  readonly byeSent: Promise<void> = Promise.resolve();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: OutboundH323CallDeps, callId: string) {
+    this.callId = callId;
+    this.log = deps.logger.child({ callId, roomId: deps.roomId, protocol: 'h323', direction: 'outbound' });
+  }
+
+  summary(): CallSummary {
+    return {
+      callId: this.callId,
+      roomId: this.deps.roomId,
+      caller: this.deps.to,
+      direction: 'outbound',
+      protocol: 'h323',
+      state: this.state,
+      startedAt: this.startedAt,
+      ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
+      keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
+      ...(this.media ? { media: this.media.stats() } : {}),
+      ...(this.leg ? { meeting: this.leg.stats() } : {}),
+      ...(this.dtmf ? { dtmf: this.dtmf.stats() } : {}),
+    };
+  }
+
+  /** Places the call; resolves once answered or finally failed. */
+  async run(): Promise<H323DialResult> {
+    try {
+      this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log });
+      if (this.isOver()) return this.releaseLate();
+      this.leg = await joinWithTimeout(this.deps.joinMeeting({ roomId: this.deps.roomId, displayName: this.deps.alias ?? this.deps.to, video: false, logger: this.log }), this.deps.joinTimeoutMs);
+      if (this.isOver()) return this.releaseLate();
+    } catch (err) {
+      this.log.warn('h323 dial-out: cannot join meeting', { error: (err as Error).message });
+      this.closeWith({ by: 'gateway', reason: `meeting unavailable: ${(err as Error).message}` }, CAUSE.temporaryFailure);
+      return this.outcome();
+    }
+    const media = this.media;
+    const leg = this.leg;
+    leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
+    media.on('room-keyframe-needed', () => this.sendVideoFastUpdate());
+    media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
+    this.dtmf = new CallDtmfRelay({ media, leg, log: this.log, sendInfo: (type, body) => this.dtmfToRoom(type, body) });
+
+    const ip = this.deps.mediaAddress.advertised;
+    const rtp = { ip, port: media.audioPort };
+    const rtcp = { ip, port: media.audioPort + 1 };
+    // olc.ts names directions from the called side: 'fromRoom' = caller → callee (here gateway → room)
+    const fastStart = PROPOSED_AUDIO.flatMap((m, i) => [
+      proposeFastStart({ direction: 'fromRoom', channel: 101 + 2 * i, media: m, sessionId: 1, rtp, rtcp }),
+      proposeFastStart({ direction: 'toRoom', channel: 102 + 2 * i, media: m, sessionId: 1, rtp, rtcp }),
+    ]);
+    const alias = this.deps.alias;
+    const calledAliases: Alias[] = alias === undefined ? [] : /^[0-9#*,]+$/.test(alias) ? [{ dialledDigits: alias }] : [{ h323Id: alias }];
+    let call: OutgoingH323Call;
+    try {
+      call = placeCall({
+        address: this.deps.address.host, port: this.deps.address.port, logger: this.log,
+        calledAliases, callingAliases: [{ h323Id: 'roomgate' }], displayName: `roomgate ${this.deps.roomId}`,
+        fastStart, tunnelling: true, ...this.deps.callOptions,
+      });
+    } catch (err) {
+      this.closeWith({ by: 'gateway', reason: `bad address: ${(err as Error).message}` }, CAUSE.temporaryFailure);
+      return this.outcome();
+    }
+    this.call = call;
+    this.log.info('h323 dial-out: Setup', { to: this.deps.to, address: `${this.deps.address.host}:${this.deps.address.port}`, proposals: fastStart.length });
+    call.on('fast-start', (olcs) => this.onFastStart(olcs));
+    call.on('fast-start-refused', () => {
+      // DEVIATION(H.323 8.1.7.1): a room that refuses fastStart would need our H.245 channel opening; not done for dial-out yet
+      this.closeWith({ by: 'gateway', reason: 'the room refused fastStart (H.245-only rooms are not dialled yet)' }, CAUSE.incompatible);
+    });
+    call.on('released', (end) => this.onReleased(end));
+    call.on('keypad', (keys) => this.fromRoomKeys(keys, undefined));
+    const tunnel = call.h245Tunnel;
+    if (tunnel) this.runSession(tunnel);
+    try {
+      await call.waitConnected();
+    } catch (err) {
+      if (!(err instanceof H323CallFailure)) throw err;
+      return this.outcome();
+    }
+    if (this.isOver()) return this.outcome();
+    if (!this.mediaSet) {
+      this.closeWith({ by: 'gateway', reason: 'Connect without a usable fastStart answer' }, CAUSE.incompatible);
+      return this.outcome();
+    }
+    media.attachCloud(leg, leg.peerId);
+    this.state = 'active';
+    this.answeredAt = Date.now();
+    this.log.info('h323 dial-out: call answered', { to: this.deps.to, tunnelling: call.tunnelling });
+    return this.outcome();
+  }
+
+  /**
+   * H.323 8.1.7.1: the room accepted one gateway→room proposal (its forward parameters now carry
+   * the room's RTP address) and one room→gateway proposal; both must be the same codec.
+   */
+  private onFastStart(olcs: Uint8Array[]): void {
+    const accepted = olcs.map((b, i) => readFastStartChannel(b, i)).filter((c): c is FastStartChannel => c !== undefined && c.kind === 'audio');
+    const toRoom = accepted.find((c) => c.direction === 'fromRoom' && c.mediaChannel);
+    const fromRoom = accepted.find((c) => c.direction === 'toRoom');
+    if (!toRoom || (fromRoom && fromRoom.media.codec !== toRoom.media.codec)) {
+      this.log.warn('h323 dial-out: unusable fastStart answer', { accepted: accepted.map((c) => `${c.direction}:${c.media.codec}`) });
+      this.closeWith({ by: 'gateway', reason: 'unusable fastStart answer' }, CAUSE.incompatible);
+      return;
+    }
+    const desc = negotiatedMedia({ media: toRoom.media, rtp: toRoom.mediaChannel! });
+    this.log.info('h323 media', { address: desc.address, audio: desc.audio?.codec, audioPort: desc.audio?.port });
+    this.media?.setRemote(desc);
+    this.mediaSet = true;
+  }
+
+  private runSession(ch: NonNullable<OutgoingH323Call['h245Tunnel']>): void {
+    const session = new H245Session({
+      channel: ch, capabilities: gatewayCapabilities(false), callId: this.callId, logger: this.log,
+      endOnProcedureFailure: false, // fastStart media flows without H.245
+    });
+    this.session = session;
+    session.on('incomingChannel', (req) => req.reject('unspecified')); // media came by fastStart
+    session.on('videoFastUpdate', () => {
+      this.keyframesFromRoom++;
+      this.media?.onRoomKeyframeRequest();
+    });
+    session.on('userInput', (ui: UserInput) => {
+      if (ui.kind === 'alphanumeric') this.fromRoomKeys(ui.text, undefined);
+      else if (ui.kind === 'signal') this.fromRoomKeys(ui.signal, ui.durationMs);
+    });
+    session.on('ended', () => {
+      if (this.session === session) this.session = undefined;
+    });
+    session.start();
+  }
+
+  private fromRoomKeys(keys: string, durationMs: number | undefined): void {
+    for (const k of keys) {
+      const digit = parseDtmfDigit(k);
+      if (digit) this.dtmf?.fromRoomSignalled(digit, durationMs);
+    }
+  }
+
+  private async dtmfToRoom(contentType: string, body: string): Promise<number> {
+    const p = parseDtmfInfo(contentType, body);
+    if (p.kind !== 'digit' || this.state !== 'active' || !this.call) return 400;
+    if (this.session && !this.session.ended) this.session.sendUserInputSignal(p.value.digit, p.value.durationMs);
+    else this.call.sendKeypad(p.value.digit);
+    return 200;
+  }
+
+  private sendVideoFastUpdate(): void {
+    // audio-only dial-out for now: no video channel to name
+  }
+
+  /** Play keys to the room (admin API); false when the call is not active. */
+  sendDtmf(digits: DtmfDigit[], durationMs?: number): boolean {
+    const relay = this.dtmf;
+    if (this.state !== 'active' || !relay) return false;
+    return digits.map((d) => relay.sendToRoom(d, durationMs, 'operator')).every(Boolean);
+  }
+
+  private onReleased(end: H225CallEnd): void {
+    const reason = `${end.detail}${end.reason ? ` (${end.reason})` : ''}`;
+    this.closeWith({ by: end.by === 'remote' ? 'room' : 'gateway', reason }, end.cause, end.reason);
+  }
+
+  private outcome(): H323DialResult {
+    if (this.state === 'active') return { status: 'answered', callId: this.callId, reason: 'answered' };
+    const e = this.endedWith;
+    return {
+      status: 'failed', callId: this.callId,
+      ...(e?.cause !== undefined ? { cause: e.cause } : {}),
+      reason: e?.reason ?? e?.end.reason ?? 'failed',
+    };
+  }
+
+  private releaseLate(): H323DialResult {
+    this.releaseResources();
+    return this.outcome();
+  }
+
+  private releaseResources(): void {
+    this.session?.close('call ended');
+    this.dtmf?.close();
+    this.media?.close();
+    const leg = this.leg;
+    this.leg = undefined;
+    if (leg) void leg.leave().catch(() => undefined);
+  }
+
+  private isOver(): boolean {
+    return this.state === 'ended';
+  }
+
+  /** The single end of every outbound H.323 call: idempotent; ReleaseComplete (cause 16 unless given), H.245, media, leg. */
+  closeWith(end: CallEnd, cause: number = CAUSE.normal, releaseReason?: string): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.endedWith = { end, cause, ...(releaseReason ? { reason: releaseReason } : {}) };
+    const session = this.session;
+    if (session && !session.ended) void session.endSession(end.reason).catch(() => undefined);
+    if (this.call && !this.call.isReleased) this.call.release(cause, cause === CAUSE.normal ? undefined : 'undefinedReason');
+    this.releaseResources();
+    const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
+    this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
+    this.deps.onEnded(this, end);
+  }
+}
