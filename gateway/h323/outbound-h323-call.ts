@@ -43,6 +43,8 @@ export interface OutboundH323CallDeps {
   joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
   joinTimeoutMs: number;
   logger: Logger;
+  /** callIdentifier etc. already used in the gatekeeper's ARQ (H.225.0 7.11). */
+  identity?: PlaceCallOptions['identity'];
   /** Test seam / options for placeCall (timers). */
   callOptions?: Partial<Pick<PlaceCallOptions, 'timers' | 'clock'>>;
   onEnded: (call: OutboundH323Call, end: CallEnd) => void;
@@ -54,6 +56,11 @@ const PROPOSED_AUDIO: MediaCapability[] = [
   { codec: 'g711Alaw64k', framesPerPacket: 20 },
   { codec: 'g722-64k', framesPerPacket: 20 },
 ];
+
+/** What we dial as Setup destinationAddress / ARQ destinationInfo: digits → dialledDigits, else h323-ID. */
+export function aliasesFor(alias: string): Alias[] {
+  return /^[0-9#*,]+$/.test(alias) ? [{ dialledDigits: alias }] : [{ h323Id: alias }];
+}
 
 /** Q.850 causes we send (Q.850 Table 1). */
 const CAUSE = { normal: 16, temporaryFailure: 41, incompatible: 88 } as const;
@@ -125,13 +132,13 @@ export class OutboundH323Call {
       proposeFastStart({ direction: 'toRoom', channel: 102 + 2 * i, media: m, sessionId: 1, rtp, rtcp }),
     ]);
     const alias = this.deps.alias;
-    const calledAliases: Alias[] = alias === undefined ? [] : /^[0-9#*,]+$/.test(alias) ? [{ dialledDigits: alias }] : [{ h323Id: alias }];
+    const calledAliases = alias === undefined ? [] : aliasesFor(alias);
     let call: OutgoingH323Call;
     try {
       call = placeCall({
         address: this.deps.address.host, port: this.deps.address.port, logger: this.log,
         calledAliases, callingAliases: [{ h323Id: 'roomgate' }], displayName: `roomgate ${this.deps.roomId}`,
-        fastStart, tunnelling: true, ...this.deps.callOptions,
+        fastStart, tunnelling: true, ...this.deps.callOptions, ...(this.deps.identity ? { identity: this.deps.identity } : {}),
       });
     } catch (err) {
       this.closeWith({ by: 'gateway', reason: `bad address: ${(err as Error).message}` }, CAUSE.temporaryFailure);
