@@ -96,8 +96,10 @@ describe('dial-out to an H.323 room by address', () => {
     const outcome = await h.gateway.dialOut({ meeting: ROOM, to: `h323:room-1@127.0.0.2:${roomListener.port}` });
     expect(outcome).toMatchObject({ status: 'failed', callId: '', sipStatus: 403 });
     expect(outcome.reason).toMatch(/not a permitted H\.323 dial-out target/);
-    const bad = await h.gateway.dialOut({ meeting: ROOM, to: 'h323:room-1' });
+    const bad = await h.gateway.dialOut({ meeting: ROOM, to: 'h323:@127.0.0.1' });
     expect(bad).toMatchObject({ status: 'failed', callId: '', sipStatus: 400 });
+    // the gatekeeper form is checked against the same list
+    expect(await h.gateway.dialOut({ meeting: ROOM, to: 'h323:room-1' })).toMatchObject({ status: 'failed', callId: '', sipStatus: 403 });
     expect(roomListener.rooms.length).toBe(before);
     expect(h.gateway.stats().activeCalls).toBe(0);
   });
