@@ -108,6 +108,9 @@ export class Gateway {
     const ports = new PortAllocator({ min: config.media.portRange.min, max: config.media.portRange.max });
     const gateway = new Gateway(config, sip, ports, logger);
     const signalling = config.h323?.signalling;
+    if (!signalling?.enabled && (config.h323?.gatekeepers.length ?? 0) > 0) {
+      logger.warn('h323.gatekeepers ignored: h323.signalling is not enabled (nothing to register)');
+    }
     if (signalling?.enabled) {
       try {
         gateway.h323 = await H323Listener.listen({ bindAddress: signalling.bind, port: signalling.port, logger: logger.child({ component: 'h225' }) });

@@ -21,6 +21,8 @@ export interface GatekeeperSummary {
 export class Gatekeepers {
   /** Calls the gatekeeper disengaged itself (its DRQ, answered DCF): no DRQ of ours follows. */
   private readonly disengagedByGatekeeper = new Set<string>();
+  /** DRQs in flight: close() lets them finish before the URQ. */
+  private readonly pending = new Set<Promise<void>>();
 
   private constructor(
     private readonly transport: RasTransport,
@@ -77,11 +79,14 @@ export class Gatekeepers {
   /** DRQ for an admitted call; failures are logged (the call is over anyway). */
   disengage(ep: RasEndpoint, call: RasCall, callId: string): void {
     if (this.disengagedByGatekeeper.delete(Buffer.from(call.callId).toString('hex'))) return;
-    ep.disengage(call).catch((err: Error) => this.log.warn('ras disengage failed', { callId, error: err.message }));
+    const p = ep.disengage(call).catch((err: Error) => void this.log.warn('ras disengage failed', { callId, error: err.message }));
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
   }
 
-  /** URQ to each registered gatekeeper (H.225.0 7.6), then closes the endpoints and the socket. */
+  /** Waits for DRQs in flight, URQ to each registered gatekeeper (H.225.0 7.6), then closes the endpoints and the socket. */
   async close(): Promise<void> {
+    await Promise.all([...this.pending]);
     await Promise.all(this.endpoints.map(({ ep }) => (ep.state === 'registered' ? ep.unregister().catch(() => undefined) : undefined)));
     for (const { ep } of this.endpoints) ep.close();
     this.transport.close();
