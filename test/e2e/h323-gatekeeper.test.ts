@@ -163,11 +163,27 @@ describe('gatekeeper-routed H.323 calls', () => {
     expect(callee.rooms.length).toBe(rooms);
   });
 
-  it('shutdown unregisters (URQ); Erlang read every datagram as our codec did', async () => {
+  it('a reload: gatekeeper changes need a restart (logged, registration kept); dialOut.permitted applies at once', async () => {
+    const cfg = h!.config;
+    h!.gateway.applyConfig({ ...cfg, h323: { ...cfg.h323!, gatekeepers: [], dialOut: { permitted: [] } } });
+    expect(h!.logs.find((l) => l.message === 'configuration changes that need a restart were not applied')).toMatchObject({ keys: ['h323'] });
+    expect(h!.gateway.gatekeeperSummaries()[0]?.state).toBe('registered');
+    expect(await h!.gateway.dialOut({ meeting: ROOM, to: 'h323:gk-room' })).toMatchObject({ status: 'failed', callId: '', sipStatus: 403 });
+    h!.gateway.applyConfig(cfg);
+  });
+
+  it('shutdown with a call up: ReleaseComplete, DRQ, then URQ; Erlang read every datagram as our codec did', async () => {
     const before = gk.received.length;
+    const room = await H323Room.dial({ gatewayPort: h!.gateway.h323Port!, mode: 'fastStart', name: 'gk-last', calledAliases: [{ h323Id: ROOM }] });
+    const released = new Promise<{ by: string; cause?: number }>((resolve) => room.call.once('released', resolve));
     await h!.close();
     h = undefined;
-    await gk.waitFor(is('unregistrationRequest'), 5000, before);
+    expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    room.stop();
+    const drq = await gk.waitFor(is('disengageRequest'), 5000, before);
+    const urq = await gk.waitFor(is('unregistrationRequest'), 5000, before);
+    expect(hex((drq.erlang.value as { callIdentifier: { guid: Uint8Array } }).callIdentifier.guid)).toBe(room.call.callId);
+    expect(gk.received.indexOf(drq)).toBeLessThan(gk.received.indexOf(urq));
     expect(gk.errors).toEqual([]);
     for (const r of gk.received) expect(r.erlang).toEqual(r.ours);
   });
