@@ -106,6 +106,10 @@ async function dial(client: AdminClient, values: { meeting?: string; to?: string
     out(`answered via trunk ${outcome.trunk}; call ${outcome.callId}`);
     return 0;
   }
+  if (outcome.protocol === 'h323') {
+    out(`failed (H.323): ${outcome.reason}${outcome.cause !== undefined ? ` (cause ${outcome.cause})` : ''}`);
+    return 1;
+  }
   out(`failed: ${outcome.sipStatus} ${outcome.reason}`);
   return 1;
 }

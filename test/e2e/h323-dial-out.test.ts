@@ -7,13 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
 import { dominantFrequency } from '../helpers/spectrum.ts';
 import { H323RoomListener } from '../helpers/h323-room.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { startAdminApi } from '../../gateway/admin-api.ts';
+import { runCli } from '../../gateway/cli/main.ts';
+import { capturingLogger, startHarness, type Harness } from './harness.ts';
 
 const ROOM = 'demo';
 let h: Harness;
 let alice: Participant;
 let roomListener: H323RoomListener;
 let refusingListener: H323RoomListener;
+let admin: Awaited<ReturnType<typeof startAdminApi>>;
+const TOKEN = 'h323-dial-out-test-token-0123456789';
+
+/** `roomgate …` in-process, against the admin API. */
+async function roomgate(args: string[]): Promise<{ code: number; stdout: string }> {
+  const lines: string[] = [];
+  const code = await runCli(['--admin', `http://127.0.0.1:${admin.port}`, '--token', TOKEN, ...args], (l) => lines.push(l));
+  return { code, stdout: lines.join('\n') };
+}
 
 async function expectNothingLeftBehind(browserPeers: number): Promise<void> {
   await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
@@ -33,6 +44,7 @@ beforeAll(async () => {
       "  dialOut: { permitted: ['[a-z0-9-]+@127\\.0\\.0\\.1:[0-9]+'] }",
     ].join('\n'),
   });
+  admin = await startAdminApi(h.gateway, { bind: '127.0.0.1', port: 0, token: TOKEN, logger: capturingLogger(h.logs) });
   alice = await openParticipant({ meetingUrl: h.meeting.url, room: ROOM, name: 'Alice', tone: 880, video: false });
 }, 60_000);
 
@@ -40,14 +52,18 @@ afterAll(async () => {
   await roomListener?.close();
   await refusingListener?.close();
   await alice?.close();
+  await admin?.close();
   await h?.close();
 });
 
 describe('dial-out to an H.323 room by address', () => {
   it('is answered; the room joins the meeting; 440 Hz one way, 880 Hz the other; room release leaves nothing', async () => {
     const answered = roomListener.nextRoom();
-    const outcome = await h.gateway.dialOut({ meeting: ROOM, to: `h323:room-1@127.0.0.1:${roomListener.port}` });
-    expect(outcome).toMatchObject({ status: 'answered', protocol: 'h323' });
+    // `roomgate dial` → POST /api/calls → Gateway.dialOut
+    const res = await roomgate(['dial', '--meeting', ROOM, '--to', `h323:room-1@127.0.0.1:${roomListener.port}`]);
+    expect(res.stdout).toMatch(/^answered \(H\.323\); call [0-9a-f]{32}$/);
+    expect(res.code).toBe(0);
+    const outcome = { callId: res.stdout.split(' ').pop()! };
     const room = await answered;
     const calls = h.gateway.activeCalls();
     expect(calls).toHaveLength(1);
@@ -88,6 +104,10 @@ describe('dial-out to an H.323 room by address', () => {
     const outcome = await h.gateway.dialOut({ meeting: ROOM, to: 'h323:nobody@127.0.0.1:9' });
     expect(outcome.status).toBe('failed');
     expect(outcome.callId).not.toBe('');
+    expect(outcome.reason).toMatch(/ECONNREFUSED/);
+    const res = await roomgate(['dial', '--meeting', ROOM, '--to', 'h323:nobody@127.0.0.1:9']);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/^failed \(H\.323\): /);
     await expectNothingLeftBehind(1);
   });
 

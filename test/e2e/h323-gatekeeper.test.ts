@@ -12,7 +12,9 @@ import { H323CallFailure } from '../../h323/h225/index.ts';
 import { H323Room, H323RoomListener } from '../helpers/h323-room.ts';
 import { ErlangAsn1Peer } from '../h323/erlang/erlang-peer.ts';
 import { ErlangGatekeeper, type Behaviour, type Received } from '../h323/ras-erlang-gatekeeper.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { startAdminApi } from '../../gateway/admin-api.ts';
+import { runCli } from '../../gateway/cli/main.ts';
+import { capturingLogger, startHarness, type Harness } from './harness.ts';
 
 const ROOM = 'demo';
 const GK_ID = 'GK-ERLANG';
@@ -83,6 +85,16 @@ describe('gatekeeper-routed H.323 calls', () => {
     expect(JSON.stringify(csa)).toContain(String(h!.gateway.h323Port));
     await expect.poll(() => h!.gateway.gatekeeperSummaries()[0]?.state, { timeout: 5000 }).toBe('registered');
     expect(h!.gateway.gatekeeperSummaries()[0]).toMatchObject({ name: 'gk1', endpointId: 'EP-0042', gatekeeperId: GK_ID });
+    // `roomgate gatekeepers` → GET /api/gatekeepers
+    const token = 'h323-gatekeeper-test-token-0123456789';
+    const admin = await startAdminApi(h!.gateway, { bind: '127.0.0.1', port: 0, token, logger: capturingLogger(h!.logs) });
+    try {
+      const lines: string[] = [];
+      expect(await runCli(['--admin', `http://127.0.0.1:${admin.port}`, '--token', token, 'gatekeepers'], (l) => lines.push(l))).toBe(0);
+      expect(JSON.parse(lines.join('\n'))).toMatchObject([{ name: 'gk1', state: 'registered', endpointId: 'EP-0042', stats: { registrations: 1 } }]);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('an incoming call is admitted (ARQ answerCall TRUE, same callIdentifier) and disengaged after release (DRQ)', async () => {
