@@ -34,7 +34,9 @@ export class Gatekeepers {
   static async open(h323: H323Config, callSignalAddress: IpPort, logger: Logger): Promise<Gatekeepers> {
     const log = logger.child?.({ component: 'ras' }) ?? logger;
     const socket = await openUdpRasSocket(h323.ras.bind, h323.ras.port);
-    const transport = new RasTransport({ socket, logger: log });
+    // one transport for all: its retransmission timer is the first gatekeeper's (rasTimeoutMs, rasRetries)
+    const first = h323.gatekeepers[0];
+    const transport = new RasTransport({ socket, logger: log, ...(first ? { timeoutMs: first.rasTimeoutMs, retries: first.rasRetries } : {}) });
     const endpoints = h323.gatekeepers.map((g) => {
       const aliases: Alias[] = [...g.aliases.h323Id.map((h323Id) => ({ h323Id })), ...g.aliases.e164.map((dialledDigits) => ({ dialledDigits }))];
       const ep = new RasEndpoint({
