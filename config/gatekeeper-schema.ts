@@ -79,9 +79,11 @@ export const h323Schema = z
     dialOut: z
       .object({
         permitted: z.array(z.string().refine((r) => { try { new RegExp(r); return true; } catch { return false; } }, 'not a regular expression')).default([]),
+        /** Propose H.264 video (fastStart) too, and join the meeting with video. Default false (audio only). */
+        video: z.boolean().default(false),
       })
       .strict()
-      .default({ permitted: [] }),
+      .default({ permitted: [], video: false }),
   })
   .strict()
   .superRefine((h, ctx) => {

@@ -69,6 +69,7 @@ export class Gateway {
   private closed = false;
   /** h323.dialOut.permitted: reloadable, unlike the H.323 listener. */
   private h323DialOut: string[];
+  private h323DialOutVideo: boolean;
 
   private constructor(
     private config: GatewayConfig,
@@ -78,6 +79,7 @@ export class Gateway {
   ) {
     this.dialPlan = new DialPlan(config.dialPlan);
     this.h323DialOut = config.h323?.dialOut.permitted ?? [];
+    this.h323DialOutVideo = config.h323?.dialOut.video ?? false;
     this.mediaAddress = { bind: config.media.bind, advertised: resolveAdvertisedAddress(config.media.advertisedAddress, config.media.bind) };
     this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
     this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }), (name) => this.trunks.get(name));
@@ -215,6 +217,7 @@ export class Gateway {
     this.trunkRegistrations.apply(config.trunks);
     this.registrar.apply(config.registrar);
     this.h323DialOut = config.h323?.dialOut.permitted ?? [];
+    this.h323DialOutVideo = config.h323?.dialOut.video ?? false;
     this.config = {
       ...this.config,
       sip: { ...this.config.sip, allowedSources: config.sip.allowedSources },
@@ -319,6 +322,7 @@ export class Gateway {
       address,
       alias,
       identity,
+      video: this.h323DialOutVideo,
       mediaAddress: this.mediaAddress,
       ports: this.ports,
       createMedia: (opts) => this.createMedia(opts, request.meeting),

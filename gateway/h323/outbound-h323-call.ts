@@ -16,7 +16,7 @@ import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
 import { joinWithTimeout } from '../meeting-join.ts';
-import { gatewayCapabilities, negotiatedMedia } from './h323-media.ts';
+import { GATEWAY_H264, gatewayCapabilities, negotiatedMedia } from './h323-media.ts';
 import { proposeFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
 
 /** What `dialOut` reports (the H.323 fields of DialOutcome). */
@@ -43,6 +43,8 @@ export interface OutboundH323CallDeps {
   joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
   joinTimeoutMs: number;
   logger: Logger;
+  /** Propose H.264 (H.241 baseline) too and join the meeting with video. */
+  video?: boolean;
   /** callIdentifier etc. already used in the gatekeeper's ARQ (H.225.0 7.11). */
   identity?: PlaceCallOptions['identity'];
   /** Test seam / options for placeCall (timers). */
@@ -76,6 +78,8 @@ export class OutboundH323Call {
   private call?: OutgoingH323Call;
   private session?: H245Session;
   private mediaSet = false;
+  /** The room's video channel toward us (its fastStart answer's channel number): the one videoFastUpdatePicture names. */
+  private roomVideoChannel?: number;
   private keyframesFromRoom = 0;
   private keyframesToRoom = 0;
   private endedWith?: { end: CallEnd; cause?: number; reason?: string };
@@ -107,9 +111,9 @@ export class OutboundH323Call {
   /** Places the call; resolves once answered or finally failed. */
   async run(): Promise<H323DialResult> {
     try {
-      this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log });
+      this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log, video: this.deps.video === true });
       if (this.isOver()) return this.releaseLate();
-      this.leg = await joinWithTimeout(this.deps.joinMeeting({ roomId: this.deps.roomId, displayName: this.deps.alias ?? this.deps.to, video: false, logger: this.log }), this.deps.joinTimeoutMs);
+      this.leg = await joinWithTimeout(this.deps.joinMeeting({ roomId: this.deps.roomId, displayName: this.deps.alias ?? this.deps.to, video: this.media.videoPort !== undefined, logger: this.log }), this.deps.joinTimeoutMs);
       if (this.isOver()) return this.releaseLate();
     } catch (err) {
       this.log.warn('h323 dial-out: cannot join meeting', { error: (err as Error).message });
@@ -131,6 +135,14 @@ export class OutboundH323Call {
       proposeFastStart({ direction: 'fromRoom', channel: 101 + 2 * i, media: m, sessionId: 1, rtp, rtcp }),
       proposeFastStart({ direction: 'toRoom', channel: 102 + 2 * i, media: m, sessionId: 1, rtp, rtcp }),
     ]);
+    if (media.videoPort) {
+      // H.323 8.1.7 / H.241: one H.264 pair, session 2, dynamic payload type 96
+      const v = { rtp: { ip, port: media.videoPort }, rtcp: { ip, port: media.videoPort + 1 } };
+      fastStart.push(
+        proposeFastStart({ direction: 'fromRoom', channel: 111, media: GATEWAY_H264, sessionId: 2, payloadType: 96, ...v }),
+        proposeFastStart({ direction: 'toRoom', channel: 112, media: GATEWAY_H264, sessionId: 2, payloadType: 96, ...v }),
+      );
+    }
     const alias = this.deps.alias;
     const calledAliases = alias === undefined ? [] : aliasesFor(alias);
     let call: OutgoingH323Call;
@@ -178,7 +190,11 @@ export class OutboundH323Call {
    * the room's RTP address) and one room→gateway proposal; both must be the same codec.
    */
   private onFastStart(olcs: Uint8Array[]): void {
-    const accepted = olcs.map((b, i) => readFastStartChannel(b, i)).filter((c): c is FastStartChannel => c !== undefined && c.kind === 'audio');
+    const all = olcs.map((b, i) => readFastStartChannel(b, i)).filter((c): c is FastStartChannel => c !== undefined);
+    const accepted = all.filter((c) => c.kind === 'audio');
+    const videoToRoom = this.media?.videoPort ? all.find((c) => c.kind === 'video' && c.direction === 'fromRoom' && c.mediaChannel && c.media.codec === 'h264') : undefined;
+    const videoFromRoom = all.find((c) => c.kind === 'video' && c.direction === 'toRoom');
+    if (videoFromRoom) this.roomVideoChannel = videoFromRoom.channel;
     const toRoom = accepted.find((c) => c.direction === 'fromRoom' && c.mediaChannel);
     const fromRoom = accepted.find((c) => c.direction === 'toRoom');
     if (!toRoom || (fromRoom && fromRoom.media.codec !== toRoom.media.codec)) {
@@ -186,15 +202,16 @@ export class OutboundH323Call {
       this.closeWith({ by: 'gateway', reason: 'unusable fastStart answer' }, CAUSE.incompatible);
       return;
     }
-    const desc = negotiatedMedia({ media: toRoom.media, rtp: toRoom.mediaChannel! });
-    this.log.info('h323 media', { address: desc.address, audio: desc.audio?.codec, audioPort: desc.audio?.port });
+    const desc = negotiatedMedia({ media: toRoom.media, rtp: toRoom.mediaChannel! },
+      videoToRoom ? { media: videoToRoom.media, rtp: videoToRoom.mediaChannel!, payloadType: videoToRoom.payloadType ?? 96 } : undefined);
+    this.log.info('h323 media', { address: desc.address, audio: desc.audio?.codec, audioPort: desc.audio?.port, video: desc.video?.codec, videoPort: desc.video?.port });
     this.media?.setRemote(desc);
     this.mediaSet = true;
   }
 
   private runSession(ch: NonNullable<OutgoingH323Call['h245Tunnel']>): void {
     const session = new H245Session({
-      channel: ch, capabilities: gatewayCapabilities(false), callId: this.callId, logger: this.log,
+      channel: ch, capabilities: gatewayCapabilities(this.media?.videoPort !== undefined), callId: this.callId, logger: this.log,
       endOnProcedureFailure: false, // fastStart media flows without H.245
     });
     this.session = session;
@@ -228,8 +245,11 @@ export class OutboundH323Call {
     return 200;
   }
 
+  /** A meeting keyframe request → videoFastUpdatePicture on the room's video channel (H.245 miscellaneousCommand). */
   private sendVideoFastUpdate(): void {
-    // audio-only dial-out for now: no video channel to name
+    if (this.state !== 'active' || !this.session || this.session.ended || this.roomVideoChannel === undefined) return;
+    this.keyframesToRoom++;
+    this.session.sendVideoFastUpdate(this.roomVideoChannel);
   }
 
   /** Play keys to the room (admin API); false when the call is not active. */

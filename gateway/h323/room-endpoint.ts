@@ -211,14 +211,19 @@ export class H323Room {
     const channels = call.setup.fastStart.map((b, i) => readFastStartChannel(b, i)).filter((c): c is FastStartChannel => c !== undefined);
     const codec = this.audio.cap.codec;
     // olc.ts names directions from the called side: 'fromRoom' = caller → us, 'toRoom' = us → caller
-    const pair = chooseFastStart(channels, (m) => m.codec === codec).audio;
+    const chosen = chooseFastStart(channels, (m) => m.codec === codec || (this.video !== undefined && m.codec === 'h264'));
+    const pair = chosen.audio;
     if (!pair) {
       call.reject(88, 'undefinedReason'); // Q.850 88 incompatible destination
       return;
     }
-    call.accept({ fastStart: [answerFromRoom(pair.fromRoom, ours), answerToRoom(pair.toRoom, { channel: 1, rtcp: ours.rtcp })] });
+    const answers = [answerFromRoom(pair.fromRoom, ours), answerToRoom(pair.toRoom, { channel: 1, rtcp: ours.rtcp })];
+    const video = this.video ? chosen.video : undefined;
+    if (video) answers.push(answerFromRoom(video.fromRoom, this.videoAddresses()), answerToRoom(video.toRoom, { channel: 2, rtcp: this.videoAddresses().rtcp }));
+    call.accept({ fastStart: answers });
     if (call.h245Tunnel) this.runSession(call.h245Tunnel);
     this.startSending(pair.toRoom.mediaChannel!);
+    if (video) this.startVideo(video.toRoom.mediaChannel!);
   }
 
   /** Answers one incoming call on `call` (H323RoomListener). */
@@ -226,7 +231,13 @@ export class H323Room {
     const local = o.localAddress ?? '127.0.0.1';
     const a = await bindUdp(local);
     const c = await bindUdp(local);
-    return new H323Room(o, a.socket, a.port, c.socket, c.port, undefined, undefined, call);
+    let video: H323Room['video'];
+    if (o.video) {
+      const v = await bindUdp(local);
+      const vc = await bindUdp(local);
+      video = { socket: v.socket, port: v.port, rtcp: vc.socket, rtcpPort: vc.port, frames: accessUnits(readFileSync(o.video.file)), next: 0, seq: 0, ts: 0, ssrc: (Math.random() * 2 ** 32) >>> 0 };
+    }
+    return new H323Room(o, a.socket, a.port, c.socket, c.port, undefined, video, call);
   }
 
   private runSession(ch: H245Channel): void {

@@ -6,7 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
 import { dominantFrequency } from '../helpers/spectrum.ts';
-import { H323RoomListener } from '../helpers/h323-room.ts';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { H323RoomListener, makeH264File } from '../helpers/h323-room.ts';
 import { startAdminApi } from '../../gateway/admin-api.ts';
 import { runCli } from '../../gateway/cli/main.ts';
 import { capturingLogger, startHarness, type Harness } from './harness.ts';
@@ -16,6 +19,8 @@ let h: Harness;
 let alice: Participant;
 let roomListener: H323RoomListener;
 let refusingListener: H323RoomListener;
+let videoListener: H323RoomListener;
+const videoFile = join(tmpdir(), `roomgate-h323-dial-out-${process.pid}.h264`);
 let admin: Awaited<ReturnType<typeof startAdminApi>>;
 const TOKEN = 'h323-dial-out-test-token-0123456789';
 
@@ -36,12 +41,13 @@ beforeAll(async () => {
   roomListener = await H323RoomListener.listen({ name: 'h323-callee', toneHz: 440 });
   // a room that only takes A-law answers only when we propose it too
   refusingListener = await H323RoomListener.listen({ name: 'h323-alaw', toneHz: 440, codec: 'PCMA' });
+  videoListener = await H323RoomListener.listen({ name: 'h323-video', toneHz: 440, video: { file: makeH264File(videoFile), fps: 15 } });
   h = await startHarness({
     mediaPorts: { min: 48990, max: 49029 },
     yaml: [
       'h323:',
       '  signalling: { enabled: true, bind: 127.0.0.1, port: 0 }',
-      "  dialOut: { permitted: ['[a-z0-9-]+@127\\.0\\.0\\.1:[0-9]+'] }",
+      "  dialOut: { permitted: ['[a-z0-9-]+@127\\.0\\.0\\.1:[0-9]+'], video: true }",
     ].join('\n'),
   });
   admin = await startAdminApi(h.gateway, { bind: '127.0.0.1', port: 0, token: TOKEN, logger: capturingLogger(h.logs) });
@@ -51,6 +57,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await roomListener?.close();
   await refusingListener?.close();
+  await videoListener?.close();
+  rmSync(videoFile, { force: true });
   await alice?.close();
   await admin?.close();
   await h?.close();
@@ -96,6 +104,29 @@ describe('dial-out to an H.323 room by address', () => {
     const released = new Promise<{ by: string; cause?: number }>((resolve) => room.call.once('released', resolve));
     expect(h.gateway.hangUp(outcome.callId)).toBe(true);
     expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    await expectNothingLeftBehind(1);
+  });
+
+  it('with h323.dialOut.video: the room\'s H.264 reaches the browser; a new consumer\'s keyframe request reaches the room as videoFastUpdatePicture', async () => {
+    const answered = videoListener.nextRoom();
+    const outcome = await h.gateway.dialOut({ meeting: ROOM, to: `h323:room-v@127.0.0.1:${videoListener.port}` });
+    expect(outcome).toMatchObject({ status: 'answered' });
+    const room = await answered;
+    expect(h.logs.find((l) => l.message === 'h323 media' && l.callId === outcome.callId)).toMatchObject({ audio: 'PCMU', video: 'H264' });
+    await alice.waitForPeer('room-v');
+    await expect.poll(() => alice.framesDecodedFrom('room-v'), { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(30);
+    const before = room.fastUpdates.length;
+    const bob = await openParticipant({ meetingUrl: h.meeting.url, room: ROOM, name: 'Bob' });
+    try {
+      await bob.waitForPeer('room-v');
+      await expect.poll(() => room.fastUpdates.length, { timeout: 20_000 }).toBeGreaterThan(before);
+      expect(room.fastUpdates.slice(before).every((n) => n === 2)).toBe(true); // the room's channel number in its answer
+      await expect.poll(() => room.videoPacketsReceived, { timeout: 20_000 }).toBeGreaterThan(10);
+    } finally {
+      await bob.close();
+    }
+    room.hangup();
+    await alice.waitForPeerGone('room-v');
     await expectNothingLeftBehind(1);
   });
 

@@ -177,7 +177,7 @@ describe('gatekeeper-routed H.323 calls', () => {
 
   it('a reload: gatekeeper changes need a restart (logged, registration kept); dialOut.permitted applies at once', async () => {
     const cfg = h!.config;
-    h!.gateway.applyConfig({ ...cfg, h323: { ...cfg.h323!, gatekeepers: [], dialOut: { permitted: [] } } });
+    h!.gateway.applyConfig({ ...cfg, h323: { ...cfg.h323!, gatekeepers: [], dialOut: { permitted: [], video: false } } });
     expect(h!.logs.find((l) => l.message === 'configuration changes that need a restart were not applied')).toMatchObject({ keys: ['h323'] });
     expect(h!.gateway.gatekeeperSummaries()[0]?.state).toBe('registered');
     expect(await h!.gateway.dialOut({ meeting: ROOM, to: 'h323:gk-room' })).toMatchObject({ status: 'failed', callId: '', sipStatus: 403 });

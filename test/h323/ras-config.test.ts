@@ -19,7 +19,7 @@ describe('config h323 section', () => {
       }],
       ras: { bind: '0.0.0.0', port: 1719 },
       signalling: { enabled: false, bind: '0.0.0.0', port: 1720 },
-      dialOut: { permitted: [] },
+      dialOut: { permitted: [], video: false },
     });
   });
 
