@@ -9,7 +9,7 @@ import type { CallMedia, DtmfDigit, PortAllocator } from '../../bridge/index.ts'
 import { parseDtmfDigit } from '../../bridge/index.ts';
 import type { Alias, MediaCapability } from '../../h323/asn1/index.ts';
 import { H323CallFailure, placeCall, type CallEnd as H225CallEnd, type OutgoingH323Call, type PlaceCallOptions } from '../../h323/h225/index.ts';
-import { H245Session, type UserInput } from '../../h323/h245/index.ts';
+import { H245Session, type RemoteCapabilities, type UserInput } from '../../h323/h245/index.ts';
 import { CallDtmfRelay } from '../call-dtmf-relay.ts';
 import type { MeetingLeg } from '../connectors/mediasoup-meeting/index.ts';
 import { parseDtmfInfo } from '../dtmf-info.ts';
@@ -78,6 +78,10 @@ export class OutboundH323Call {
   private call?: OutgoingH323Call;
   private session?: H245Session;
   private mediaSet = false;
+  /** fastStart refused: media through H.245 channels (audio only). */
+  private h245Path = false;
+  /** H.245 path: the audio codec chosen (CallMedia runs one codec both ways). */
+  private h245Audio?: string;
   /** The room's video channel toward us (its fastStart answer's channel number): the one videoFastUpdatePicture names. */
   private roomVideoChannel?: number;
   private keyframesFromRoom = 0;
@@ -160,8 +164,12 @@ export class OutboundH323Call {
     this.log.info('h323 dial-out: Setup', { to: this.deps.to, address: `${this.deps.address.host}:${this.deps.address.port}`, proposals: fastStart.length });
     call.on('fast-start', (olcs) => this.onFastStart(olcs));
     call.on('fast-start-refused', () => {
-      // DEVIATION(H.323 8.1.7.1): a room that refuses fastStart would need our H.245 channel opening; not done for dial-out yet
-      this.closeWith({ by: 'gateway', reason: 'the room refused fastStart (H.245-only rooms are not dialled yet)' }, CAUSE.incompatible);
+      // H.323 8.1.7.1: fastStart refused → logical channels through the (tunnelled) H.245 session
+      if (this.session && !this.session.ended) {
+        this.h245Path = true;
+        return;
+      }
+      this.closeWith({ by: 'gateway', reason: 'the room refused fastStart and there is no H.245 tunnel' }, CAUSE.incompatible);
     });
     call.on('released', (end) => this.onReleased(end));
     call.on('keypad', (keys) => this.fromRoomKeys(keys, undefined));
@@ -173,6 +181,8 @@ export class OutboundH323Call {
       if (!(err instanceof H323CallFailure)) throw err;
       return this.outcome();
     }
+    if (this.isOver()) return this.outcome();
+    if (!this.mediaSet && this.h245Path) await this.h245Media();
     if (this.isOver()) return this.outcome();
     if (!this.mediaSet) {
       this.closeWith({ by: 'gateway', reason: 'Connect without a usable fastStart answer' }, CAUSE.incompatible);
@@ -212,10 +222,22 @@ export class OutboundH323Call {
   private runSession(ch: NonNullable<OutgoingH323Call['h245Tunnel']>): void {
     const session = new H245Session({
       channel: ch, capabilities: gatewayCapabilities(this.media?.videoPort !== undefined), callId: this.callId, logger: this.log,
-      endOnProcedureFailure: false, // fastStart media flows without H.245
+      endOnProcedureFailure: false, // fastStart media flows without H.245; the H.245 path checks what it needs
     });
     this.session = session;
-    session.on('incomingChannel', (req) => req.reject('unspecified')); // media came by fastStart
+    session.on('incomingChannel', (req) => {
+      // fastStart media: nothing to open; H.245 path: the room's audio in the codec we send (or will send)
+      const media = this.media;
+      const carried = PROPOSED_AUDIO.some((m) => m.codec === req.media.codec);
+      if (!this.h245Path || !media || !carried || (this.h245Audio !== undefined && this.h245Audio !== req.media.codec)) {
+        req.reject('dataTypeNotSupported');
+        return;
+      }
+      this.h245Audio = req.media.codec;
+      const ip = this.deps.mediaAddress.advertised;
+      req.accept({ mediaChannel: { ip, port: media.audioPort }, mediaControlChannel: { ip, port: media.audioPort + 1 } });
+      this.log.info('h323 room channel accepted', { channel: req.number, codec: req.media.codec });
+    });
     session.on('videoFastUpdate', () => {
       this.keyframesFromRoom++;
       this.media?.onRoomKeyframeRequest();
@@ -228,6 +250,37 @@ export class OutboundH323Call {
       if (this.session === session) this.session = undefined;
     });
     session.start();
+  }
+
+  /** H.245 8.4 after a refused fastStart: our audio channel toward the room with a codec from its TCS (10 s at most). */
+  private async h245Media(): Promise<void> {
+    const session = this.session;
+    const media = this.media;
+    if (!session || !media) return;
+    const caps = session.remoteCapabilities ?? await new Promise<RemoteCapabilities | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 10_000);
+      session.once('remoteCapabilities', (c) => { clearTimeout(timer); resolve(c); });
+      session.once('ended', () => { clearTimeout(timer); resolve(undefined); });
+    });
+    if (!caps || this.isOver()) return;
+    const receives = (codec: string) => caps.capabilities.some((c) => c.kind === 'audio' && c.direction !== 'transmit' && c.media?.codec === codec);
+    const choice = PROPOSED_AUDIO.find((m) => (this.h245Audio === undefined || m.codec === this.h245Audio) && receives(m.codec));
+    if (!choice) {
+      this.log.warn('h323 dial-out: the room receives no audio codec we send');
+      return;
+    }
+    this.h245Audio = choice.codec;
+    const ip = this.deps.mediaAddress.advertised;
+    try {
+      const opened = await session.openChannel({ number: 101, capability: choice, sessionID: 1, mediaControlChannel: { ip, port: media.audioPort + 1 } });
+      if (this.isOver() || !opened.mediaChannel) return;
+      const desc = negotiatedMedia({ media: choice, rtp: opened.mediaChannel });
+      this.log.info('h323 media', { address: desc.address, audio: desc.audio?.codec, audioPort: desc.audio?.port, h245: true });
+      media.setRemote(desc);
+      this.mediaSet = true;
+    } catch (err) {
+      this.log.warn('h323 dial-out: the room refused our logical channel', { error: (err as Error).message });
+    }
   }
 
   private fromRoomKeys(keys: string, durationMs: number | undefined): void {

@@ -208,6 +208,12 @@ export class H323Room {
    */
   private answer(call: IncomingH323Call, ours: { rtp: IpPort; rtcp: IpPort }): void {
     call.on('keypad', (keys) => this.userInput.push({ kind: 'keypad', keys }));
+    if (this.o.mode === 'tunnel' && call.h245Tunnel) {
+      // H.323 8.1.7.1: fastConnectRefused; channels through the tunnelled H.245 session (opened on the caller's TCS)
+      call.accept({ fastStart: [] });
+      this.runSession(call.h245Tunnel);
+      return;
+    }
     const channels = call.setup.fastStart.map((b, i) => readFastStartChannel(b, i)).filter((c): c is FastStartChannel => c !== undefined);
     const codec = this.audio.cap.codec;
     // olc.ts names directions from the called side: 'fromRoom' = caller → us, 'toRoom' = us → caller
@@ -422,16 +428,17 @@ export class H323RoomListener {
   readonly rooms: H323Room[] = [];
   private waiters: ((r: H323Room) => void)[] = [];
 
-  private constructor(private readonly listener: H323Listener, private readonly o: Omit<H323RoomOptions, 'gatewayPort' | 'mode'>) {
+  private constructor(private readonly listener: H323Listener, private readonly o: Omit<H323RoomOptions, 'gatewayPort' | 'mode'> & { answer?: 'fastStart' | 'h245' }) {
     listener.on('call', (call) => {
-      void H323Room.answer({ ...this.o, gatewayPort: 0, mode: 'fastStart' }, call).then((room) => {
+      void H323Room.answer({ ...this.o, gatewayPort: 0, mode: this.o.answer === 'h245' ? 'tunnel' : 'fastStart' }, call).then((room) => {
         this.rooms.push(room);
         for (const w of this.waiters.splice(0)) w(room);
       }, () => call.isReleased || call.release(41));
     });
   }
 
-  static async listen(o: Omit<H323RoomOptions, 'gatewayPort' | 'mode'> & { port?: number }): Promise<H323RoomListener> {
+  /** `answer`: 'fastStart' (default) accepts the caller's proposals; 'h245' refuses them and opens channels over the tunnel. */
+  static async listen(o: Omit<H323RoomOptions, 'gatewayPort' | 'mode'> & { port?: number; answer?: 'fastStart' | 'h245' }): Promise<H323RoomListener> {
     const l = await H323Listener.listen({ bindAddress: o.localAddress ?? '127.0.0.1', port: o.port ?? 0, logger: o.logger ?? silent });
     return new H323RoomListener(l, o);
   }

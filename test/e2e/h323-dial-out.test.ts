@@ -20,6 +20,7 @@ let alice: Participant;
 let roomListener: H323RoomListener;
 let refusingListener: H323RoomListener;
 let videoListener: H323RoomListener;
+let h245Listener: H323RoomListener;
 const videoFile = join(tmpdir(), `roomgate-h323-dial-out-${process.pid}.h264`);
 let admin: Awaited<ReturnType<typeof startAdminApi>>;
 const TOKEN = 'h323-dial-out-test-token-0123456789';
@@ -41,6 +42,7 @@ beforeAll(async () => {
   roomListener = await H323RoomListener.listen({ name: 'h323-callee', toneHz: 440 });
   // a room that only takes A-law answers only when we propose it too
   refusingListener = await H323RoomListener.listen({ name: 'h323-alaw', toneHz: 440, codec: 'PCMA' });
+  h245Listener = await H323RoomListener.listen({ name: 'h323-h245', toneHz: 440, codec: 'G722', answer: 'h245' });
   videoListener = await H323RoomListener.listen({ name: 'h323-video', toneHz: 440, video: { file: makeH264File(videoFile), fps: 15 } });
   h = await startHarness({
     mediaPorts: { min: 48990, max: 49029 },
@@ -58,6 +60,7 @@ afterAll(async () => {
   await roomListener?.close();
   await refusingListener?.close();
   await videoListener?.close();
+  await h245Listener?.close();
   rmSync(videoFile, { force: true });
   await alice?.close();
   await admin?.close();
@@ -104,6 +107,25 @@ describe('dial-out to an H.323 room by address', () => {
     const released = new Promise<{ by: string; cause?: number }>((resolve) => room.call.once('released', resolve));
     expect(h.gateway.hangUp(outcome.callId)).toBe(true);
     expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    await expectNothingLeftBehind(1);
+  });
+
+  it('a room that refuses fastStart (G.722 only): channels over the tunnelled H.245; tones both ways', async () => {
+    const answered = h245Listener.nextRoom();
+    const outcome = await h.gateway.dialOut({ meeting: ROOM, to: `h323:room-h@127.0.0.1:${h245Listener.port}` });
+    expect(outcome).toMatchObject({ status: 'answered' });
+    const room = await answered;
+    expect(h.logs.find((l) => l.message === 'h323 media' && l.callId === outcome.callId)).toMatchObject({ audio: 'G722', h245: true });
+    await alice.waitForPeer('room-h');
+    const hz = await alice.dominantFrequencyFrom('room-h');
+    expect(hz).toBeGreaterThan(435);
+    expect(hz).toBeLessThan(445);
+    const heard = await room.waitForReceivedAudio(3);
+    const got = dominantFrequency(heard.subarray(room.sampleRate), room.sampleRate);
+    expect(got).toBeGreaterThan(875);
+    expect(got).toBeLessThan(885);
+    room.hangup();
+    await alice.waitForPeerGone('room-h');
     await expectNothingLeftBehind(1);
   });
 
