@@ -161,7 +161,7 @@ export class OutboundH323Call {
       return this.outcome();
     }
     this.call = call;
-    this.log.info('h323 dial-out: Setup', { to: this.deps.to, address: `${this.deps.address.host}:${this.deps.address.port}`, proposals: fastStart.length });
+    this.log.info('h323 dial-out: Setup', { to: this.deps.to, address: `${this.deps.address.host}:${this.deps.address.port}`, proposals: fastStart.length, audioPort: media.audioPort });
     call.on('fast-start', (olcs) => this.onFastStart(olcs));
     call.on('fast-start-refused', () => {
       // H.323 8.1.7.1: fastStart refused → logical channels through the (tunnelled) H.245 session
