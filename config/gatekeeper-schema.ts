@@ -72,6 +72,18 @@ export const h323Schema = z
       })
       .strict()
       .default({ enabled: false, bind: '0.0.0.0', port: 1720 }),
+    /**
+     * H.323 dial-out (`roomgate dial --to h323:alias@host[:port]`): no open relay, only targets
+     * (the text after "h323:") one of these regular expressions matches in full. Default [] (none).
+     */
+    dialOut: z
+      .object({
+        permitted: z.array(z.string().refine((r) => { try { new RegExp(r); return true; } catch { return false; } }, 'not a regular expression')).default([]),
+        /** Propose H.264 video (fastStart) too, and join the meeting with video. Default false (audio only). */
+        video: z.boolean().default(false),
+      })
+      .strict()
+      .default({ permitted: [], video: false }),
   })
   .strict()
   .superRefine((h, ctx) => {

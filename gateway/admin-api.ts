@@ -18,6 +18,7 @@ import type { Logger } from './logger.ts';
  *                                  400 bad keys, 404 no such call, 409 call not answered yet
  *   GET    /api/trunks          → TrunkSummary[] (keepalive state, active calls, outbound registration)
  *   GET    /api/registrations   → RegistrationSummary[] (the registrar's bindings; [] when disabled)
+ *   GET    /api/gatekeepers     → GatekeeperSummary[] (H.323 RAS registration per gatekeeper; [] when none)
  */
 export async function startAdminApi(
   gateway: Gateway,
@@ -82,6 +83,8 @@ async function route(gateway: Gateway, opts: { token: string; logger: Logger }, 
       return send(res, 200, gateway.trunkSummaries());
     case '/api/registrations':
       return send(res, 200, gateway.registrations());
+    case '/api/gatekeepers':
+      return send(res, 200, gateway.gatekeeperSummaries());
     default:
       return send(res, 404, { error: 'not found' });
   }

@@ -1,8 +1,12 @@
 import { CallMedia, MeetingMixHubs, PortAllocator } from '../bridge/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { SipStack, type IncomingInvite } from '../sip/index.ts';
-import { H323Listener, type IncomingH323Call } from '../h323/h225/index.ts';
+import { H323Listener, newCallReference, newGuid, type IncomingH323Call } from '../h323/h225/index.ts';
+import { RasRejectError, RasTimeoutError, type RasCall, type RasEndpoint } from '../h323/ras/index.ts';
+import type { ReleaseReason } from '../h323/asn1/index.ts';
+import { Gatekeepers, type GatekeeperSummary } from './h323/gatekeepers.ts';
 import { InboundH323Call } from './h323/inbound-h323-call.ts';
+import { aliasesFor, OutboundH323Call } from './h323/outbound-h323-call.ts';
 import { resolveAdvertisedAddress } from './addresses.ts';
 import { joinMeeting } from './connectors/mediasoup-meeting/index.ts';
 import { DialPlan, userPartOf } from './dial-plan.ts';
@@ -43,9 +47,11 @@ export interface GatewayStats {
  * each to its meeting. Owns the SIP stack, the RTP port pool and the live calls.
  */
 export class Gateway {
-  private readonly calls = new Map<string, InboundCall | OutboundCall | InboundH323Call>();
+  private readonly calls = new Map<string, InboundCall | OutboundCall | InboundH323Call | OutboundH323Call>();
   /** H.225.0 call signalling listener (config h323.signalling), when enabled. */
   private h323?: H323Listener;
+  /** RAS endpoints of h323.gatekeepers (with h323.signalling enabled). */
+  private gatekeepers?: Gatekeepers;
   private callsTotal = 0;
   private dialPlan: DialPlan;
   private readonly trunks: TrunkSet;
@@ -61,6 +67,9 @@ export class Gateway {
    */
   private readonly mediaAddress: { bind: string; advertised: string };
   private closed = false;
+  /** h323.dialOut.permitted: reloadable, unlike the H.323 listener. */
+  private h323DialOut: string[];
+  private h323DialOutVideo: boolean;
 
   private constructor(
     private config: GatewayConfig,
@@ -69,6 +78,8 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     this.dialPlan = new DialPlan(config.dialPlan);
+    this.h323DialOut = config.h323?.dialOut.permitted ?? [];
+    this.h323DialOutVideo = config.h323?.dialOut.video ?? false;
     this.mediaAddress = { bind: config.media.bind, advertised: resolveAdvertisedAddress(config.media.advertisedAddress, config.media.bind) };
     this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
     this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }), (name) => this.trunks.get(name));
@@ -99,6 +110,9 @@ export class Gateway {
     const ports = new PortAllocator({ min: config.media.portRange.min, max: config.media.portRange.max });
     const gateway = new Gateway(config, sip, ports, logger);
     const signalling = config.h323?.signalling;
+    if (!signalling?.enabled && (config.h323?.gatekeepers.length ?? 0) > 0) {
+      logger.warn('h323.gatekeepers ignored: h323.signalling is not enabled (nothing to register)');
+    }
     if (signalling?.enabled) {
       try {
         gateway.h323 = await H323Listener.listen({ bindAddress: signalling.bind, port: signalling.port, logger: logger.child({ component: 'h225' }) });
@@ -107,6 +121,18 @@ export class Gateway {
         throw err;
       }
       gateway.h323.on('call', (call) => gateway.onH323Call(call));
+      if (config.h323!.gatekeepers.length > 0) {
+        // H.225.0 7.2: we register the listener's address; rooms reach us there through the gatekeeper
+        const csa = { ip: resolveAdvertisedAddress('auto', signalling.bind), port: gateway.h323.port };
+        try {
+          gateway.gatekeepers = await Gatekeepers.open(config.h323!, csa, logger);
+        } catch (err) {
+          await gateway.h323.close();
+          await sip.close();
+          throw err;
+        }
+        gateway.gatekeepers.onDisengageRequested((id, reason) => gateway.onGatekeeperDisengage(id, reason));
+      }
     }
     logger.info('gateway listening', { sip: `${config.sip.bind}:${sip.port ?? config.sip.port}`, advertised, meeting: config.meeting.url });
     return gateway;
@@ -158,6 +184,19 @@ export class Gateway {
     return registration ? { registration } : {};
   }
 
+  /** The configured gatekeepers and our registration with each (GET /api/gatekeepers); [] when none. */
+  gatekeeperSummaries(): GatekeeperSummary[] {
+    return this.gatekeepers?.summaries() ?? [];
+  }
+
+  /** A gatekeeper's DRQ (H.225.0 7.10): the call it names is released. */
+  private onGatekeeperDisengage(callIdentifier: Uint8Array, reason: string): void {
+    const id = Buffer.from(callIdentifier).toString('hex');
+    const call = this.calls.get(id);
+    this.logger.info('gatekeeper disengage request', { callId: id, reason, known: call !== undefined });
+    call?.closeWith({ by: 'gateway', reason: `gatekeeper disengage (${reason})` });
+  }
+
   /** Current bindings of the gateway's registrar (GET /api/registrations); [] when disabled. */
   registrations(): RegistrationSummary[] {
     return this.registrar.bindings();
@@ -177,6 +216,8 @@ export class Gateway {
     this.keepalive.watch(this.trunks.all());
     this.trunkRegistrations.apply(config.trunks);
     this.registrar.apply(config.registrar);
+    this.h323DialOut = config.h323?.dialOut.permitted ?? [];
+    this.h323DialOutVideo = config.h323?.dialOut.video ?? false;
     this.config = {
       ...this.config,
       sip: { ...this.config.sip, allowedSources: config.sip.allowedSources },
@@ -194,6 +235,7 @@ export class Gateway {
       this.logger.info('dial-out refused', { to: request.to, trunk: request.trunk, reason });
       return { status: 'failed', callId: '', sipStatus: status, reason, attempts: [] };
     };
+    if (/^h323:/i.test(request.to)) return this.dialOutH323(request, refuse);
     // A terminal registered with our registrar is dialled at its Contact (RFC 3261 16.5), no trunk.
     const registered = request.trunk === undefined && MEETING_ID.test(request.meeting)
       ? this.registrar.resolve(request.to, [this.sip.advertisedHost, this.config.sip.bind].filter((h) => h !== '0.0.0.0' && h !== '::'))
@@ -236,6 +278,75 @@ export class Gateway {
       call.closeWith({ by: 'gateway', reason: `internal error: ${(err as Error).message}`, status: 500 });
       return { status: 'failed', callId: call.callId, sipStatus: 500, reason: 'internal error', attempts: [] };
     }
+  }
+
+  /**
+   * H.323 dial-out (issue #5): `h323:alias@host[:port]` places a Setup to host:port (1720 by
+   * default). No open relay: only targets an `h323.dialOut.permitted` pattern matches in full.
+   */
+  private async dialOutH323(request: DialRequest, refuse: (status: number, reason: string) => DialOutcome): Promise<DialOutcome> {
+    if (!MEETING_ID.test(request.meeting)) return refuse(400, 'meeting must be a room id ([A-Za-z0-9_.~-])');
+    const target = request.to.slice('h323:'.length);
+    const m = /^([^@\s]+)(?:@([A-Za-z0-9.-]+)(?::(\d{1,5}))?)?$/.exec(target);
+    if (!m) return refuse(400, 'to must be h323:alias@host[:port] or h323:alias (through the gatekeeper)');
+    const port = m[3] === undefined ? 1720 : Number(m[3]);
+    if (port < 1 || port > 65535) return refuse(400, 'port out of range');
+    const permitted = this.h323DialOut.some((r) => new RegExp(`^(?:${r})$`).test(target));
+    if (!permitted) return refuse(403, `"${target}" is not a permitted H.323 dial-out target (h323.dialOut.permitted)`);
+    if (this.closed) return { status: 'failed', callId: '', sipStatus: 503, reason: 'shutting down', attempts: [] };
+    const alias = m[1]!;
+    const identity = { callIdentifier: newGuid(), conferenceId: newGuid(), callReference: newCallReference() };
+    const callId = Buffer.from(identity.callIdentifier).toString('hex');
+    let address = m[2] === undefined ? undefined : { host: m[2], port };
+    let admitted: { ep: RasEndpoint; rasCall: RasCall } | undefined;
+    if (!address) {
+      // H.225.0 7.11: ARQ (answerCall false, destinationInfo = the alias); the ACF says where to send the Setup
+      const ep = this.gatekeepers?.registered();
+      if (!ep) return refuse(503, `no registered gatekeeper to route "${alias}"`);
+      const rasCall: RasCall = { callId: identity.callIdentifier, conferenceId: identity.conferenceId, callReference: identity.callReference, answerCall: false, destination: aliasesFor(alias) };
+      try {
+        const acf = await ep.admit(rasCall);
+        if (!acf.destCallSignalAddress) throw new Error('ACF without destCallSignalAddress');
+        address = { host: acf.destCallSignalAddress.ip, port: acf.destCallSignalAddress.port };
+        admitted = { ep, rasCall };
+      } catch (err) {
+        if (err instanceof Error && err.message.startsWith('ACF')) void ep.disengage(rasCall).catch(() => undefined);
+        const reason = err instanceof RasRejectError ? `gatekeeper rejected: ${err.reason}` : `gatekeeper: ${(err as Error).message}`;
+        this.logger.info('h323 dial-out not admitted', { callId, to: request.to, reason });
+        return { status: 'failed', callId, protocol: 'h323', sipStatus: err instanceof RasRejectError ? 404 : 503, reason, attempts: [] };
+      }
+    }
+    const call = new OutboundH323Call({
+      roomId: request.meeting,
+      to: request.to,
+      address,
+      alias,
+      identity,
+      video: this.h323DialOutVideo,
+      mediaAddress: this.mediaAddress,
+      ports: this.ports,
+      createMedia: (opts) => this.createMedia(opts, request.meeting),
+      joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
+      joinTimeoutMs: this.config.meeting.joinTimeoutMs,
+      logger: this.logger,
+      onEnded: (ended) => {
+        this.calls.delete(ended.callId);
+        if (admitted) this.gatekeepers?.disengage(admitted.ep, admitted.rasCall, ended.callId); // H.225.0 7.10: DRQ after the call
+      },
+    }, callId);
+    this.calls.set(call.callId, call);
+    this.callsTotal++;
+    this.logger.info('dial-out', { callId: call.callId, protocol: 'h323', roomId: request.meeting, to: request.to });
+    let r;
+    try {
+      r = await call.run();
+    } catch (err) {
+      this.logger.error('dial-out failed', { callId: call.callId, error: (err as Error).message, stack: (err as Error).stack });
+      call.closeWith({ by: 'gateway', reason: `internal error: ${(err as Error).message}` }, 41);
+      return { status: 'failed', callId: call.callId, protocol: 'h323', sipStatus: 500, reason: 'internal error', attempts: [] };
+    }
+    return { status: r.status, callId: r.callId, protocol: 'h323', sipStatus: r.status === 'answered' ? 200 : 502, reason: r.reason,
+      ...(r.cause !== undefined ? { cause: r.cause } : {}), attempts: [] };
   }
 
   /** Ends a live call by its id (admin API DELETE); false when there is no such call. */
@@ -332,6 +443,27 @@ export class Gateway {
       return;
     }
     const roomId = target.roomId;
+    const gk = this.gatekeepers?.registered();
+    if (!gk) return this.startInboundH323(call, roomId, dialled, log);
+    // H.225.0 7.11: ARQ (answerCall true) before we answer; ARJ → ReleaseComplete with its reason
+    const rasCall: RasCall = {
+      callId: call.callIdentifier, conferenceId: call.conferenceId, callReference: call.callReference, answerCall: true,
+      source: call.setup.sourceAliases, ...(call.setup.destinationAliases.length ? { destination: call.setup.destinationAliases } : {}),
+      srcCallSignalAddress: { ip: call.remote.address, port: call.remote.port },
+    };
+    gk.admit(rasCall).then(() => {
+      if (call.isReleased || this.closed) return void this.gatekeepers?.disengage(gk, rasCall, call.callId);
+      this.startInboundH323(call, roomId, dialled, log, () => this.gatekeepers?.disengage(gk, rasCall, call.callId));
+    }, (err: Error) => {
+      const reason = (err as { releaseReason?: string }).releaseReason ?? 'undefinedReason';
+      // Q.850 21 call rejected; 41 temporary failure when the gatekeeper did not answer
+      const cause = err instanceof RasTimeoutError ? 41 : 21;
+      log.info('h323 call not admitted by the gatekeeper', { error: err.message, cause, reason, rejected: err instanceof RasRejectError });
+      if (!call.isReleased) call.reject(cause, reason as ReleaseReason);
+    });
+  }
+
+  private startInboundH323(call: IncomingH323Call, roomId: string, dialled: string | undefined, log: Logger, disengage?: () => void): void {
     const h323Call = new InboundH323Call({
       call,
       roomId,
@@ -341,7 +473,10 @@ export class Gateway {
       joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
-      onEnded: (ended) => this.calls.delete(ended.callId),
+      onEnded: (ended) => {
+        this.calls.delete(ended.callId);
+        disengage?.(); // H.225.0 7.10: DRQ after release
+      },
     });
     this.calls.set(h323Call.callId, h323Call);
     this.callsTotal++;
@@ -366,6 +501,7 @@ export class Gateway {
     // RFC 3261 10.2.2: trunks registered upstream remove their bindings (Expires 0) meanwhile.
     await Promise.race([Promise.all([...calls.map((c) => c.byeSent), this.trunkRegistrations.close()]), limit]);
     clearTimeout(timer);
+    await this.gatekeepers?.close(); // URQ (H.225.0 7.6), after the calls' DRQs went out
     await this.h323?.close();
     await this.sip.close();
   }
@@ -376,7 +512,7 @@ const MEETING_ID = /^[A-Za-z0-9_.~-]{1,128}$/;
 
 /** Settings bound at start (sockets, port pool, admin API): a reload cannot change them. */
 function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {
-  const fixed = (c: GatewayConfig) => ({ sip: { ...c.sip, allowedSources: [] }, media: c.media, admin: c.admin, logging: c.logging, h323: c.h323?.signalling });
+  const fixed = (c: GatewayConfig) => ({ sip: { ...c.sip, allowedSources: [] }, media: c.media, admin: c.admin, logging: c.logging, h323: c.h323 && { signalling: c.h323.signalling, ras: c.h323.ras, gatekeepers: c.h323.gatekeepers } });
   const a = fixed(before);
   const b = fixed(after);
   return (Object.keys(a) as (keyof typeof a)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));

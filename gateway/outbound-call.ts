@@ -38,6 +38,9 @@ export interface DialOutcome {
   sipStatus: number;
   reason: string;
   attempts: DialAttempt[];
+  /** H.323 dial-out: the protocol, and the Q.850 cause of the ReleaseComplete that ended it. */
+  protocol?: 'h323';
+  cause?: number;
 }
 
 /** What an outbound call needs from the gateway around it. */

@@ -8,11 +8,14 @@ import { H323_ROOM_USAGE, runH323Room } from './h323-room.ts';
 const USAGE = `usage:
   roomgate dial --meeting ROOM --to sip:user@host [--trunk NAME]
   roomgate dial --meeting ROOM --to NAME            (a terminal registered with the gateway)
+  roomgate dial --meeting ROOM --to h323:ALIAS@HOST[:PORT]   (an H.323 room, direct; h323.dialOut.permitted)
+  roomgate dial --meeting ROOM --to h323:ALIAS      (an H.323 room through the registered gatekeeper)
   roomgate hangup CALL_ID
   roomgate dtmf CALL_ID DIGITS                      (play keys, e.g. 1234#, to the call's room)
   roomgate calls
   roomgate registrations
   roomgate trunks                                   (keepalive and outbound registration state)
+  roomgate gatekeepers                              (H.323 RAS registration state per gatekeeper)
   roomgate h323-room --gateway HOST[:PORT] --meeting NUMBER …   (an H.323 room with media from files; --help)
 options (all commands):
   -c, --config FILE   gateway config to read admin bind/port/token from (default config/default.yaml)
@@ -62,6 +65,7 @@ export async function runCli(argv: string[], out: (line: string) => void): Promi
     }
     case 'calls':
     case 'registrations':
+    case 'gatekeepers':
     case 'trunks': {
       const res = await client.request('GET', `/api/${command}`);
       out(JSON.stringify(res.body, null, 2));
@@ -94,9 +98,17 @@ async function dial(client: AdminClient, values: { meeting?: string; to?: string
     out(`answered at registered contact ${outcome.contact}; call ${outcome.callId}`);
     return 0;
   }
+  if (outcome.status === 'answered' && outcome.protocol === 'h323') {
+    out(`answered (H.323); call ${outcome.callId}`);
+    return 0;
+  }
   if (outcome.status === 'answered') {
     out(`answered via trunk ${outcome.trunk}; call ${outcome.callId}`);
     return 0;
+  }
+  if (outcome.protocol === 'h323') {
+    out(`failed (H.323): ${outcome.reason}${outcome.cause !== undefined ? ` (cause ${outcome.cause})` : ''}`);
+    return 1;
   }
   out(`failed: ${outcome.sipStatus} ${outcome.reason}`);
   return 1;

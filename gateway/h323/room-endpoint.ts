@@ -9,10 +9,10 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { G722Decoder, G722Encoder, g711Decode, g711Encode } from '../../bridge/index.ts';
 import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
-import { placeCall, type OutgoingH323Call } from '../../h323/h225/index.ts';
+import { H323Listener, placeCall, type IncomingH323Call, type OutgoingH323Call } from '../../h323/h225/index.ts';
 import { connectH245, H245Session, listenH245, type H245Channel, type H245Listener, type UserInput } from '../../h323/h245/index.ts';
 import type { Logger } from '../logger.ts';
-import { proposeFastStart, readFastStartChannel } from './olc.ts';
+import { answerFromRoom, answerToRoom, chooseFastStart, proposeFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
 
 /**
  * fastStart (+ tunnelled H.245 for control), tunnel (H.245 tunnelled, no fastStart), separate (no
@@ -89,6 +89,7 @@ async function bindUdp(address: string): Promise<{ socket: Socket; port: number 
 }
 
 export class H323Room {
+  /** Our call: placed (dial) or answered (H323RoomListener); an answered one is an IncomingH323Call. */
   readonly call: OutgoingH323Call;
   session?: H245Session;
   /** Decoded audio received, at `sampleRate`. */
@@ -126,7 +127,7 @@ export class H323Room {
   /** Our logical channels the gateway rejected (or that failed), as error messages. */
   readonly channelFailures: string[] = [];
 
-  private constructor(private readonly o: H323RoomOptions, private readonly rtp: Socket, private readonly rtpPort: number, private readonly rtcp: Socket, private readonly rtcpPort: number, h245Listener: H245Listener | undefined, video: H323Room['video']) {
+  private constructor(private readonly o: H323RoomOptions, private readonly rtp: Socket, private readonly rtpPort: number, private readonly rtcp: Socket, private readonly rtcpPort: number, h245Listener: H245Listener | undefined, video: H323Room['video'], incoming?: IncomingH323Call) {
     this.h245Listener = h245Listener;
     this.video = video;
     video?.socket.on('message', () => void this.videoPacketsReceived++);
@@ -135,6 +136,12 @@ export class H323Room {
     rtcp.on('message', () => undefined);
     const ip = this.local;
     const ours = { rtp: { ip, port: rtpPort }, rtcp: { ip, port: rtcpPort } };
+    if (incoming) {
+      // answering side (H.323 8.1.7.1): the call's type differs only in events we do not use here
+      this.call = incoming as unknown as OutgoingH323Call;
+      this.answer(incoming, ours);
+      return;
+    }
     const audio = o.fastStartAudio ?? this.audio.cap;
     const fastStart = o.mode === 'fastStart'
       ? [
@@ -192,6 +199,51 @@ export class H323Room {
       throw err;
     }
     return room;
+  }
+
+  /**
+   * The called room (H.323 8.1.7.1): accept the caller's fastStart pair in our codec (the
+   * caller→us channel gets our RTP address, our →caller channel sends to the caller's), Connect,
+   * H.245 on the tunnel for user input. No acceptable pair → ReleaseComplete cause 88.
+   */
+  private answer(call: IncomingH323Call, ours: { rtp: IpPort; rtcp: IpPort }): void {
+    call.on('keypad', (keys) => this.userInput.push({ kind: 'keypad', keys }));
+    if (this.o.mode === 'tunnel' && call.h245Tunnel) {
+      // H.323 8.1.7.1: fastConnectRefused; channels through the tunnelled H.245 session (opened on the caller's TCS)
+      call.accept({ fastStart: [] });
+      this.runSession(call.h245Tunnel);
+      return;
+    }
+    const channels = call.setup.fastStart.map((b, i) => readFastStartChannel(b, i)).filter((c): c is FastStartChannel => c !== undefined);
+    const codec = this.audio.cap.codec;
+    // olc.ts names directions from the called side: 'fromRoom' = caller → us, 'toRoom' = us → caller
+    const chosen = chooseFastStart(channels, (m) => m.codec === codec || (this.video !== undefined && m.codec === 'h264'));
+    const pair = chosen.audio;
+    if (!pair) {
+      call.reject(88, 'undefinedReason'); // Q.850 88 incompatible destination
+      return;
+    }
+    const answers = [answerFromRoom(pair.fromRoom, ours), answerToRoom(pair.toRoom, { channel: 1, rtcp: ours.rtcp })];
+    const video = this.video ? chosen.video : undefined;
+    if (video) answers.push(answerFromRoom(video.fromRoom, this.videoAddresses()), answerToRoom(video.toRoom, { channel: 2, rtcp: this.videoAddresses().rtcp }));
+    call.accept({ fastStart: answers });
+    if (call.h245Tunnel) this.runSession(call.h245Tunnel);
+    this.startSending(pair.toRoom.mediaChannel!);
+    if (video) this.startVideo(video.toRoom.mediaChannel!);
+  }
+
+  /** Answers one incoming call on `call` (H323RoomListener). */
+  static async answer(o: H323RoomOptions, call: IncomingH323Call): Promise<H323Room> {
+    const local = o.localAddress ?? '127.0.0.1';
+    const a = await bindUdp(local);
+    const c = await bindUdp(local);
+    let video: H323Room['video'];
+    if (o.video) {
+      const v = await bindUdp(local);
+      const vc = await bindUdp(local);
+      video = { socket: v.socket, port: v.port, rtcp: vc.socket, rtcpPort: vc.port, frames: accessUnits(readFileSync(o.video.file)), next: 0, seq: 0, ts: 0, ssrc: (Math.random() * 2 ** 32) >>> 0 };
+    }
+    return new H323Room(o, a.socket, a.port, c.socket, c.port, undefined, video, call);
   }
 
   private runSession(ch: H245Channel): void {
@@ -365,5 +417,43 @@ export class H323Room {
     this.h245Listener?.close();
     try { this.rtp.close(); } catch { /* already closed */ }
     try { this.rtcp.close(); } catch { /* already closed */ }
+  }
+}
+
+/**
+ * A room that waits for calls (the dial-out tests' callee): an H.225.0 listener whose every call
+ * is answered by an H323Room with fastStart, sending its tone and recording what it hears.
+ */
+export class H323RoomListener {
+  readonly rooms: H323Room[] = [];
+  private waiters: ((r: H323Room) => void)[] = [];
+
+  private constructor(private readonly listener: H323Listener, private readonly o: Omit<H323RoomOptions, 'gatewayPort' | 'mode'> & { answer?: 'fastStart' | 'h245' }) {
+    listener.on('call', (call) => {
+      void H323Room.answer({ ...this.o, gatewayPort: 0, mode: this.o.answer === 'h245' ? 'tunnel' : 'fastStart' }, call).then((room) => {
+        this.rooms.push(room);
+        for (const w of this.waiters.splice(0)) w(room);
+      }, () => call.isReleased || call.release(41));
+    });
+  }
+
+  /** `answer`: 'fastStart' (default) accepts the caller's proposals; 'h245' refuses them and opens channels over the tunnel. */
+  static async listen(o: Omit<H323RoomOptions, 'gatewayPort' | 'mode'> & { port?: number; answer?: 'fastStart' | 'h245' }): Promise<H323RoomListener> {
+    const l = await H323Listener.listen({ bindAddress: o.localAddress ?? '127.0.0.1', port: o.port ?? 0, logger: o.logger ?? silent });
+    return new H323RoomListener(l, o);
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** The next call answered (or the latest, if one came already and nobody took it). */
+  nextRoom(): Promise<H323Room> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.rooms) r.hangup();
+    await this.listener.close();
   }
 }

@@ -158,6 +158,11 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   }
 
   /** Q.931 Table 4-6 state number. */
+  /** Q.931 call reference value of this call (H.225.0 RAS ARQ/DRQ callReferenceValue). */
+  get callReference(): number {
+    return this.conn.callReference ?? 0;
+  }
+
   get state(): CallStateValue {
     return this.stateValue;
   }

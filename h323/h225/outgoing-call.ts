@@ -42,6 +42,8 @@ export interface PlaceCallOptions {
   clock?: Clock;
   timers?: Partial<CallTimers>;
   trace?: (e: TraceEvent) => void;
+  /** callIdentifier, conferenceID and call reference already given to a gatekeeper's ARQ (H.225.0 7.11). Default: fresh. */
+  identity?: { callIdentifier: Uint8Array; conferenceId: Uint8Array; callReference: number };
 }
 
 /** Thrown by `waitConnected` when the call ends before Connect. */
@@ -65,8 +67,8 @@ export class OutgoingH323Call extends H323Call {
   constructor(o: PlaceCallOptions) {
     const timers = { ...DEFAULT_CALL_TIMERS, ...o.timers };
     const clock = o.clock ?? systemClock;
-    const callIdentifier = newGuid();
-    const conferenceId = newGuid();
+    const callIdentifier = o.identity?.callIdentifier ?? newGuid();
+    const conferenceId = o.identity?.conferenceId ?? newGuid();
     // bad options (a letter in a number, an alias outside its alphabet) throw here, before any socket
     encodeUserInformation(setupMessage(o, callIdentifier, conferenceId, undefined)({ h245Tunnelling: o.tunnelling !== false }));
     const socket = tcpConnect({ host: o.address, port: o.port ?? 1720, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
@@ -89,7 +91,7 @@ export class OutgoingH323Call extends H323Call {
       this.once('released', (end) => reject(new H323CallFailure(end)));
     });
     this.connected.catch(() => undefined); // a caller that only listens to events must not see an unhandled rejection
-    this.conn.callReference = newCallReference();
+    this.conn.callReference = o.identity?.callReference ?? newCallReference();
     this.conn.fromDestination = false;
     this.logger.info('h225 outgoing call', { callId: this.callId, to: `${o.address}:${o.port ?? 1720}` });
     // Q.931 T303 covers the TCP connect too, so a silent address cannot hold the call

@@ -19,7 +19,13 @@ describe('config h323 section', () => {
       }],
       ras: { bind: '0.0.0.0', port: 1719 },
       signalling: { enabled: false, bind: '0.0.0.0', port: 1720 },
+      dialOut: { permitted: [], video: false },
     });
+  });
+
+  it('h323.dialOut.permitted: regular expressions only (default none: no H.323 dial-out)', () => {
+    expect(h323Schema.parse({ dialOut: { permitted: ['room[0-9]+@10\\.1\\.1\\.5'] } }).dialOut.permitted).toHaveLength(1);
+    expect(() => h323Schema.parse({ dialOut: { permitted: ['room(['] } })).toThrow(/not a regular expression/);
   });
 
   it('takes aliases, prefixes and timers', () => {

@@ -2,7 +2,7 @@
 // ffmpeg-made H.264 file for its video.
 import { execFileSync } from 'node:child_process';
 
-export { H323Room, type H323RoomMode, type H323RoomOptions } from '../../gateway/h323/room-endpoint.ts';
+export { H323Room, H323RoomListener, type H323RoomMode, type H323RoomOptions } from '../../gateway/h323/room-endpoint.ts';
 
 /** A baseline H.264 Annex B test pattern made by ffmpeg (libx264), SPS/PPS before every IDR, an IDR every second. */
 export function makeH264File(path: string, fps = 15, seconds = 4): string {
