@@ -2,32 +2,7 @@
 // EventEmitter (STYLE 6, 7). h323/ stands alone, so these are not imported from sip/.
 import { EventEmitter } from 'node:events';
 
-/** Structural logger (winston's Logger satisfies it). */
-export interface Logger {
-  debug(msg: string, meta?: object): void;
-  info(msg: string, meta?: object): void;
-  warn(msg: string, meta?: object): void;
-  error(msg: string, meta?: object): void;
-}
-
-export interface TimerHandle {
-  cancel(): void;
-}
-
-/** The timer factory every protocol timer goes through, so tests can drive time. */
-export interface Clock {
-  now(): number;
-  /** Calls `fn` once after `ms` milliseconds unless cancelled. */
-  setTimer(ms: number, fn: () => void): TimerHandle;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer(ms, fn) {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-};
+export { systemClock, type Clock, type Logger, type TimerHandle } from '../support.ts';
 
 /** Q.931 9.1 / H.225.0 7.3 call timers, in milliseconds. */
 export interface CallTimers {

@@ -367,7 +367,8 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
       case 'response.terminalCapabilitySetReject':
         return this.onTcsAnswer(v.sequenceNumber as number, (v.cause as Choice).type);
       case 'indication.terminalCapabilitySetRelease':
-        return this.log.info('h245 peer released its capability exchange', { callId: this.callId });
+        this.log.info('h245 peer released its capability exchange', { callId: this.callId });
+        return;
       case 'request.openLogicalChannel':
         return this.onOpenLogicalChannel(v);
       case 'response.openLogicalChannelAck':
