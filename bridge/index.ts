@@ -16,3 +16,5 @@ export { OpusAudioEncoder, OpusAudioDecoder, OPUS_FRAME_SAMPLES } from './audio/
 export { PortAllocator } from '../rtp/port-allocator.ts';
 export type { Logger } from '../rtp/logger.ts';
 export { parseDtmfDigit, clampDtmfDuration, digitOfEvent, type DtmfDigit } from './dtmf/index.ts';
+export { newCallMediaStats } from './media-counters.ts';
+export type { CallDtmfStats } from './dtmf/call-dtmf.ts';

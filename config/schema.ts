@@ -98,6 +98,12 @@ export const mediaSchema = z
     /** Seconds without RTP or RTCP from a room (not on hold) before the gateway hangs up; 0 disables. Default 60. */
     mediaTimeoutS: z.number().min(0).default(60),
     /**
+     * Media worker threads, each owning whole calls (room RTP, codecs, the WebRTC leg) and the
+     * shared mix of its meetings; `auto` = one per core (os.availableParallelism()), 0 = run the
+     * media in the control thread. Default auto.
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(0).max(256)]).default('auto'),
+    /**
      * SRTP (SDES, RFC 4568) policy of calls not on a trunk (rooms dialling in directly,
      * registered terminals dialled out): off = RTP/SAVP offers get 488; optional = SRTP when the
      * offer carries a supported crypto attribute, plain otherwise; required = plain offers get 488.

@@ -1,12 +1,12 @@
-import { clampDtmfDuration, parseDtmfDigit, type CallMedia, type DtmfDigit } from '../bridge/index.ts';
-import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import { clampDtmfDuration, parseDtmfDigit, type DtmfDigit } from '../bridge/index.ts';
+import type { CallMediaHandle, MeetingLegHandle } from './media-plane/handles.ts';
 import { DtmfMerger } from './dtmf-merger.ts';
 import { dtmfRelayBody, DTMF_RELAY_CONTENT_TYPE, parseDtmfInfo } from './dtmf-info.ts';
 import type { Logger } from './logger.ts';
 
 export interface CallDtmfRelayDeps {
-  media: CallMedia;
-  leg: MeetingLeg;
+  media: CallMediaHandle;
+  leg: MeetingLegHandle;
   /** Sends an INFO in the call's dialog; resolves with the final status. */
   sendInfo: (contentType: string, body: string) => Promise<number>;
   log: Logger;
@@ -21,7 +21,7 @@ export interface CallDtmfRelayStats {
   /** The last keys forwarded to the meeting (up to 16). */
   lastDigits: string;
   /** The RFC 4733 receiver's and sender's own counters. */
-  rfc4733: ReturnType<CallMedia['dtmfStats']>;
+  rfc4733: ReturnType<CallMediaHandle['dtmfStats']>;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { CallMedia, MeetingMixHubs, PortAllocator } from '../bridge/index.ts';
+import { availableParallelism } from 'node:os';
+import { PortAllocator } from '../bridge/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { SipStack, type IncomingInvite } from '../sip/index.ts';
 import { H323Listener, newCallReference, newGuid, type IncomingH323Call } from '../h323/h225/index.ts';
@@ -8,11 +9,12 @@ import { Gatekeepers, type GatekeeperSummary } from './h323/gatekeepers.ts';
 import { InboundH323Call } from './h323/inbound-h323-call.ts';
 import { aliasesFor, OutboundH323Call } from './h323/outbound-h323-call.ts';
 import { resolveAdvertisedAddress } from './addresses.ts';
-import { joinMeeting } from './connectors/mediasoup-meeting/index.ts';
 import { DialPlan, userPartOf } from './dial-plan.ts';
 import { planDialOut, type DialRequest } from './dial-out-plan.ts';
 import { InboundCall, type CallSummary } from './inbound-call.ts';
 import { withLevelChecks, type Logger } from './logger.ts';
+import type { CallMediaHandle, CreateMediaOptions, JoinOptions, MeetingLegHandle } from './media-plane/handles.ts';
+import { MediaPlane, type MediaHostSummary } from './media-plane/media-plane.ts';
 import type { DtmfDigit } from '../bridge/index.ts';
 import { OutboundCall, type DialOutcome, type OutboundCallDeps } from './outbound-call.ts';
 import { RegistrarService, type RegistrationSummary } from './registrar-service.ts';
@@ -39,6 +41,8 @@ export interface GatewayStats {
   activeCalls: number;
   callsTotal: number;
   mediaPortsInUse: number;
+  /** Load of each running media thread (calls' media, meeting legs, meetings). */
+  mediaThreads: MediaHostSummary[];
   sip: ReturnType<SipStack['stats']>;
 }
 
@@ -58,8 +62,11 @@ export class Gateway {
   private readonly keepalive: TrunkKeepalive;
   private readonly admission: InboundAdmission;
   private readonly registrar: RegistrarService;
-  /** One shared meeting → rooms mix per meeting (issue #4: encode each distinct mix once). */
-  private readonly mixHubs = new MeetingMixHubs();
+  /**
+   * The calls' media and meeting legs, in worker threads (media.workers; issue #4): every call of
+   * a meeting on one thread, which keeps the meeting's shared mix (one encode per distinct mix).
+   */
+  private readonly mediaPlane: MediaPlane;
   private readonly trunkRegistrations: TrunkRegistrations;
   /**
    * Media bind and SDP address, resolved once: `media` changes need a restart, and `auto` lists the
@@ -81,6 +88,12 @@ export class Gateway {
     this.h323DialOut = config.h323?.dialOut.permitted ?? [];
     this.h323DialOutVideo = config.h323?.dialOut.video ?? false;
     this.mediaAddress = { bind: config.media.bind, advertised: resolveAdvertisedAddress(config.media.advertisedAddress, config.media.bind) };
+    this.mediaPlane = new MediaPlane({
+      workers: config.media.workers === 'auto' ? availableParallelism() : config.media.workers,
+      ports,
+      logger: logger.child({ component: 'media-plane' }),
+      debug: logger.isLevelEnabled('debug'),
+    });
     this.trunks = new TrunkSet(config.trunks, config.sip.allowedSources);
     this.keepalive = new TrunkKeepalive(sip, logger.child({ component: 'trunk-keepalive' }), (name) => this.trunks.get(name));
     this.keepalive.watch(this.trunks.all());
@@ -158,6 +171,7 @@ export class Gateway {
       activeCalls: this.calls.size,
       callsTotal: this.callsTotal,
       mediaPortsInUse: this.ports.inUse,
+      mediaThreads: this.mediaPlane.summary(),
       sip: this.sip.stats(),
     };
   }
@@ -260,9 +274,8 @@ export class Gateway {
       invite: (opts) => this.sip.invite(opts),
       advertisedSipHost: this.sip.advertisedHost,
       mediaAddress: this.mediaAddress,
-      ports: this.ports,
       createMedia: (opts) => this.createMedia(opts, request.meeting),
-      joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
+      joinMeeting: (opts) => this.joinMeeting(opts),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
       onEnded: (ended) => this.calls.delete(ended.callId),
@@ -324,9 +337,8 @@ export class Gateway {
       identity,
       video: this.h323DialOutVideo,
       mediaAddress: this.mediaAddress,
-      ports: this.ports,
       createMedia: (opts) => this.createMedia(opts, request.meeting),
-      joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
+      joinMeeting: (opts) => this.joinMeeting(opts),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
       onEnded: (ended) => {
@@ -364,14 +376,14 @@ export class Gateway {
     return call.sendDtmf(digits, durationMs) ? 'ok' : 'not-active';
   }
 
-  /** Media of one call: the meeting's shared mix, jitter buffers on, the configured media timeout (issue #4). */
-  private createMedia(opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video?: boolean }, meetingId: string): Promise<CallMedia> {
-    return CallMedia.create({
-      ...opts,
-      mixHub: this.mixHubs.acquire(meetingId),
-      jitterBuffer: true,
-      mediaTimeoutMs: this.config.media.mediaTimeoutS * 1000,
-    });
+  /** Media of one call, on its meeting's media thread: the shared mix, jitter buffers, the configured media timeout (issue #4). */
+  private createMedia(opts: CreateMediaOptions, meetingId: string): Promise<CallMediaHandle> {
+    return this.mediaPlane.createMedia(meetingId, { ...opts, mediaTimeoutMs: this.config.media.mediaTimeoutS * 1000 });
+  }
+
+  /** The call's leg into its meeting, on the same media thread as its media. */
+  private joinMeeting(opts: JoinOptions): Promise<MeetingLegHandle> {
+    return this.mediaPlane.joinMeeting({ ...opts, url: this.config.meeting.url });
   }
 
   private onInvite(invite: IncomingInvite): void {
@@ -406,9 +418,8 @@ export class Gateway {
       codecs: this.config.codecs,
       srtp: trunk ? (trunk.config.inbound?.srtp ?? trunk.config.outbound?.srtp ?? this.config.media.srtp) : this.config.media.srtp,
       mediaAddress: this.mediaAddress,
-      ports: this.ports,
       createMedia: (opts) => this.createMedia(opts, roomId),
-      joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
+      joinMeeting: (opts) => this.joinMeeting(opts),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
       ...(trunk ? { trunk: trunk.config.name } : {}),
@@ -468,9 +479,8 @@ export class Gateway {
       call,
       roomId,
       mediaAddress: this.mediaAddress,
-      ports: this.ports,
       createMedia: (opts) => this.createMedia(opts, roomId),
-      joinMeeting: (opts) => joinMeeting({ ...opts, url: this.config.meeting.url, audio: true }),
+      joinMeeting: (opts) => this.joinMeeting(opts),
       joinTimeoutMs: this.config.meeting.joinTimeoutMs,
       logger: this.logger,
       onEnded: (ended) => {
@@ -504,6 +514,7 @@ export class Gateway {
     await this.gatekeepers?.close(); // URQ (H.225.0 7.6), after the calls' DRQs went out
     await this.h323?.close();
     await this.sip.close();
+    await this.mediaPlane.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
-import type { CallMedia, DtmfDigit, PortAllocator } from '../bridge/index.ts';
+import type { DtmfDigit } from '../bridge/index.ts';
 import type { Dialog, IncomingInvite } from '../sip/index.ts';
-import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import type { CallMediaHandle, MeetingLegHandle } from './media-plane/handles.ts';
 import { CallDtmfRelay, type CallDtmfRelayStats } from './call-dtmf-relay.ts';
 import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
@@ -34,8 +34,8 @@ export interface CallSummary {
   trunk?: string;
   /** Signalling protocol of the room's call; SIP calls leave it out. */
   protocol?: 'h323';
-  media?: ReturnType<CallMedia['stats']>;
-  meeting?: ReturnType<MeetingLeg['stats']>;
+  media?: ReturnType<CallMediaHandle['stats']>;
+  meeting?: ReturnType<MeetingLegHandle['stats']>;
   dtmf?: CallDtmfRelayStats;
 }
 
@@ -49,9 +49,8 @@ export interface InboundCallDeps {
   /** SDES policy of the trunk the call came in on, or the global default (sdp/sdes.ts). */
   srtp: SrtpPolicy;
   mediaAddress: { bind: string; advertised: string };
-  ports: PortAllocator;
-  createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger }) => Promise<CallMedia>;
-  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
+  createMedia: (opts: { bindAddress: string; logger: Logger }) => Promise<CallMediaHandle>;
+  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLegHandle>;
   joinTimeoutMs: number;
   logger: Logger;
   /** The trunk the call came in through (source allow-list match), for summaries. */
@@ -70,8 +69,8 @@ export class InboundCall {
   private state: CallState = 'joining';
   private readonly startedAt = Date.now();
   private answeredAt?: number;
-  private media?: CallMedia;
-  private leg?: MeetingLeg;
+  private media?: CallMediaHandle;
+  private leg?: MeetingLegHandle;
   private dialog?: Dialog;
   private dtmf?: CallDtmfRelay;
   private cancelled = false;
@@ -127,7 +126,6 @@ export class InboundCall {
     if (this.deps.signallingOnly) return this.answerSignallingOnly(negotiation);
     try {
       this.media = await this.deps.createMedia({
-        ports: this.deps.ports,
         bindAddress: this.deps.mediaAddress.bind,
         logger: this.log,
       });
@@ -143,7 +141,7 @@ export class InboundCall {
     const media = this.media;
     const leg = this.leg;
     media.setRemote(negotiation.negotiated);
-    media.attachCloud(leg, leg.peerId);
+    media.attachCloud(leg);
     leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
     this.dtmf = new CallDtmfRelay({ media, leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
@@ -228,7 +226,7 @@ export class InboundCall {
     }) ?? this.session;
   }
 
-  private joinWithTimeout(video: boolean): Promise<MeetingLeg> {
+  private joinWithTimeout(video: boolean): Promise<MeetingLegHandle> {
     const { invite, roomId } = this.deps;
     const displayName = invite.fromDisplayName || userOf(invite.fromUri) || 'Room';
     return joinWithTimeout(this.deps.joinMeeting({ roomId, displayName, video, logger: this.log }), this.deps.joinTimeoutMs);

@@ -1,4 +1,5 @@
-import { MeetingConnectorError, type MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import { MeetingConnectorError } from './connectors/mediasoup-meeting/index.ts';
+import type { MeetingLegHandle } from './media-plane/handles.ts';
 
 /** The meeting could not be joined in time or at all; `status` is the SIP status it maps to. */
 export class MeetingUnavailable extends Error {
@@ -13,7 +14,7 @@ export class MeetingUnavailable extends Error {
 }
 
 /** Joins a meeting within `timeoutMs`; a join completing after the timeout leaves at once (no leak). */
-export async function joinWithTimeout(join: Promise<MeetingLeg>, timeoutMs: number): Promise<MeetingLeg> {
+export async function joinWithTimeout(join: Promise<MeetingLegHandle>, timeoutMs: number): Promise<MeetingLegHandle> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new MeetingUnavailable(`join timed out after ${timeoutMs} ms`)), timeoutMs);

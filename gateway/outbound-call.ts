@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { CallMedia, DtmfDigit, NegotiatedMedia, PortAllocator } from '../bridge/index.ts';
+import type { DtmfDigit, NegotiatedMedia } from '../bridge/index.ts';
 import { SipFailure, type AnsweredDialog, type CredentialProvider, type Dialog, type OutgoingInvite, type OutgoingInviteOptions } from '../sip/index.ts';
-import type { MeetingLeg } from './connectors/mediasoup-meeting/index.ts';
+import type { CallMediaHandle, MeetingLegHandle } from './media-plane/handles.ts';
 import type { CallEnd, CallState, CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
 import { CallDtmfRelay } from './call-dtmf-relay.ts';
@@ -62,9 +62,8 @@ export interface OutboundCallDeps {
   invite: (opts: OutgoingInviteOptions) => OutgoingInvite;
   advertisedSipHost: string;
   mediaAddress: { bind: string; advertised: string };
-  ports: PortAllocator;
-  createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video: boolean }) => Promise<CallMedia>;
-  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
+  createMedia: (opts: { bindAddress: string; logger: Logger; video: boolean }) => Promise<CallMediaHandle>;
+  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLegHandle>;
   joinTimeoutMs: number;
   logger: Logger;
   onEnded: (call: OutboundCall, end: CallEnd) => void;
@@ -108,8 +107,8 @@ export class OutboundCall {
   private state: CallState = 'joining';
   private readonly startedAt = Date.now();
   private answeredAt?: number;
-  private media?: CallMedia;
-  private leg?: MeetingLeg;
+  private media?: CallMediaHandle;
+  private leg?: MeetingLegHandle;
   private dialog?: Dialog;
   private dtmf?: CallDtmfRelay;
   private pending?: OutgoingInvite;
@@ -154,7 +153,7 @@ export class OutboundCall {
     const registered = this.deps.registered;
     const video = registered ? registered.codecs.video.includes('H264') : this.deps.trunks.some((t) => t.config.outbound!.codecs.video.includes('H264'));
     try {
-      this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log, video });
+      this.media = await this.deps.createMedia({ bindAddress: this.deps.mediaAddress.bind, logger: this.log, video });
       if (this.isOver()) return this.releaseLateResources();
       const displayName = this.deps.number;
       this.leg = await joinWithTimeout(this.deps.joinMeeting({ roomId: this.deps.roomId, displayName, video, logger: this.log }), this.deps.joinTimeoutMs);
@@ -238,7 +237,7 @@ export class OutboundCall {
       this.closeWith({ by: 'gateway', reason: 'unusable SDP answer', status: 488 });
       return false;
     }
-    this.media!.attachCloud(this.leg!, this.leg!.peerId);
+    this.media!.attachCloud(this.leg!);
     this.state = 'active';
     this.answeredAt = Date.now();
     this.answeredTrunk = leg.label;
@@ -261,7 +260,7 @@ export class OutboundCall {
     }
     this.media?.setRemote(negotiated);
     if (this.session) this.session.negotiated = negotiated;
-    if (what === 'early media' && this.leg) this.media?.attachCloud(this.leg, this.leg.peerId);
+    if (what === 'early media' && this.leg) this.media?.attachCloud(this.leg);
     return true;
   }
 

@@ -1,4 +1,4 @@
-import type { CallMedia } from '../bridge/index.ts';
+import type { CallMediaHandle } from './media-plane/handles.ts';
 import type { Logger } from './logger.ts';
 import { negotiateOffer, OfferRejected, type CodecPolicy, type NegotiatedMedia } from './sdp/negotiate.ts';
 import type { SrtpPolicy } from './sdp/sdes.ts';
@@ -28,7 +28,7 @@ export function answerSecureReinvite(opts: {
   offer: string | undefined;
   respond: (status: number, sdp?: string) => void;
   session: LocalSession;
-  media: CallMedia;
+  media: CallMediaHandle;
   codecs: CodecPolicy;
   srtp: SrtpPolicy;
   address: string;

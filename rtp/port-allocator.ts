@@ -7,19 +7,36 @@ export interface PortAllocatorOptions {
   /** Highest port of the range, inclusive (the last RTCP port). Default 29999. */
   max?: number;
   logger?: Logger;
+  /**
+   * Bookkeeping of another allocator (its `shared` buffer) to share the pool with, e.g. from a
+   * media worker thread: both hand out pairs from one set, never the same pair twice. Default: a
+   * pool of its own.
+   */
+  shared?: SharedArrayBuffer;
 }
+
+/** Cursor and count slots ahead of the per-pair flags in the shared buffer. */
+const NEXT = 0;
+const COUNT = 1;
+const HEADER = 2;
 
 /**
  * Hands out RTP/RTCP port pairs from a configured range: an even RTP port and RTP+1 for RTCP
  * (RFC 3550 11: RTP on an even port, RTCP on the next higher odd port). Round-robin so a port
  * just released is not reused at once (late packets of the old call). Bookkeeping only: the
  * caller binds, and `allocate` skips ports the OS refuses (EADDRINUSE, EACCES).
+ *
+ * The bookkeeping lives in a SharedArrayBuffer updated with atomics, so allocators in several
+ * threads (`shared` option) draw from one pool: the media worker threads bind their calls' ports
+ * while the control thread sees the true count in use.
  */
 export class PortAllocator {
   readonly min: number;
   readonly max: number;
-  private readonly held = new Set<number>();
-  private next: number;
+  /** The pool's bookkeeping, to hand to an allocator in another thread (`shared` option). */
+  readonly shared: SharedArrayBuffer;
+  /** [next index, pairs held, flag per pair (1 = held)]. */
+  private readonly state: Int32Array;
   private readonly logger: Logger;
 
   constructor(opts: PortAllocatorOptions = {}) {
@@ -30,7 +47,12 @@ export class PortAllocator {
     if (this.min < 1024 || this.max > 65535 || this.max < this.min + 1) {
       throw new RangeError(`PortAllocator: bad range ${min}-${max}`);
     }
-    this.next = this.min;
+    const slots = HEADER + this.capacity;
+    if (opts.shared && opts.shared.byteLength !== slots * 4) {
+      throw new RangeError(`PortAllocator: shared pool does not match the range ${min}-${max}`);
+    }
+    this.shared = opts.shared ?? new SharedArrayBuffer(slots * 4);
+    this.state = new Int32Array(this.shared);
     this.logger = opts.logger ?? silentLogger;
   }
 
@@ -39,20 +61,19 @@ export class PortAllocator {
     return Math.floor((this.max - this.min + 1) / 2);
   }
 
-  /** Pairs currently held. */
+  /** Pairs currently held (by every allocator sharing the pool). */
   get inUse(): number {
-    return this.held.size;
+    return Atomics.load(this.state, COUNT);
   }
 
   /** Reserve the next free even RTP port (RTCP = port+1) without binding; undefined if none. */
   reserve(): number | undefined {
     const cap = this.capacity;
     for (let i = 0; i < cap; i++) {
-      const port = this.next;
-      this.next = port + 2 > this.max - 1 ? this.min : port + 2;
-      if (!this.held.has(port)) {
-        this.held.add(port);
-        return port;
+      const index = (Atomics.add(this.state, NEXT, 1) >>> 0) % cap; // >>> 0: the cursor may wrap past 2^31
+      if (Atomics.compareExchange(this.state, HEADER + index, 0, 1) === 0) {
+        Atomics.add(this.state, COUNT, 1);
+        return this.min + 2 * index;
       }
     }
     return undefined;
@@ -60,11 +81,21 @@ export class PortAllocator {
 
   /** Give a pair back. Releasing a port not held is a no-op (idempotent close paths). */
   release(rtpPort: number): void {
-    this.held.delete(rtpPort);
+    const index = this.indexOf(rtpPort);
+    if (index !== undefined && Atomics.compareExchange(this.state, HEADER + index, 1, 0) === 1) {
+      Atomics.sub(this.state, COUNT, 1);
+    }
   }
 
   isHeld(rtpPort: number): boolean {
-    return this.held.has(rtpPort);
+    const index = this.indexOf(rtpPort);
+    return index !== undefined && Atomics.load(this.state, HEADER + index) === 1;
+  }
+
+  private indexOf(rtpPort: number): number | undefined {
+    const offset = rtpPort - this.min;
+    if (offset < 0 || offset % 2 !== 0 || offset / 2 >= this.capacity) return undefined;
+    return offset / 2;
   }
 
   /**

@@ -6,7 +6,7 @@
 // channels toward us acked with our addresses. Keyframe requests map to
 // videoFastUpdatePicture (H.245 6.x miscellaneousCommand) both ways, DTMF to userInputIndication
 // and the Q.931 keypad IE. Every end goes through `closeWith`.
-import type { CallMedia, DtmfDigit, NegotiatedMedia, PortAllocator } from '../../bridge/index.ts';
+import type { DtmfDigit, NegotiatedMedia } from '../../bridge/index.ts';
 import { parseDtmfDigit } from '../../bridge/index.ts';
 import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
 import type { CallEnd as H225CallEnd, IncomingH323Call } from '../../h323/h225/index.ts';
@@ -15,7 +15,7 @@ import {
   type RemoteCapabilities, type UserInput,
 } from '../../h323/h245/index.ts';
 import { CallDtmfRelay } from '../call-dtmf-relay.ts';
-import type { MeetingLeg } from '../connectors/mediasoup-meeting/index.ts';
+import type { CallMediaHandle, MeetingLegHandle } from '../media-plane/handles.ts';
 import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
@@ -27,9 +27,8 @@ export interface InboundH323CallDeps {
   call: IncomingH323Call;
   roomId: string;
   mediaAddress: { bind: string; advertised: string };
-  ports: PortAllocator;
-  createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video?: boolean }) => Promise<CallMedia>;
-  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
+  createMedia: (opts: { bindAddress: string; logger: Logger; video?: boolean }) => Promise<CallMediaHandle>;
+  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLegHandle>;
   joinTimeoutMs: number;
   logger: Logger;
   /** How long to wait for the room's TerminalCapabilitySet when there is no fastStart, ms. Default 10000. */
@@ -50,8 +49,8 @@ export class InboundH323Call {
   private state: CallState = 'joining';
   private readonly startedAt = Date.now();
   private answeredAt?: number;
-  private media?: CallMedia;
-  private leg?: MeetingLeg;
+  private media?: CallMediaHandle;
+  private leg?: MeetingLegHandle;
   private dtmf?: CallDtmfRelay;
   private session?: H245Session;
   private h245Listener?: H245Listener;
@@ -107,7 +106,7 @@ export class InboundH323Call {
       this.log.info('h323 fastStart refused: no audio proposal pair we carry', { proposals: call.setup.fastStart.length, readable: channels.length });
     }
     try {
-      this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log });
+      this.media = await this.deps.createMedia({ bindAddress: this.deps.mediaAddress.bind, logger: this.log });
       if (this.isOver()) return this.releaseResources(); // the room left while we allocated
       let video = useFastStart && fast.video !== undefined;
       if (!useFastStart) {
@@ -128,7 +127,7 @@ export class InboundH323Call {
     }
     const media = this.media;
     const leg = this.leg;
-    media.attachCloud(leg, leg.peerId);
+    media.attachCloud(leg);
     leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
     media.on('room-keyframe-needed', () => this.sendVideoFastUpdate());
     media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));

@@ -5,13 +5,13 @@
 // (H.323 8.2.1). The room's accepted channels give its RTP address (CallMedia.setRemote). An
 // H.245 session runs on the tunnel for DTMF (userInputIndication) and videoFastUpdatePicture.
 // Every end goes through `closeWith`.
-import type { CallMedia, DtmfDigit, PortAllocator } from '../../bridge/index.ts';
+import type { DtmfDigit } from '../../bridge/index.ts';
 import { parseDtmfDigit } from '../../bridge/index.ts';
 import type { Alias, MediaCapability } from '../../h323/asn1/index.ts';
 import { H323CallFailure, placeCall, type CallEnd as H225CallEnd, type OutgoingH323Call, type PlaceCallOptions } from '../../h323/h225/index.ts';
 import { H245Session, type RemoteCapabilities, type UserInput } from '../../h323/h245/index.ts';
 import { CallDtmfRelay } from '../call-dtmf-relay.ts';
-import type { MeetingLeg } from '../connectors/mediasoup-meeting/index.ts';
+import type { CallMediaHandle, MeetingLegHandle } from '../media-plane/handles.ts';
 import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
@@ -38,9 +38,8 @@ export interface OutboundH323CallDeps {
   /** The room's alias (Setup destinationAddress): digits → dialledDigits, else h323-ID. */
   alias?: string;
   mediaAddress: { bind: string; advertised: string };
-  ports: PortAllocator;
-  createMedia: (opts: { ports: PortAllocator; bindAddress: string; logger: Logger; video?: boolean }) => Promise<CallMedia>;
-  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLeg>;
+  createMedia: (opts: { bindAddress: string; logger: Logger; video?: boolean }) => Promise<CallMediaHandle>;
+  joinMeeting: (opts: { roomId: string; displayName: string; video: boolean; logger: Logger }) => Promise<MeetingLegHandle>;
   joinTimeoutMs: number;
   logger: Logger;
   /** Propose H.264 (H.241 baseline) too and join the meeting with video. */
@@ -72,8 +71,8 @@ export class OutboundH323Call {
   private state: CallState = 'joining';
   private readonly startedAt = Date.now();
   private answeredAt?: number;
-  private media?: CallMedia;
-  private leg?: MeetingLeg;
+  private media?: CallMediaHandle;
+  private leg?: MeetingLegHandle;
   private dtmf?: CallDtmfRelay;
   private call?: OutgoingH323Call;
   private session?: H245Session;
@@ -115,7 +114,7 @@ export class OutboundH323Call {
   /** Places the call; resolves once answered or finally failed. */
   async run(): Promise<H323DialResult> {
     try {
-      this.media = await this.deps.createMedia({ ports: this.deps.ports, bindAddress: this.deps.mediaAddress.bind, logger: this.log, video: this.deps.video === true });
+      this.media = await this.deps.createMedia({ bindAddress: this.deps.mediaAddress.bind, logger: this.log, video: this.deps.video === true });
       if (this.isOver()) return this.releaseLate();
       this.leg = await joinWithTimeout(this.deps.joinMeeting({ roomId: this.deps.roomId, displayName: this.deps.alias ?? this.deps.to, video: this.media.videoPort !== undefined, logger: this.log }), this.deps.joinTimeoutMs);
       if (this.isOver()) return this.releaseLate();
@@ -188,7 +187,7 @@ export class OutboundH323Call {
       this.closeWith({ by: 'gateway', reason: 'Connect without a usable fastStart answer' }, CAUSE.incompatible);
       return this.outcome();
     }
-    media.attachCloud(leg, leg.peerId);
+    media.attachCloud(leg);
     this.state = 'active';
     this.answeredAt = Date.now();
     this.log.info('h323 dial-out: call answered', { to: this.deps.to, tunnelling: call.tunnelling });

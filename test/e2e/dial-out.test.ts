@@ -62,7 +62,7 @@ function udpBound(port: number): boolean {
 
 async function nothingLeftBehind(): Promise<void> {
   await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-  expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+  await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   await expect.poll(() => h.gateway.stats().sip.dialogs, { timeout: 5000 }).toBe(0);
   expect(h.gateway.trunkSummaries().every((t) => t.activeCalls === 0)).toBe(true);
 }

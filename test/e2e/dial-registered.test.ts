@@ -156,7 +156,7 @@ describe('baresip registered with digest auth, dialled by name into meeting demo
     await room7.waitFor('CALL_CLOSED');
     await alice.waitForPeerGone('room7');
     await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
     await expect.poll(() => h.gateway.stats().sip.dialogs, { timeout: 5000 }).toBe(0);
   });
 });

@@ -74,7 +74,7 @@ describe('G.722 room terminal dials sip:g722@gateway', () => {
     await room!.hangup();
     await alice.waitForPeerGone(USER);
     await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
     await expect.poll(() => h.gateway.stats().sip.dialogs, { timeout: 5000 }).toBe(0);
   });
 });

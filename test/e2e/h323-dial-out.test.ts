@@ -34,7 +34,7 @@ async function roomgate(args: string[]): Promise<{ code: number; stdout: string 
 
 async function expectNothingLeftBehind(browserPeers: number): Promise<void> {
   await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-  expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+  await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   await expect.poll(() => h.meeting.stats().peers, { timeout: 5000 }).toBe(browserPeers);
 }
 

@@ -109,7 +109,7 @@ describe('gatekeeper-routed H.323 calls', () => {
     const drq = await gk.waitFor(is('disengageRequest'), 5000, before);
     expect(hex((drq.erlang.value as { callIdentifier: { guid: Uint8Array } }).callIdentifier.guid)).toBe(room.call.callId);
     await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-    expect(h!.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 
   it('ARJ: the incoming call ends with ReleaseComplete carrying the ARJ reason, no call is left', async () => {
@@ -125,7 +125,7 @@ describe('gatekeeper-routed H.323 calls', () => {
       gk.behaviour = granted;
     }
     expect(h!.gateway.stats().activeCalls).toBe(0);
-    expect(h!.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 
   it('a DRQ from the gatekeeper releases the call it names', async () => {

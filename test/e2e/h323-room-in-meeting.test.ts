@@ -26,7 +26,7 @@ const videoFile = join(tmpdir(), `roomgate-h323-room-${process.pid}.h264`);
 
 async function expectNothingLeftBehind(browserPeers: number): Promise<void> {
   await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-  expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+  await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   await expect.poll(() => h.meeting.stats().peers, { timeout: 5000 }).toBe(browserPeers);
 }
 

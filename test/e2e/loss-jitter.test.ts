@@ -105,6 +105,6 @@ describe(`a PCMU room behind ${LOSS * 100} % loss and 0-${MAX_DELAY_MS} ms jitte
   it('hangs up cleanly', async () => {
     await room.hangup();
     await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 });

@@ -31,6 +31,6 @@ describe('media timeout', () => {
     expect(String(ended?.reason)).toMatch(/^media timeout/);
     expect(h.logs.some((l) => l.message === 'no media from the room')).toBe(true);
     await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 });

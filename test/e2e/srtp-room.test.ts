@@ -30,7 +30,7 @@ async function secureTerminal(user: string, answerMode: 'auto' | 'manual' = 'aut
 
 async function nothingLeftBehind(): Promise<void> {
   await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-  expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+  await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   await expect.poll(() => h.gateway.stats().sip.dialogs, { timeout: 5000 }).toBe(0);
 }
 
@@ -207,7 +207,7 @@ describe('policy refusals', () => {
     expect(res.status).toBe(488);
     expect(res.warning).toMatch(/^305 roomgate ".*SRTP/);
     await nothingLeftBehind();
-    expect(h.gateway.stats().mediaPortsInUse).toBe(ports);
+    await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(ports);
   });
 
   it('a plain RTP/AVP offer where SRTP is required (media.srtp: required) gets 488, and nothing is left', async () => {

@@ -56,7 +56,7 @@ describe('baresip over SIP/TLS', () => {
     await room.hangup();
     await alice.waitForPeerGone('tls-room');
     await expect.poll(() => h.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 });
 

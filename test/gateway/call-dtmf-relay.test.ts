@@ -1,8 +1,7 @@
+import type { CallMediaHandle, MeetingLegHandle } from '../../gateway/media-plane/handles.ts';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { CallMedia } from '../../bridge/index.ts';
 import { CallDtmfRelay } from '../../gateway/call-dtmf-relay.ts';
-import type { MeetingLeg } from '../../gateway/connectors/mediasoup-meeting/index.ts';
 import type { Logger } from '../../gateway/logger.ts';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
@@ -33,8 +32,8 @@ function relay() {
   const leg = new LegStub();
   const infos: string[] = [];
   const r = new CallDtmfRelay({
-    media: media as unknown as CallMedia,
-    leg: leg as unknown as MeetingLeg,
+    media: media as unknown as CallMediaHandle,
+    leg: leg as unknown as MeetingLegHandle,
     log: quiet,
     now: () => now,
     sendInfo: async (type, body) => {

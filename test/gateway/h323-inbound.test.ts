@@ -59,7 +59,7 @@ describe('gateway H.323 calls', () => {
     await room.session!.endSession(); // resolves on the gateway's endSessionCommand
     expect(await released).toMatchObject({ by: 'remote', cause: 16 });
     await expect.poll(() => h!.gateway.stats().activeCalls).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
     expect(h.logs.some((l) => l.message === 'call ended' && l.by === 'room' && String(l.reason).startsWith('H.245 session ended'))).toBe(true);
   });
 
@@ -76,7 +76,7 @@ describe('gateway H.323 calls', () => {
     await expect.poll(() => h!.gateway.activeCalls()[0]?.dtmf?.lastDigits, { timeout: 5000 }).toBe('9');
     room.hangup();
     await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 
   it('fastStart with nothing we carry is refused (fastConnectRefused) and media comes up through tunnelled H.245', async () => {
@@ -119,7 +119,7 @@ describe('gateway H.323 calls', () => {
     }
     await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
     await expect.poll(() => h!.meeting.stats().peers, { timeout: 5000 }).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 
   it('operator keys (admin dtmf) reach the room as userInputIndication, an operator hang-up releases it with cause 16', async () => {
@@ -135,7 +135,7 @@ describe('gateway H.323 calls', () => {
     expect(h.gateway.hangUp(callId)).toBe(true);
     expect(await released).toMatchObject({ by: 'remote', cause: 16 });
     await expect.poll(() => h!.gateway.stats().activeCalls).toBe(0);
-    expect(h.gateway.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 
   it('an unreachable meeting service: ReleaseComplete cause 41, logged, no port left', async () => {
@@ -152,7 +152,7 @@ describe('gateway H.323 calls', () => {
     await expect(dialled).rejects.toMatchObject({ end: { by: 'remote', cause: 41 } });
     expect(logs.filter((l) => l.message === 'h323 cannot join meeting')).toHaveLength(1);
     await expect.poll(() => gw!.stats().activeCalls).toBe(0);
-    expect(gw.stats().mediaPortsInUse).toBe(0);
+    await expect.poll(() => gw!.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });
 
   it('no listener unless h323.signalling.enabled', async () => {

@@ -1,9 +1,8 @@
+import type { CallMediaHandle, MeetingLegHandle } from '../../gateway/media-plane/handles.ts';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import winston from 'winston';
-import type { CallMedia, PortAllocator } from '../../bridge/index.ts';
 import { parseConfig } from '../../config/index.ts';
-import type { MeetingLeg } from '../../gateway/connectors/mediasoup-meeting/index.ts';
 import { OutboundCall, type OutboundCallDeps } from '../../gateway/outbound-call.ts';
 import { TrunkSet } from '../../gateway/trunks/trunk-set.ts';
 import { SipFailure, type OutgoingInvite, type OutgoingInviteOptions } from '../../sip/index.ts';
@@ -81,9 +80,8 @@ function setup(yamlTrunks: string, names: string[], extra: Partial<OutboundCallD
     },
     advertisedSipHost: '192.0.2.1',
     mediaAddress: { bind: '0.0.0.0', advertised: '192.0.2.1' },
-    ports: {} as PortAllocator,
-    createMedia: () => Promise.resolve(media as unknown as CallMedia),
-    joinMeeting: () => Promise.resolve(leg as unknown as MeetingLeg),
+    createMedia: () => Promise.resolve(media as unknown as CallMediaHandle),
+    joinMeeting: () => Promise.resolve(leg as unknown as MeetingLegHandle),
     joinTimeoutMs: 1000,
     logger,
     onEnded: ended,
@@ -117,7 +115,7 @@ describe('outbound call', () => {
     });
     expect(t.invites[0]!.opts.requestUri).toBe('sip:room1@127.0.0.1:5071;transport=tcp');
     expect(t.media.setRemote).toHaveBeenCalledWith(expect.objectContaining({ address: '192.0.2.9', audio: expect.objectContaining({ codec: 'PCMU' }) }));
-    expect(t.media.attachCloud).toHaveBeenCalledWith(t.leg, t.leg.peerId);
+    expect(t.media.attachCloud).toHaveBeenCalledWith(t.leg);
     expect(t.trunkSet.get('b')!.activeCalls).toBe(1);
     expect(t.trunkSet.get('a')!.activeCalls).toBe(0);
   });
