@@ -12,7 +12,9 @@ import { fmt, fmtInt, intList, machineLine, procThreads } from './media/common.t
 import { FRAME_MS } from './media/payloads.ts';
 import { measureCodecCost } from './media/codec-cost.ts';
 import { directAudioStep } from './media/direct-audio.ts';
+import { availableParallelism } from 'node:os';
 import { roomgateTranscodedStep } from './media/roomgate-audio.ts';
+import { roomgateThreadedStep, threadNotes } from './media/threaded-audio.ts';
 import { problemsNote } from './media/roomgate-calls.ts';
 import { rtpengineTranscodedStep } from './media/rtpengine-audio.ts';
 import { Rtpengine, rtpengineInstalled, rtpengineTranscodesOpus } from './media/rtpengine.ts';
@@ -21,6 +23,8 @@ import {
 } from './media/steps.ts';
 
 const STEPS = intList(process.env.MEDIA_AUDIO_STEPS, [10, 25, 50, 100, 200, 400]);
+/** Media threads of the all-cores configuration (the gateway's media.workers: auto). */
+const THREADS = intList(process.env.MEDIA_AUDIO_THREADS, [availableParallelism()])[0]!;
 const NG_PORT = 42222;
 const RTPENGINE_PORTS = { portMin: 42300, portMax: 44999 };
 
@@ -52,12 +56,14 @@ async function main(): Promise<void> {
   const rg: StepFigures[] = [];
   const rp: StepFigures[] = []; // as the gateway runs it: shared mix + jitter buffers
   let rpDone = false;
+  const rt: StepFigures[] = []; // the gateway config on all cores: calls spread over THREADS media threads
+  let rtDone = THREADS < 2;
   const re: StepFigures[] = [];
   let rgDone = false;
   let reDone = !engine;
   // Steps interleave the systems so drift in machine load touches both alike.
   for (const n of STEPS) {
-    if (interrupted || (rgDone && rpDone && reDone)) break;
+    if (interrupted || (rgDone && rpDone && rtDone && reDone)) break;
     if (!rgDone) {
       const f = await roomgateTranscodedStep(n);
       rg.push(f);
@@ -69,6 +75,12 @@ async function main(): Promise<void> {
       rp.push(f);
       process.stderr.write(`  roomgate (gateway config) N=${n}: ${stepSummary(f)}\n`);
       rpDone = !f.pass;
+    }
+    if (!rtDone) {
+      const f = await roomgateThreadedStep(n, THREADS);
+      rt.push(f);
+      process.stderr.write(`  roomgate (gateway config, ${THREADS} media threads) N=${n}: ${stepSummary(f)}\n`);
+      rtDone = !f.pass;
     }
     if (!reDone && engine) {
       const f = await rtpengineTranscodedStep(engine, n);
@@ -85,6 +97,13 @@ async function main(): Promise<void> {
   const rpStep = reportStep(rp);
   console.log(`media transcoded calls, G.711 PCMU ⇄ Opus full duplex, ${rgLabel} ${PROD}: ${maxPassing(rp).text} with ${limits} ` +
     `(curve: ${curveText(rp)})`);
+  if (rt.length > 0) {
+    console.log(`media transcoded calls, G.711 PCMU ⇄ Opus full duplex, roomgate on all cores: ${THREADS} media worker threads ` +
+      `(gateway/media-plane: whole calls per thread, ${PROD}; meeting leg as above): ${maxPassing(rt).text} with ${limits} ` +
+      `(goal ≥ 400 on 2 cores; curve: ${curveText(rt)})`);
+    const rtStep = reportStep(rt);
+    console.log(`media transcoded cpu per call, roomgate ${THREADS} media threads, whole process: ${cpuPerCallText(rtStep)}`);
+  }
   if (engine) {
     const reMax = maxPassing(re);
     const threads = `default threads: ${procThreads(engine.pid)} in the process`;
@@ -95,6 +114,11 @@ async function main(): Promise<void> {
     const cpuRatio = (rgStep.cores / (rgStep.n * rgStep.delivered)) / (reStep.cores / (reStep.n * reStep.delivered));
     console.log(`media transcoded ratio roomgate / rtpengine: max calls ${ratio}; cpu per call ${fmt(cpuRatio, 2)}x ` +
       `(roomgate ${at(rgStep)}, rtpengine ${at(reStep)}; > 1 means roomgate spends more)`);
+    if (rt.length > 0) {
+      const rtMax = maxPassing(rt);
+      console.log(`media transcoded ratio roomgate all cores (${THREADS} media threads) / rtpengine (all its threads): max calls ` +
+        `${reMax.n > 0 ? `${fmt(rtMax.n / reMax.n, 2)}x` : 'n/a'} (${fmtInt(rtMax.n)} vs ${fmtInt(reMax.n)})`);
+    }
     console.log(`media transcoded cpu per call, roomgate whole Node process: ${cpuPerCallText(rgStep)}`);
     console.log(`media transcoded cpu per call, rtpengine all threads: ${cpuPerCallText(reStep)}`);
     console.log(`media transcoded memory per call, roomgate RSS: ${memoryPerCallText(rgStep)} ${at(rgStep)}`);
@@ -116,14 +140,14 @@ async function main(): Promise<void> {
     `room → meeting ${fmt(codec.uplinkUs, 0)} µs + meeting → room ${fmt(codec.downlinkUs, 0)} µs per 20 ms frame = ` +
     `${fmt(perCallCore * 100, 2)} % of a core per call (≈ ${fmtInt(1 / perCallCore)} calls per fully used core before any I/O)`);
   // The floor at the largest N either system was driven with: what the generator alone manages.
-  const floorN = Math.max(rg.at(-1)!.n, rp.at(-1)?.n ?? 0, re.at(-1)?.n ?? 0);
+  const floorN = Math.max(rg.at(-1)!.n, rp.at(-1)?.n ?? 0, rt.at(-1)?.n ?? 0, re.at(-1)?.n ?? 0);
   const floor = await directAudioStep(floorN);
   const worst = (f: StepFigures, key: 'latePct' | 'lossPct'): number => Math.max(...Object.values(f.roles).map((r) => r[key]));
   console.log(`media transcoded measurement floor, generator → generator direct (no system between the legs) at N=${fmtInt(floorN)}: ` +
     `late ${fmt(worst(floor, 'latePct'), 2)} %, loss ${fmt(worst(floor, 'lossPct'), 2)} %, latency PCMU leg → Opus leg ` +
     `${latencyText(floor.latencyMs.cloud ?? [])}, Opus leg → PCMU leg ${latencyText(floor.latencyMs.room ?? [])}; ` +
     `generator ${fmt(floor.generatorCores * 100, 0)} % of a core`);
-  const notes = problemsNote();
+  const notes = [problemsNote(), ...threadNotes].filter(Boolean).join('; ');
   if (notes) process.stderr.write(`  roomgate bridge notes: ${notes}\n`);
 }
 

@@ -6,7 +6,17 @@
 import { CallMedia, PortAllocator, type CloudMediaPort, type Logger, type MixHubLease, type NegotiatedMedia } from '../../bridge/index.ts';
 
 /** Room-side ports come from here; PortAllocator skips ports other processes hold. */
-const ports = new PortAllocator({ min: 20000, max: 31999 });
+let ports = new PortAllocator({ min: 20000, max: 31999 });
+
+/** The pool's bookkeeping, for a media thread of this process to share (useSharedPorts). */
+export function sharedPorts(): SharedArrayBuffer {
+  return ports.shared;
+}
+
+/** In a media thread: take ports from the main thread's pool (no two threads bind the same pair). */
+export function useSharedPorts(shared: SharedArrayBuffer): void {
+  ports = new PortAllocator({ min: 20000, max: 31999, shared });
+}
 
 export const bridgeProblems = new Map<string, number>();
 const countingLogger: Logger = {
