@@ -23,6 +23,11 @@ export interface MediaPlaneOptions {
   statsIntervalMs?: number;
   /** A host that does not finish its shutdown within this is stopped anyway, ms. Default 5000. */
   shutdownTimeoutMs?: number;
+  /**
+   * Calls of one meeting a thread takes before the meeting's further calls spread to the least
+   * loaded thread (each thread then keeps its own mix of the meeting). Default 100.
+   */
+  meetingCallsPerThread?: number;
 }
 
 /** One media host's load, as GET /api/status shows it. */
@@ -156,8 +161,8 @@ class HostConnection implements HostLink {
 export class MediaPlane {
   private readonly slots: (HostConnection | undefined)[];
   private readonly stoppers = new Map<HostConnection, () => Promise<void>>();
-  /** Which host runs each meeting with calls, and how many objects of it are alive. */
-  private readonly meetings = new Map<string, { host: HostConnection; refs: number }>();
+  /** The hosts running each meeting with calls, and how many objects (media, legs) of it each holds. */
+  private readonly meetings = new Map<string, Map<HostConnection, number>>();
   private nextKey = 1;
   private closed = false;
   private readonly settings: MediaHostSettings;
@@ -218,21 +223,36 @@ export class MediaPlane {
 
   private claim(meetingId: string, logger: Logger): { host: HostConnection; key: string } {
     if (this.closed) throw new Error('media plane closed');
-    let entry = this.meetings.get(meetingId);
-    if (!entry || entry.host.dead) {
-      entry = { host: this.pickHost(), refs: 0 };
-      this.meetings.set(meetingId, entry);
+    let hosts = this.meetings.get(meetingId);
+    if (!hosts) {
+      hosts = new Map();
+      this.meetings.set(meetingId, hosts);
     }
-    entry.refs++;
+    // Stay with the meeting's thread (one shared mix) until it holds meetingCallsPerThread of its
+    // calls (a media object and a leg each); then spread: mixing a large meeting on several
+    // threads repeats a few source decodes and mix encodes per thread, and uses every core.
+    const perThread = 2 * (this.opts.meetingCallsPerThread ?? 100);
+    let host: HostConnection | undefined;
+    for (const [h, refs] of hosts) {
+      if (!h.dead && refs < perThread) {
+        host = h;
+        break;
+      }
+    }
+    host ??= this.pickHost();
+    hosts.set(host, (hosts.get(host) ?? 0) + 1);
     const key = String(this.nextKey++);
-    entry.host.own(key, meetingId, logger);
-    return { host: entry.host, key };
+    host.own(key, meetingId, logger);
+    return { host, key };
   }
 
   private release(host: HostConnection, meetingId: string): void {
-    const entry = this.meetings.get(meetingId);
-    if (!entry || entry.host !== host) return;
-    if (--entry.refs <= 0) this.meetings.delete(meetingId);
+    const hosts = this.meetings.get(meetingId);
+    const refs = hosts?.get(host);
+    if (!hosts || refs === undefined) return;
+    if (refs <= 1) hosts.delete(host);
+    else hosts.set(host, refs - 1);
+    if (hosts.size === 0) this.meetings.delete(meetingId);
   }
 
   /** The least loaded host, starting one in an empty (or failed) slot first. */

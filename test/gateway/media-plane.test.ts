@@ -98,6 +98,20 @@ for (const workers of [2, 0]) {
   });
 }
 
+describe('media plane placement of a large meeting', () => {
+  it('spreads a meeting over the threads once its thread holds meetingCallsPerThread of its calls', async () => {
+    const ports = new PortAllocator({ min: 46600, max: 46699 });
+    const p = new MediaPlane({ workers: 2, ports, logger: capturingLogger([]), meetingCallsPerThread: 2 });
+    planes.push(p);
+    const opts = { bindAddress: '127.0.0.1', video: false, logger: capturingLogger([]), mediaTimeoutMs: 0 };
+    // meetingCallsPerThread counts calls (media + leg each): 4 media objects fill the first thread
+    for (let i = 0; i < 4; i++) await p.createMedia('big', opts);
+    expect(p.summary().map((t) => t.media)).toEqual([4]);
+    await p.createMedia('big', opts);
+    expect(p.summary().map((t) => t.media).sort()).toEqual([1, 4]);
+  });
+});
+
 describe('media plane lifecycle', () => {
   it('close ends the media still open on the threads and frees their ports', async () => {
     const { plane: p, ports } = plane(2);
