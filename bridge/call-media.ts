@@ -367,6 +367,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       codec: audio.codec,
       payloadType: audio.payloadType,
       ptimeMs: audio.ptimeMs,
+      cnPt: audio.cnPt, // RFC 3389: silence toward the room as CN
       send: (rtp: Buffer) => {
         count(this.counters.room.audioOut, rtp.length);
         this.audioEp.sendRtp(rtp);

@@ -9,9 +9,9 @@ import type { ComfortNoisePayload } from './comfort-noise-payload.ts';
  * A new SID frame changes the parameters; the filter memory carries on (no click).
  */
 export class ComfortNoiseGenerator {
-  private a = new Float64Array(0);
+  private a: Float64Array = new Float64Array(0);
   /** Past outputs y[n-1..n-M] (index 0 = newest). */
-  private mem = new Float64Array(0);
+  private mem: Float64Array = new Float64Array(0);
   private gain = 0;
   private seed: number;
   private spare: number | undefined;
