@@ -22,17 +22,18 @@ export class ComfortNoiseGenerator {
 
   /** Take the level and spectrum of a SID frame. */
   update(sid: ComfortNoisePayload): void {
-    const ks = sid.reflectionCoefficients;
+    const ks = tameModel(sid.reflectionCoefficients);
     const a = reflectionToPredictor(ks);
+    const fresh = this.a.length === 0 && a.length > 0;
     if (a.length !== this.a.length) {
       const mem = new Float64Array(a.length);
       mem.set(this.mem.subarray(0, Math.min(a.length, this.mem.length)));
       this.mem = mem;
     }
     this.a = a;
-    let energy = 1;
-    for (const k of ks) energy *= 1 - k * k;
-    this.gain = sid.rms * Math.sqrt(energy);
+    this.gain = sid.rms * Math.sqrt(residualEnergy(ks));
+    // a filter started from rest needs a while to reach its level: run it in first
+    if (fresh) this.generate(new Int16Array(WARM_UP_SAMPLES));
   }
 
   /** Fill `out[0..n)` with noise. */
@@ -72,6 +73,28 @@ export class ComfortNoiseGenerator {
     this.seed = x >>> 0;
     return this.seed;
   }
+}
+
+/** Samples run through a newly shaped filter before its output is used. */
+const WARM_UP_SAMPLES = 480;
+/**
+ * Smallest residual energy Π(1 - k_i²) we synthesise (prediction gain ≤ 30 dB). A model from the
+ * network with many coefficients near ±1 is legal but has poles so close to the unit circle that
+ * its output would take seconds to build up (or drown in rounding): its coefficients are scaled
+ * down (still a stable, similar spectral tilt) until the bound holds.
+ */
+const MIN_RESIDUAL_ENERGY = 1e-3;
+
+function residualEnergy(ks: readonly number[]): number {
+  let e = 1;
+  for (const k of ks) e *= 1 - k * k;
+  return e;
+}
+
+function tameModel(ks: readonly number[]): readonly number[] {
+  let out = ks;
+  while (out.length > 0 && residualEnergy(out) < MIN_RESIDUAL_ENERGY) out = out.map((k) => k * 0.9);
+  return out;
 }
 
 /** Step-up recursion: reflection coefficients k_1..k_M → predictor a_1..a_M of A(z) = 1 + Σ a_i z^-i. */
