@@ -15,7 +15,8 @@
  * Quantisation of a reflection coefficient k in [-1, 1): N = round(128·k) + 127, so N = 127 is
  * k = 0 and k = (N - 127) / 128; N = 255 would be k = 1 (an unstable filter) and is read as 254.
  * Sign convention: the all-pole model is 1 / A(z), A(z) = 1 + Σ a_i z^-i, built from the k_i by
- * the step-up recursion, so noise with more low-frequency energy has k_1 < 0.
+ * the step-up recursion, so noise with more low-frequency energy has k_1 < 0. (Mapping and sign
+ * are those WebRTC's CNG uses too, so browsers' and our CN agree; checked by reading, not copied.)
  */
 const OFF_LEVEL = 0;
 const LEVEL_MASK = 0x7f;
