@@ -128,7 +128,9 @@ export class RoomAudioPlayout {
     }
     this.sidFrames++;
     this.noise.update(sid);
-    if (this.silent) return; // an update within the silence: same timeline, new level/spectrum
+    // an update within the silence: same timeline, new level/spectrum; unless the room's
+    // timeline jumped (a new stream, a restart): then the noise follows the CN packet's timestamp
+    if (this.silent && Math.abs((ts - this.noiseTs) | 0) <= this.opts.clockRate) return;
     this.silent = true;
     // the noise starts at the CN packet's timestamp, never over the end of the last speech
     const end = this.speechEndTs;
@@ -141,6 +143,12 @@ export class RoomAudioPlayout {
       // a frame is handed on once its end is due, so real speech that follows is never overtaken
       const due = this.buffer.dueAt((this.noiseTs + this.frameTs) >>> 0);
       if (due === undefined || nowMs < due) return;
+      const behindFrames = Math.floor((nowMs - due) / 20);
+      if (behindFrames > MAX_CN_FRAMES_PER_TICK) {
+        // far behind (a stalled clock, a jump of the playout mapping): skip, never burst
+        this.noiseTs = (this.noiseTs + behindFrames * this.frameTs) >>> 0;
+        continue;
+      }
       this.noise.generate(this.noiseFrame);
       deliver(this.noiseTs, this.noiseFrame);
       this.comfortNoiseFrames++;

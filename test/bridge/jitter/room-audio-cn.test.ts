@@ -101,6 +101,20 @@ describe('RoomAudioPlayout with comfort noise (RFC 3389)', () => {
     expect(noise.length).toBeGreaterThan(30);
   });
 
+  it('a CN update whose timestamp jumped (the room restarted its stream) moves the noise to the new timeline', () => {
+    const { p, noise } = playout();
+    talk(p, 10);
+    p.push(cn(10, TS0 + 1600, new ComfortNoisePayload(45).encode()), 200);
+    for (let t = 200; t <= 400; t += 20) p.tick(t);
+    const jumped = TS0 + 1600 + 40000; // 5 s ahead of the noise
+    p.push(cn(11, jumped, new ComfortNoisePayload(45).encode()), 420);
+    for (let t = 420; t <= 800; t += 20) p.tick(t);
+    const after = noise.filter((f) => ((f.ts - jumped) | 0) >= 0);
+    expect(after.length).toBeGreaterThan(5);
+    expect(after[0]!.ts).toBe(jumped);
+    expect(noise.length).toBeLessThan(40); // no burst catching up 5 s of old timeline
+  });
+
   it('an empty CN payload is dropped (reported) and starts no noise', () => {
     const { p, noise, drops } = playout();
     talk(p, 10);
