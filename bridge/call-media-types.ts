@@ -4,7 +4,8 @@ import type { PortAllocator } from '../rtp/port-allocator.ts';
 import type { MixHubLease } from './audio/mix/meeting-mix-hub.ts';
 import type { TickSource } from './media-ticker.ts';
 import type { CloudAudioPlayoutStats } from './jitter/cloud-audio-playout.ts';
-import type { JitterBufferOptions, JitterBufferStats } from './jitter/jitter-buffer.ts';
+import type { JitterBufferOptions } from './jitter/jitter-buffer.ts';
+import type { RoomAudioPlayoutStats } from './jitter/room-audio-playout.ts';
 import type { StreamQualitySnapshot } from './jitter/stream-quality.ts';
 
 /** Options of CallMedia.create. */
@@ -79,7 +80,7 @@ export interface CallMediaStats {
   /** Reception quality both ways (RFC 3550 6.4): the room's streams here, ours at the room. */
   quality?: { audio: StreamQualitySnapshot; video: StreamQualitySnapshot };
   /** Jitter buffers (present when enabled): the room's audio, and the meeting's sources. */
-  jitter?: { roomAudio?: JitterBufferStats & { concealedFrames: number }; cloudAudio?: CloudAudioPlayoutStats };
+  jitter?: { roomAudio?: RoomAudioPlayoutStats; cloudAudio?: CloudAudioPlayoutStats };
   /** SRTP toward the room, when negotiated: suite and dropped packets (auth failures, replays). */
   srtp?: { suite: string; authFailures: number; replays: number };
 }

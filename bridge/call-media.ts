@@ -346,11 +346,13 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     const prev = this.audioDesc;
     this.audioDesc = audio;
     if (prev && prev.codec === audio.codec && prev.payloadType === audio.payloadType && prev.ptimeMs === audio.ptimeMs
-      && prev.telephoneEventPt === audio.telephoneEventPt && prev.telephoneEventRate === audio.telephoneEventRate) return;
+      && prev.telephoneEventPt === audio.telephoneEventPt && prev.telephoneEventRate === audio.telephoneEventRate
+      && prev.cnPt === audio.cnPt) return;
     this.uplink = new RoomAudioToMeeting({
       codec: audio.codec,
       payloadType: audio.payloadType,
       telephoneEventPt: audio.telephoneEventPt,
+      cnPt: audio.cnPt,
       send: (rtp) => {
         const c = this.cloud;
         if (!c) return;
@@ -365,6 +367,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       codec: audio.codec,
       payloadType: audio.payloadType,
       ptimeMs: audio.ptimeMs,
+      cnPt: audio.cnPt, // RFC 3389: silence toward the room as CN
       send: (rtp: Buffer) => {
         count(this.counters.room.audioOut, rtp.length);
         this.audioEp.sendRtp(rtp);
@@ -404,6 +407,11 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       concealer: concealerFor(audio.codec),
       deliver: (rtp) => uplink.onRoomRtp(rtp),
       jitter,
+      // RFC 3389: comfort noise from the room's CN packets, on the room's timeline
+      cnPt: audio.cnPt,
+      samplesPerTs: audio.codec === 'G722' ? 2 : 1,
+      deliverPcm: (ts, pcm) => uplink.onRoomPcm(ts, pcm),
+      onDrop: (key, detail) => this.drop(`room-audio:${key}`, detail),
     });
     this.cloudPlayout = new CloudAudioPlayout({
       deliver: (id, rtp, now) => downlink.onCloudAudio(id, rtp, now),

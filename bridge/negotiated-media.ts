@@ -17,6 +17,11 @@ export interface NegotiatedAudio {
   telephoneEventPt?: number;
   /** Clock of that telephone-event, Hz. Default clockRate (Opus rooms may use 8000). */
   telephoneEventRate?: number;
+  /**
+   * RFC 3389 comfort noise payload type, if negotiated (static 13 or a dynamic one from the SDP),
+   * always on the audio codec's clock (CN/8000 beside G.711 and G.722).
+   */
+  cnPt?: number;
   /** The room's a= direction (RFC 3264 5.1); recvonly/inactive = the room does not send (hold). */
   direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
   /** SDES-negotiated SRTP suite and keys (RFC 4568); absent = plain RTP. */

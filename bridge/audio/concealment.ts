@@ -1,5 +1,6 @@
 import type { AudioCodecName } from '../negotiated-media.ts';
 import { g711Decode, g711Encode, type G711Law } from './g711.ts';
+import { G722Concealer } from './g722-concealer.ts';
 
 /**
  * The codec-agnostic concealment hook of a room codec: the playout feeds it every payload it
@@ -170,15 +171,17 @@ function clip16(v: number): number {
 }
 
 /**
- * The concealer of a transcoded room codec; undefined for Opus (passed through) and for codecs
- * without one yet (their losses stay gaps, the transcoder's timestamps keep the timing).
+ * The concealer of a transcoded room codec; undefined for Opus (passed through: the meeting's
+ * receivers conceal).
  */
 export function concealerFor(codec: AudioCodecName): PayloadConcealer | undefined {
   switch (codec) {
     case 'PCMU':
     case 'PCMA':
       return new G711Concealer(codec);
+    case 'G722':
+      return new G722Concealer();
     default:
-      return undefined; // G.722: a G722Concealer (PitchRepeatConcealer at 16 kHz) plugs in here
+      return undefined;
   }
 }

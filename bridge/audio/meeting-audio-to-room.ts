@@ -1,6 +1,7 @@
 import { parseRtpHeader, rtpSequence, writeRtpHeader, RTP_HEADER_SIZE } from '../../rtp/index.ts';
 import type { AudioCodecName } from '../negotiated-media.ts';
 import { SendStream } from '../send-stream.ts';
+import { ComfortNoiseSender, frameRms, type ComfortNoiseSenderOptions } from './cn/index.ts';
 import { g711Encode, g711Silence, type G711Law } from './g711.ts';
 import { G722Encoder } from './g722/index.ts';
 import { AudioMixer } from './mixer.ts';
@@ -20,6 +21,9 @@ export interface MeetingAudioToRoomOptions {
   onDrop: (key: 'malformed' | 'late' | 'decode-error', detail: object) => void;
   sourceTimeoutMs?: number;
   stream?: SendStream;
+  /** RFC 3389 CN payload type the room negotiated: silence toward it becomes CN packets. */
+  cnPt?: number;
+  comfortNoise?: ComfortNoiseSenderOptions;
 }
 
 interface SourceState {
@@ -61,8 +65,11 @@ export class MeetingAudioToRoom {
    * the first one after carries the marker (RFC 3551 4.1).
    */
   suppressed = false;
+  /** Discontinuous transmission with CN when the room negotiated it (G.711/G.722 only). */
+  readonly comfortNoise: ComfortNoiseSender | undefined;
 
   constructor(private readonly opts: MeetingAudioToRoomOptions) {
+    this.comfortNoise = opts.cnPt !== undefined && opts.codec !== 'opus' ? new ComfortNoiseSender(opts.comfortNoise) : undefined;
     this.mixer = new AudioMixer({ sourceTimeoutMs: opts.sourceTimeoutMs });
     this.law = opts.codec === 'PCMU' || opts.codec === 'PCMA' ? opts.codec : undefined;
     this.g722 = opts.codec === 'G722' ? new G722Encoder() : undefined;
@@ -149,6 +156,7 @@ export class MeetingAudioToRoom {
       this.emit(pkt, OPUS_FRAME_SAMPLES, payload.length, nowMs);
       return;
     }
+    this.comfortNoise?.observeFrame(frameRms(this.mixOut));
     this.downsampler.process(this.mixOut, 0, OPUS_FRAME_SAMPLES, this.down, 0);
     floatToInt16(this.down, 0, this.frame, this.fifo, this.fifoSize);
     this.fifoSize += this.frame;
@@ -181,6 +189,21 @@ export class MeetingAudioToRoom {
       this.marker = true;
       return;
     }
+    const d = this.comfortNoise?.decide(nowMs);
+    if (d?.kind === 'skip') {
+      s.ts = (ts + samples) >>> 0; // RFC 3389 4: the clock runs on through the silence
+      return;
+    }
+    if (d?.kind === 'sid') {
+      const sid = Buffer.allocUnsafe(RTP_HEADER_SIZE + d.payload.length);
+      d.payload.copy(sid, RTP_HEADER_SIZE);
+      writeRtpHeader(sid, this.opts.cnPt!, false, s.nextSeq(), ts, s.ssrc);
+      s.ts = (ts + samples) >>> 0;
+      s.record(ts, d.payload.length, nowMs);
+      this.opts.send(sid);
+      return;
+    }
+    if (d?.marker) this.marker = true; // RFC 3551 4.1: first packet of a talkspurt
     writeRtpHeader(pkt, this.opts.payloadType, this.marker, s.nextSeq(), ts, s.ssrc);
     this.marker = false;
     s.ts = (ts + samples) >>> 0;

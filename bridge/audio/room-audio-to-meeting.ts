@@ -24,6 +24,8 @@ export interface RoomAudioToMeetingOptions {
   codec: AudioCodecName;
   payloadType: number;
   telephoneEventPt?: number;
+  /** RFC 3389 comfort noise payload type negotiated with the room (ignored here: see RoomAudioPlayout). */
+  cnPt?: number;
   /** Hands a finished Opus RTP packet (ownership passes) to the cloud. */
   send: (rtp: Buffer) => void;
   /** Called for input that had to be dropped: key names the reason. */
@@ -81,7 +83,7 @@ export class RoomAudioToMeeting {
   onRoomRtp(buf: Buffer): void {
     const pt = rtpPayloadType(buf);
     if (pt !== this.opts.payloadType) {
-      if (pt === PT_CN || pt === this.opts.telephoneEventPt) {
+      if (pt === PT_CN || pt === this.opts.cnPt || pt === this.opts.telephoneEventPt) {
         this.ignored++;
         return;
       }
@@ -106,6 +108,23 @@ export class RoomAudioToMeeting {
     // G.722 1.4: one octet decodes to two 16 kHz samples
     if (this.g722) this.fifoSize += this.g722.decode(buf.subarray(start, end), this.fifo, this.fifoSize);
     else this.fifoSize += g711Decode(this.law!, buf.subarray(start, end), this.fifo, this.fifoSize);
+    this.drainFrames();
+  }
+
+  /**
+   * PCM at the room's sampling rate (8 kHz G.711, 16 kHz G.722) standing for the timestamps from
+   * `ts` on, as if a packet had carried it: comfort noise generated during the room's silence
+   * (RFC 3389). Ignored for an Opus room (passed through).
+   */
+  onRoomPcm(ts: number, pcm: Int16Array): void {
+    if (!this.encoder || pcm.length === 0) return;
+    if (pcm.length > MAX_PAYLOAD * this.samplesPerTs) {
+      this.opts.onDrop('oversize', { samples: pcm.length });
+      return;
+    }
+    if (!this.acceptTimestamp(ts >>> 0, -1)) return;
+    this.fifo.set(pcm, this.fifoSize);
+    this.fifoSize += pcm.length;
     this.drainFrames();
   }
 

@@ -207,6 +207,16 @@ export class JitterBuffer {
     }
   }
 
+  /**
+   * When the slot of RTP timestamp `ts` (of the current stream) is due, ms on the arrival clock;
+   * undefined before the first arrival. Lets a consumer fill silence on the stream's own
+   * timeline (comfort noise) exactly as packets would have been played.
+   */
+  dueAt(ts: number): number | undefined {
+    if (this.offset === undefined || !this.started) return undefined;
+    return this.due(this.refTsExt + ((ts - this.refTs) | 0));
+  }
+
   /** Forget everything (the stream ended or was replaced). */
   reset(): void {
     this.restart();

@@ -20,6 +20,7 @@ const STATIC_PT: Record<number, { codec: string; rate: number; channels: number 
   0: { codec: 'PCMU', rate: 8000, channels: 1 },
   8: { codec: 'PCMA', rate: 8000, channels: 1 },
   9: { codec: 'G722', rate: 8000, channels: 1 }, // RFC 3551 4.5.2: clock rate 8000, sampled at 16 kHz
+  13: { codec: 'CN', rate: 8000, channels: 1 }, // RFC 3551 6 / RFC 3389 5: comfort noise
 };
 
 /** The formats of an m-line in the order listed (RFC 4566 5.14), unknown dynamic types skipped. */
@@ -90,8 +91,19 @@ export function telephoneEventFor(formats: OfferedFormat[], audio: OfferedFormat
   return te.find((f) => f.rate === audio.rate) ?? te.find((f) => f.rate === 8000);
 }
 
+/**
+ * The comfort noise format (RFC 3389) to pair with the chosen audio codec, if offered: CN on the
+ * codec's own RTP clock (RFC 3389 4: CN packets are timestamped on the timeline of the speech they
+ * stand between). That is CN/8000 for G.711 and, as G.722's RTP clock is 8000 too (RFC 3551
+ * 4.5.2), for G.722. Opus has its own DTX (RFC 7587 3.1.3): no CN with it.
+ */
+export function comfortNoiseFor(formats: OfferedFormat[], audio: OfferedFormat): OfferedFormat | undefined {
+  if (canonicalAudio(audio.codec) === 'opus') return undefined;
+  return formats.find((f) => f.codec.toUpperCase() === 'CN' && f.rate === audio.rate && f.channels === 1);
+}
+
 /** What the bridge needs to know of the agreed audio stream of one m-line. */
-export function negotiatedAudio(section: MediaSection, choice: OfferedFormat, telephoneEvent?: OfferedFormat): NegotiatedAudio {
+export function negotiatedAudio(section: MediaSection, choice: OfferedFormat, telephoneEvent?: OfferedFormat, comfortNoise?: OfferedFormat): NegotiatedAudio {
   return {
     port: section.port,
     payloadType: choice.pt,
@@ -101,5 +113,6 @@ export function negotiatedAudio(section: MediaSection, choice: OfferedFormat, te
     ptimeMs: section.ptime ?? 20,
     ...(telephoneEvent ? { telephoneEventPt: telephoneEvent.pt } : {}),
     ...(telephoneEvent && telephoneEvent.rate !== choice.rate ? { telephoneEventRate: telephoneEvent.rate } : {}),
+    ...(comfortNoise ? { cnPt: comfortNoise.pt } : {}),
   };
 }

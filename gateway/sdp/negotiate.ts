@@ -2,7 +2,7 @@ import sdpTransform from 'sdp-transform';
 import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
 import { answerSdes, cryptoAttributesBySection, type SrtpPolicy } from './sdes.ts';
-import { chooseH264, negotiatedAudio, preferredAudio, offeredFormats, telephoneEventFor, type MediaSection, type OfferedFormat } from './formats.ts';
+import { chooseH264, comfortNoiseFor, negotiatedAudio, preferredAudio, offeredFormats, telephoneEventFor, type MediaSection, type OfferedFormat } from './formats.ts';
 
 export type { NegotiatedMedia };
 
@@ -40,7 +40,7 @@ export interface Negotiation {
   answer: (local: LocalMedia) => string;
 }
 
-type Accepted = { section: MediaSection; format?: OfferedFormat; telephoneEvent?: OfferedFormat; crypto?: string };
+type Accepted = { section: MediaSection; format?: OfferedFormat; telephoneEvent?: OfferedFormat; comfortNoise?: OfferedFormat; crypto?: string };
 
 /**
  * RFC 3264 6: builds an answer to `offerSdp` that keeps every m-line, accepting what we support.
@@ -75,11 +75,12 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy, srtp: Srtp
       const choice = preferredAudio(formats, policy.audio);
       if (choice) {
         const te = telephoneEventFor(formats, choice);
-        negotiated.audio = { ...negotiatedAudio(section, choice, te), ...security };
+        const cn = comfortNoiseFor(formats, choice); // RFC 3389: answered only when offered
+        negotiated.audio = { ...negotiatedAudio(section, choice, te, cn), ...security };
         const dir = section.direction ?? offer.direction; // RFC 4566 6: media level overrides session level
         if (dir) negotiated.audio.direction = dir as NonNullable<typeof negotiated.audio.direction>;
         negotiated.address ||= section.connection?.ip ?? sessionAddress ?? '';
-        accepted.push({ section, format: choice, ...(te ? { telephoneEvent: te } : {}), ...cryptoLine });
+        accepted.push({ section, format: choice, ...(te ? { telephoneEvent: te } : {}), ...(cn ? { comfortNoise: cn } : {}), ...cryptoLine });
         return;
       }
     }
@@ -129,14 +130,14 @@ function buildAnswer(
     `c=IN IP4 ${local.address}`,
     't=0 0',
   ];
-  for (const { section, format, telephoneEvent, crypto } of accepted) {
+  for (const { section, format, telephoneEvent, comfortNoise, crypto } of accepted) {
     if (!format) {
       // RFC 3264 6: a rejected stream keeps its m-line with port zero and the offered formats.
       lines.push(`m=${section.type} 0 ${section.protocol} ${String(section.payloads ?? '0').split(/\s+/)[0]}`);
       continue;
     }
     const port = section.type === 'audio' ? local.audioPort : local.videoPort;
-    const pts = [format.pt, ...(telephoneEvent ? [telephoneEvent.pt] : [])];
+    const pts = [format.pt, ...(telephoneEvent ? [telephoneEvent.pt] : []), ...(comfortNoise ? [comfortNoise.pt] : [])];
     lines.push(`m=${section.type} ${port} ${section.protocol} ${pts.join(' ')}`);
     const channels = format.channels > 1 ? `/${format.channels}` : '';
     lines.push(`a=rtpmap:${format.pt} ${format.codec}/${format.rate}${channels}`);
@@ -145,6 +146,7 @@ function buildAnswer(
       lines.push(`a=rtpmap:${telephoneEvent.pt} telephone-event/${telephoneEvent.rate}`);
       lines.push(`a=fmtp:${telephoneEvent.pt} 0-15`);
     }
+    if (comfortNoise) lines.push(`a=rtpmap:${comfortNoise.pt} CN/${comfortNoise.rate}`); // RFC 3389 5
     if (crypto) lines.push(crypto); // RFC 4568 5.1.2: one crypto attribute, the offer's tag, our key
     if (section.type === 'video') {
       for (const fb of section.rtcpFb ?? []) {

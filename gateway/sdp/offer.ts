@@ -1,7 +1,7 @@
 import sdpTransform from 'sdp-transform';
 import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
-import { chooseH264, firstSupportedAudio, isPlainRtp, negotiatedAudio, offeredFormats, telephoneEventFor } from './formats.ts';
+import { chooseH264, comfortNoiseFor, firstSupportedAudio, isPlainRtp, negotiatedAudio, offeredFormats, telephoneEventFor } from './formats.ts';
 import type { CodecPolicy, LocalMedia } from './negotiate.ts';
 import { cryptoAttributesBySection, isSavp, srtpFromAnswer, type OfferSecurity } from './sdes.ts';
 
@@ -18,6 +18,8 @@ const AUDIO_FORMATS: Record<AudioCodecName, { pt: number; rtpmap: string; fmtp?:
   opus: { pt: 111, rtpmap: 'opus/48000/2', fmtp: 'minptime=10;useinbandfec=1' },
 };
 const TELEPHONE_EVENT_PT = 101;
+/** RFC 3551 6: the static comfort noise payload type, CN/8000 (RFC 3389 5). */
+const CN_PT = 13;
 // RFC 6184 8.1: mode 1 first (what the meeting's browsers send), mode 0 for older terminals.
 const H264_FORMATS = [
   { pt: 96, fmtp: 'profile-level-id=42e01f;packetization-mode=1' },
@@ -39,12 +41,16 @@ export function buildOffer(policy: CodecPolicy, local: LocalMedia, security?: Of
     't=0 0',
   ];
   const audio = policy.audio.map((c) => AUDIO_FORMATS[c]);
-  lines.push(`m=audio ${local.audioPort} RTP/${secure}AVP ${[...audio.map((f) => f.pt), TELEPHONE_EVENT_PT].join(' ')}`);
+  // RFC 3389: CN/8000 accompanies the codecs on an 8000 Hz RTP clock (G.711, G.722: RFC 3551 4.5.2)
+  const cn = policy.audio.some((c) => c !== 'opus');
+  lines.push(`m=audio ${local.audioPort} RTP/${secure}AVP ${[...audio.map((f) => f.pt), TELEPHONE_EVENT_PT, ...(cn ? [CN_PT] : [])].join(' ')}`);
   for (const f of audio) {
     lines.push(`a=rtpmap:${f.pt} ${f.rtpmap}`);
     if (f.fmtp) lines.push(`a=fmtp:${f.pt} ${f.fmtp}`);
   }
-  lines.push(`a=rtpmap:${TELEPHONE_EVENT_PT} telephone-event/8000`, `a=fmtp:${TELEPHONE_EVENT_PT} 0-15`, 'a=ptime:20');
+  lines.push(`a=rtpmap:${TELEPHONE_EVENT_PT} telephone-event/8000`, `a=fmtp:${TELEPHONE_EVENT_PT} 0-15`);
+  if (cn) lines.push(`a=rtpmap:${CN_PT} CN/8000`);
+  lines.push('a=ptime:20');
   lines.push(...(security?.audio ?? []).map((c) => c.line), 'a=sendrecv');
   if (policy.video.includes('H264')) {
     lines.push(`m=video ${local.videoPort} RTP/${secure}AVPF ${H264_FORMATS.map((f) => f.pt).join(' ')}`);
@@ -83,7 +89,8 @@ export function parseAnswer(answerSdp: string, policy: CodecPolicy, security?: O
     if (section.type === 'audio' && !negotiated.audio) {
       const choice = firstSupportedAudio(formats, policy.audio);
       if (!choice) continue;
-      negotiated.audio = { ...negotiatedAudio(section, choice, telephoneEventFor(formats, choice)), ...secured };
+      // RFC 3264 6.1: CN only when the answer kept it (a dynamic number from the answer works too)
+      negotiated.audio = { ...negotiatedAudio(section, choice, telephoneEventFor(formats, choice), comfortNoiseFor(formats, choice)), ...secured };
       negotiated.address ||= address;
     } else if (section.type === 'video' && !negotiated.video && policy.video.includes('H264')) {
       const h264 = chooseH264(formats);

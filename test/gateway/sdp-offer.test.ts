@@ -5,12 +5,12 @@ import { AnswerRejected, buildOffer, parseAnswer } from '../../gateway/sdp/offer
 const LOCAL = { address: '192.0.2.1', audioPort: 20000, videoPort: 20002, sessionId: '42', sessionVersion: 1 };
 
 describe('SDP offer toward a trunk', () => {
-  it('offers the trunk codecs in order with telephone-event, then H.264 modes 1 and 0 (RFC 6184 8.1)', () => {
+  it('offers the trunk codecs in order with telephone-event and CN, then H.264 modes 1 and 0 (RFC 6184 8.1)', () => {
     const offer = sdpTransform.parse(buildOffer({ audio: ['PCMA', 'opus'], video: ['H264'] }, LOCAL));
     expect(offer.connection?.ip).toBe('192.0.2.1');
     const [audio, video] = offer.media;
-    expect(audio).toMatchObject({ type: 'audio', port: 20000, protocol: 'RTP/AVP', payloads: '8 111 101' });
-    expect(audio!.rtp.map((r) => `${r.codec}/${r.rate}`)).toEqual(['PCMA/8000', 'opus/48000', 'telephone-event/8000']);
+    expect(audio).toMatchObject({ type: 'audio', port: 20000, protocol: 'RTP/AVP', payloads: '8 111 101 13' });
+    expect(audio!.rtp.map((r) => `${r.codec}/${r.rate}`)).toEqual(['PCMA/8000', 'opus/48000', 'telephone-event/8000', 'CN/8000']);
     expect(video).toMatchObject({ type: 'video', port: 20002, payloads: '96 97' });
     expect(video!.fmtp.map((f) => f.config)).toEqual([
       'profile-level-id=42e01f;packetization-mode=1',
@@ -20,8 +20,8 @@ describe('SDP offer toward a trunk', () => {
 
   it('offers G.722 as static PT 9 with RTP clock rate 8000 (RFC 3551 4.5.2)', () => {
     const offer = sdpTransform.parse(buildOffer({ audio: ['G722', 'PCMU'], video: [] }, LOCAL));
-    expect(offer.media[0]).toMatchObject({ payloads: '9 0 101' });
-    expect(offer.media[0]!.rtp.map((r) => `${r.payload} ${r.codec}/${r.rate}`)).toEqual(['9 G722/8000', '0 PCMU/8000', '101 telephone-event/8000']);
+    expect(offer.media[0]).toMatchObject({ payloads: '9 0 101 13' });
+    expect(offer.media[0]!.rtp.map((r) => `${r.payload} ${r.codec}/${r.rate}`)).toEqual(['9 G722/8000', '0 PCMU/8000', '101 telephone-event/8000', '13 CN/8000']);
   });
 
   it('leaves video out when the trunk has no video codec', () => {

@@ -38,6 +38,22 @@ export class SubBand {
     this.det = high ? 8 : 32;
   }
 
+  /** Take over another band's whole state (packet-loss concealment keeps an encoder in step with a decoder). */
+  copyFrom(o: SubBand): void {
+    this.det = o.det;
+    this.nb = o.nb;
+    this.s = o.s;
+    this.sz = o.sz;
+    this.a1 = o.a1;
+    this.a2 = o.a2;
+    this.b.set(o.b);
+    this.d.set(o.d);
+    this.p1 = o.p1;
+    this.p2 = o.p2;
+    this.r1 = o.r1;
+    this.r2 = o.r2;
+  }
+
   /** G.722 6.2.1.3 LOGSCL + 6.2.1.4 SCALEL: adapt the lower sub-band scale from IL >> 2. */
   adaptLow(ilr: number): void {
     // NBPL = NBL · 32512 >> 15 + WL(RIL), limited to [0, 18432]

@@ -14,6 +14,12 @@ function limit15(x: number): number {
   return x > 16383 ? 16383 : x < -16384 ? -16384 : x;
 }
 
+/** Reconstructed sub-band signals of decoded octets (G.722 6.3.2.2 rL, 6.3.3 rH), index = octet. */
+export interface SubbandSignals {
+  low: Int16Array;
+  high: Int16Array;
+}
+
 /**
  * ITU-T G.722 decoder: one octet → two 16 kHz 16-bit samples. Mode 1 uses all 6 lower-band
  * bits; modes 2 and 3 ignore the 1 or 2 least significant bits (they carry auxiliary data).
@@ -21,13 +27,18 @@ function limit15(x: number): number {
  */
 export class G722Decoder {
   private readonly qmf = new QmfHistory();
-  private readonly low = new SubBand(false);
-  private readonly high = new SubBand(true);
+  /** Lower / higher sub-band ADPCM state (read by packet-loss concealment to stay in step). */
+  readonly low = new SubBand(false);
+  readonly high = new SubBand(true);
 
   constructor(readonly mode: G722Mode = 1) {}
 
-  /** Decode all of `src` into `dst` from `dstOffset` (room for 2 · src.length). Returns samples written. */
-  decode(src: Uint8Array, dst: Int16Array, dstOffset = 0): number {
+  /**
+   * Decode all of `src` into `dst` from `dstOffset` (room for 2 · src.length). Returns samples
+   * written. `bands`, when given, receives the reconstructed sub-band signals rL and rH (one
+   * each per octet, 8 kHz) before the receive QMF.
+   */
+  decode(src: Uint8Array, dst: Int16Array, dstOffset = 0, bands?: SubbandSignals): number {
     const qmf = this.qmf;
     const low = this.low;
     const high = this.high;
@@ -52,6 +63,10 @@ export class G722Decoder {
       const rh = limit15(high.s + dh);
       high.adaptHigh(ih);
       high.predict(dh);
+      if (bands) {
+        bands.low[k] = rl;
+        bands.high[k] = rh;
+      }
       // G.722 4.4 receive QMF: xd = rL - rH, xs = rL + rH; two output samples
       qmf.push(rl + rh, rl - rh);
       const a = qmf.odd >> 11;

@@ -39,7 +39,7 @@ export class G722Encoder {
 }
 
 /** G.722 6.2.1: lower sub-band ADPCM, one sample → 6-bit IL. */
-function encodeLow(band: SubBand, xl: number): number {
+export function encodeLow(band: SubBand, xl: number): number {
   // 6.2.1.1 SUBTRA, QUANTL: EL = XL - SL; WD = |EL| (one's complement for EL < 0)
   const el = sat16(xl - band.s);
   const wd = el >= 0 ? el : -(el + 1);
@@ -56,7 +56,7 @@ function encodeLow(band: SubBand, xl: number): number {
 }
 
 /** G.722 6.2.2: higher sub-band ADPCM, one sample → 2-bit IH. */
-function encodeHigh(band: SubBand, xh: number): number {
+export function encodeHigh(band: SubBand, xh: number): number {
   // 6.2.2.1 SUBTRA, QUANTH
   const eh = sat16(xh - band.s);
   const wd = eh >= 0 ? eh : -(eh + 1);

@@ -2,6 +2,7 @@ import { writeRtpHeader, RTP_HEADER_SIZE } from '../../../rtp/index.ts';
 import { sharedMediaTicker, type TickSource } from '../../media-ticker.ts';
 import type { AudioCodecName } from '../../negotiated-media.ts';
 import { SendStream } from '../../send-stream.ts';
+import { ComfortNoiseSender, frameRms, type ComfortNoiseSenderOptions } from '../cn/index.ts';
 import { OPUS_FRAME_SAMPLES } from '../opus-codec.ts';
 import { MixEncoder, normalisedPtime, type EncodedPayload } from './mix-encoder.ts';
 import { MixSource, type MixSourceDrop } from './mix-source.ts';
@@ -33,6 +34,9 @@ export interface MixSubscriberOptions {
   onDrop: (key: MixSourceDrop, detail: object) => void;
   /** Continue an existing stream (SSRC, seq, ts) when switching from a standalone downlink. */
   stream?: SendStream;
+  /** RFC 3389 CN payload type the room negotiated: silence toward it becomes CN packets. */
+  cnPt?: number;
+  comfortNoise?: ComfortNoiseSenderOptions;
 }
 
 export interface MeetingMixHubStats {
@@ -195,6 +199,7 @@ export class MeetingMixHub {
       for (let i = 0; i < OPUS_FRAME_SAMPLES; i++) full[i]! += f[i]!;
     }
     const shared = new Map<string, EncodedPayload[]>();
+    const levels = new Map<string, number>();
     let encodes = 0;
     for (const sub of this.subscribers) {
       const own = sub.ownSourceId;
@@ -212,9 +217,10 @@ export class MeetingMixHub {
         clip(frame);
         payloads = this.encoderFor(key, sub).encode(frame);
         shared.set(key, payloads);
+        levels.set(key, frameRms(frame)); // for rooms sending CN (RFC 3389) in their silences
         encodes++;
       }
-      sub.sendPayloads(payloads, nowMs);
+      sub.sendPayloads(payloads, nowMs, levels.get(key));
     }
     this.encodesLastTick = encodes;
     // forget encoders of mixes nobody has heard for a second
@@ -272,6 +278,8 @@ export class MixSubscription {
    */
   suppressed = false;
   private marker = true;
+  /** Discontinuous transmission with CN when the room negotiated it (never for Opus: RFC 7587 DTX). */
+  readonly comfortNoise: ComfortNoiseSender | undefined;
 
   constructor(
     private readonly hub: MeetingMixHub,
@@ -279,6 +287,7 @@ export class MixSubscription {
   ) {
     this.ptime = opts.codec === 'opus' ? 20 : normalisedPtime(opts.ptimeMs);
     this.stream = opts.stream ?? new SendStream(opts.codec === 'opus' ? 48000 : 8000);
+    this.comfortNoise = opts.cnPt !== undefined && opts.codec !== 'opus' ? new ComfortNoiseSender(opts.comfortNoise) : undefined;
   }
 
   /** Should this room's leg hand that source's packets on (false: another leg feeds it)? */
@@ -314,22 +323,43 @@ export class MixSubscription {
     this.hub.unsubscribe(this);
   }
 
-  /** @internal: the hub hands this tick's payloads (shared with other rooms: copied, never modified). */
-  sendPayloads(payloads: EncodedPayload[], nowMs: number): void {
+  /**
+   * @internal: the hub hands this tick's payloads (shared with other rooms: copied, never
+   * modified) and the RMS of the 20 ms frame they came from.
+   */
+  sendPayloads(payloads: EncodedPayload[], nowMs: number, rms = 0): void {
     const s = this.stream;
+    const cn = this.comfortNoise;
+    cn?.observeFrame(rms);
     for (const { payload, samples } of payloads) {
       if (this.suppressed) {
         s.ts = (s.ts + samples) >>> 0;
         this.marker = true;
         continue;
       }
-      const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length);
-      payload.copy(pkt, RTP_HEADER_SIZE);
+      let body = payload;
+      let pt = this.opts.payloadType;
+      if (cn) {
+        const d = cn.decide(nowMs);
+        if (d.kind === 'skip') {
+          s.ts = (s.ts + samples) >>> 0; // RFC 3389 4: the clock runs on through the silence
+          continue;
+        }
+        if (d.kind === 'sid') {
+          body = d.payload;
+          pt = this.opts.cnPt!;
+        } else if (d.marker) {
+          this.marker = true; // RFC 3551 4.1: first packet of a talkspurt
+        }
+      }
+      const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + body.length);
+      body.copy(pkt, RTP_HEADER_SIZE);
       const ts = s.ts;
-      writeRtpHeader(pkt, this.opts.payloadType, this.marker, s.nextSeq(), ts, s.ssrc);
-      this.marker = false;
+      const marker = pt === this.opts.payloadType && this.marker;
+      writeRtpHeader(pkt, pt, marker, s.nextSeq(), ts, s.ssrc);
+      if (marker) this.marker = false;
       s.ts = (ts + samples) >>> 0;
-      s.record(ts, payload.length, nowMs);
+      s.record(ts, body.length, nowMs);
       this.opts.send(pkt);
     }
   }
