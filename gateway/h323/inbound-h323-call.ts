@@ -67,8 +67,10 @@ export class InboundH323Call {
   private readonly audioCodec: { toRoom?: string; fromRoom?: string } = {};
   /** Incoming OLCs that arrive before media exists wait here. */
   private readonly pendingIncoming: IncomingChannel[] = [];
-  /** No more callers of GW shutdown wait on a BYE: H.225.0 release is one message. */
-  readonly byeSent: Promise<void> = Promise.resolve();
+  /** Gateway shutdown waits on this: resolved once our ReleaseComplete is sent (after H.245 phase E on a separate channel). */
+  byeSent: Promise<void> = Promise.resolve();
+  /** The H.245 session runs on a separate TCP connection, not the H.225.0 tunnel. */
+  private sessionSeparate = false;
   private readonly log: Logger;
 
   constructor(private readonly deps: InboundH323CallDeps) {
@@ -222,6 +224,7 @@ export class InboundH323Call {
       ...(this.deps.h245Timers ? { timers: this.deps.h245Timers } : {}),
     });
     this.session = session;
+    this.sessionSeparate = ch !== this.deps.call.h245Tunnel;
     session.on('incomingChannel', (req) => this.onIncomingChannel(req));
     session.on('videoFastUpdate', () => {
       this.keyframesFromRoom++;
@@ -376,8 +379,8 @@ export class InboundH323Call {
   }
 
   /** Frees what the call holds; idempotent (closeWith, and a run() that finds the call over after an await). */
-  private releaseResources(): void {
-    this.session?.close('call ended');
+  private releaseResources(o: { keepSession?: boolean } = {}): void {
+    if (!o.keepSession) this.session?.close('call ended');
     this.h245Listener?.close();
     for (const ch of this.pendingIncoming.splice(0)) ch.reject('unspecified');
     this.dtmf?.close();
@@ -396,14 +399,21 @@ export class InboundH323Call {
     if (this.state === 'ended') return;
     this.state = 'ended';
     const { call } = this.deps;
+    const released = () => {
+      if (!call.isReleased) call.release(cause, releaseReason(cause));
+      this.releaseResources();
+      const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
+      this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
+      this.deps.onEnded(this, end);
+    };
     // H.323 8.5 phase E: endSessionCommand first; tunnelled, it rides in the ReleaseComplete sent in this tick
-    const session = this.session;
-    if (session && !session.ended) void session.endSession(end.reason).catch(() => undefined);
-    if (!call.isReleased) call.release(cause, releaseReason(cause));
-    this.releaseResources();
-    const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
-    this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
-    this.deps.onEnded(this, end);
+    const session = this.session && !this.session.ended ? this.session : undefined;
+    const sessionEnded = session?.endSession(end.reason).catch(() => undefined);
+    if (!session || !this.sessionSeparate) return released();
+    // H.323 8.5 steps 4-6 on a separate H.245 channel: media stops now; the peer's endSessionCommand
+    // (or the endSession timer) closes the channel, and only then the ReleaseComplete goes
+    this.releaseResources({ keepSession: true });
+    this.byeSent = sessionEnded!.then(released);
   }
 }
 
