@@ -20,7 +20,7 @@ import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
 import { joinWithTimeout, MeetingUnavailable } from '../meeting-join.ts';
-import { carriesCodec, gatewayCapabilities, negotiatedMedia } from './h323-media.ts';
+import { carriesCodec, gatewayCapabilities, negotiatedMedia, rtcpOf, type RoomMediaAddress } from './h323-media.ts';
 import { answerFromRoom, answerToRoom, chooseFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
 
 export interface InboundH323CallDeps {
@@ -62,7 +62,7 @@ export class InboundH323Call {
   /** The room's video channel toward us: the one videoFastUpdatePicture names. */
   private roomVideoChannel?: number;
   /** H.245 path: what we send (from our OLC's Ack) and what the room sends (its OLCs). */
-  private readonly opened: { audio?: { media: MediaCapability; rtp: IpPort }; video?: { media: MediaCapability; rtp: IpPort; payloadType?: number } } = {};
+  private readonly opened: { audio?: RoomMediaAddress; video?: RoomMediaAddress & { payloadType?: number } } = {};
   /** H.245 path: the audio codec of each direction once chosen (CallMedia runs one codec both ways). */
   private readonly audioCodec: { toRoom?: string; fromRoom?: string } = {};
   /** Incoming OLCs that arrive before media exists wait here. */
@@ -169,8 +169,8 @@ export class InboundH323Call {
       answers.push(answerToRoom(video.toRoom, { channel: OUR_VIDEO_CHANNEL, rtcp: { ip, port: media.videoPort! + 1 } }));
     }
     const desc = negotiatedMedia(
-      { media: audio.toRoom.media, rtp: audio.toRoom.mediaChannel! },
-      video ? { media: video.toRoom.media, rtp: video.toRoom.mediaChannel!, ...(video.toRoom.payloadType !== undefined ? { payloadType: video.toRoom.payloadType } : {}) } : undefined,
+      { media: audio.toRoom.media, rtp: audio.toRoom.mediaChannel!, ...rtcpOf(audio.toRoom) },
+      video ? { media: video.toRoom.media, rtp: video.toRoom.mediaChannel!, ...rtcpOf(video.toRoom), ...(video.toRoom.payloadType !== undefined ? { payloadType: video.toRoom.payloadType } : {}) } : undefined,
     );
     this.setRemote(desc);
     return answers;
@@ -290,8 +290,8 @@ export class InboundH323Call {
       ]);
       if (this.isOver()) return;
       if (!a.mediaChannel) throw new Error('OpenLogicalChannelAck without mediaChannel');
-      this.opened.audio = { media: audioMedia, rtp: a.mediaChannel };
-      if (v?.mediaChannel) this.opened.video = { media: roomVideo!.media!, rtp: v.mediaChannel, payloadType: 96 };
+      this.opened.audio = { media: audioMedia, rtp: a.mediaChannel, ...rtcpOf(a) };
+      if (v?.mediaChannel) this.opened.video = { media: roomVideo!.media!, rtp: v.mediaChannel, ...rtcpOf(v), payloadType: 96 };
       this.setRemote(negotiatedMedia(this.opened.audio, this.opened.video));
     } catch (err) {
       if (this.isOver()) return;

@@ -122,6 +122,8 @@ export class H323Room {
   private video?: { socket: Socket; port: number; rtcp: Socket; rtcpPort: number; frames: Buffer[][]; next: number; timer?: NodeJS.Timeout; seq: number; ts: number; ssrc: number; target?: IpPort };
   /** Video RTP packets received from the gateway. */
   videoPacketsReceived = 0;
+  /** RTCP packets received on the RTCP ports we announced (mediaControlChannel), per medium. */
+  readonly rtcpPacketsReceived = { audio: 0, video: 0 };
   /** The gateway answered fastConnectRefused (or Connect without fastStart). */
   fastStartRefused = false;
   /** Our logical channels the gateway rejected (or that failed), as error messages. */
@@ -133,9 +135,9 @@ export class H323Room {
     this.h245Listener = h245Listener;
     this.video = video;
     video?.socket.on('message', () => void this.videoPacketsReceived++);
-    video?.rtcp.on('message', () => undefined);
+    video?.rtcp.on('message', () => void this.rtcpPacketsReceived.video++);
     rtp.on('message', (m) => this.onRtp(m));
-    rtcp.on('message', () => undefined);
+    rtcp.on('message', () => void this.rtcpPacketsReceived.audio++);
     const ip = this.local;
     const ours = { rtp: { ip, port: rtpPort }, rtcp: { ip, port: rtcpPort } };
     if (incoming) {

@@ -117,6 +117,8 @@ async function keyframesBothWays(mode: H323RoomMode, room: H323Room, video: stri
   const observer = await H323Room.dial({ gatewayPort: ports.h225, mode: 'fastStart', name: `observer-${mode}`, toneHz: 880, video: { file: video, fps: 15 }, calledAliases: [{ h323Id: ROOM }] });
   try {
     await until(`${mode}: videoFastUpdatePicture reached the room`, () => room.fastUpdates.length > 0);
+    // with it an RTCP PLI (RFC 4585 6.3.1), sent to the video RTCP port the room announced (not RTP + 1)
+    await until(`${mode}: the PLI reached the room's video mediaControlChannel`, () => room.rtcpPacketsReceived.video > 0);
   } finally {
     observer.hangup();
   }
