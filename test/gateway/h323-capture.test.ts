@@ -4,11 +4,16 @@
 // RAS socket (to an Erlang-codec gatekeeper: GRQ, RRQ, ARQ, DRQ, URQ), its H.225.0 listener and
 // every H.245 connection, while H.323 rooms call it in turn: fastStart, tunnelled H.245 without
 // fastStart, a separate H.245 channel to the room's listener, and a separate H.245 channel to
-// the gateway's own listener; each sends DTMF both ways (userInputIndication) and a
-// videoFastUpdatePicture both ways (a second room joining the meeting consumes the caller's
-// video, so the meeting asks the caller for a keyframe). Then one dial-out through the
-// gatekeeper. tshark reads the file with decode-as rules for the RAS port and every H.245 port
-// announced in H.225.0 (it does not follow h245Address on its own).
+// the gateway's own listener. Each call carries DTMF both ways (userInputIndication); where the
+// gateway joined the meeting with video (all but the last, see below) a videoFastUpdatePicture
+// goes both ways (a second room joining the meeting consumes the caller's video, so the meeting
+// asks the caller for a keyframe) with an RTCP PLI to the video RTCP port the room announced.
+// Calls are hung up by the room and by the gateway in turn. Then one dial-out through the
+// gatekeeper, then shutdown (URQ). tshark reads the file with decode-as rules for the RAS port
+// and every H.245 port announced in H.225.0 (it does not follow h245Address on its own).
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { H225_PROTOCOL_ID, choice, h225Address, unregistrationConfirm, type IpPort, type RasMessage } from '../../h323/asn1/index.ts';
 import { startHarness, type Harness } from '../e2e/harness.ts';
@@ -16,9 +21,6 @@ import { ErlangAsn1Peer } from '../h323/erlang/erlang-peer.ts';
 import { ErlangGatekeeper, type Behaviour, type Received } from '../h323/ras-erlang-gatekeeper.ts';
 import { H323Room, H323RoomListener, makeH264File, type H323RoomMode } from '../helpers/h323-room.ts';
 import { protocolExperts, TsharkCapture } from '../helpers/tshark-capture.ts';
-import { join } from 'node:path';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 const ROOM = 'demo';
 const GK_ID = 'GK-CAPTURE';
@@ -88,7 +90,8 @@ async function oneCall(mode: H323RoomMode, video: string, hangupBy: 'room' | 'ga
     await until(`${mode}: the gateway got 5`, () => gw.activeCalls()[0]?.dtmf?.lastDigits === '5');
     expect(gw.sendDtmf(callId, ['7'])).toBe('ok');
     await until(`${mode}: the room got 7`, () => room.userInput.length > 0);
-    // gatewayListens: the gateway joins the meeting audio-only before the room's TCS can arrive (inbound-h323-call.ts startH245)
+    // gatewayListens: the gateway joins the meeting audio-only before the room's TCS can arrive (inbound-h323-call.ts startH245),
+    // so the meeting never asks this room for a keyframe
     if (mode !== 'gatewayListens') await keyframesBothWays(mode, room, video);
     seen.push({ mode, fastUpdates: room.fastUpdates.length, userInput: room.userInput.length, gatewayDigits: gw.activeCalls()[0]!.dtmf!.lastDigits, keyframesFromRoom: gw.activeCalls()[0]!.keyframes.fromRoom });
     if (hangupBy === 'gateway') {
@@ -185,23 +188,29 @@ afterAll(async () => {
 });
 
 type Protocol = 'ras' | 'q931' | 'h225' | 'h245';
-interface Decoded { frame: number; sent: boolean; protocol: Protocol; type: string }
+interface Decoded { frame: number; stream: number; sent: boolean; protocol: Protocol; type: string }
 
 /** The name in a PDML showname such as "request: terminalCapabilitySet (2)" or "Message type: SETUP (0x05)". */
 const nameIn = (showname: string) => /:\s*(.+?)\s*\(/.exec(showname)?.[1] ?? showname;
 const H245_KINDS = ['h245.request', 'h245.response', 'h245.command', 'h245.indication'];
 
 /** What the capture holds, read once: decode-as rules, the gateway's side of every port, every message decoded. */
-function readCapture(): { decodeAs: string[]; ourTraffic: string; messages: Decoded[]; h245Ports: { gateway: number[]; room: number[] } } {
+function readCapture(): { decodeAs: string[]; ourTraffic: string; messages: Decoded[]; h245Ports: { gateway: number[]; room: number[] }; h225StreamOf: Map<number, number> } {
   const c = capture!;
   // H.245 addresses announced in H.225.0 (Setup, Connect, Facility…): whose listener each is
   const h225Filter = `tcp.port == ${ports.h225} || tcp.port == ${ports.callee}`;
   const gatewaySendsH225 = (src: number, dst: number) => src === ports.h225 || dst === ports.callee;
   const h245Ports = { gateway: new Set<number>(), room: new Set<number>() };
+  /** Each H.245 port → the H.225.0 connection (tcp.stream) that announced it. */
+  const h225StreamOf = new Map<number, number>();
   for (const f of c.pdml(`q931 && (${h225Filter})`)) {
     const src = Number(f.find((x) => x.name === 'tcp.srcport')?.show);
     const dst = Number(f.find((x) => x.name === 'tcp.dstport')?.show);
-    for (const x of f.filter((y) => y.name === 'h225.h245IpPort')) (gatewaySendsH225(src, dst) ? h245Ports.gateway : h245Ports.room).add(Number(x.show));
+    const stream = Number(f.find((x) => x.name === 'tcp.stream')?.show);
+    for (const x of f.filter((y) => y.name === 'h225.h245IpPort')) {
+      (gatewaySendsH225(src, dst) ? h245Ports.gateway : h245Ports.room).add(Number(x.show));
+      h225StreamOf.set(Number(x.show), stream);
+    }
   }
   const allH245 = [...h245Ports.gateway, ...h245Ports.room];
   const decodeAs = [`udp.port==${ports.gk},h225`, ...allH245.map((p) => `tcp.port==${p},h245`)];
@@ -212,18 +221,19 @@ function readCapture(): { decodeAs: string[]; ourTraffic: string; messages: Deco
   for (const f of c.pdml(ourTraffic, decodeAs)) {
     const num = (n: string) => Number(f.find((x) => x.name === n)?.show);
     const frame = num('frame.number');
+    const stream = num('tcp.stream');
     const src = num('tcp.srcport') || num('udp.srcport');
     const dst = num('tcp.dstport') || num('udp.dstport');
     const sent = gatewayServes.has(src) || peerServes.has(dst);
     for (const x of f) {
-      if (x.name === 'h225.RasMessage') messages.push({ frame, sent, protocol: 'ras', type: nameIn(x.showname) });
-      else if (x.name === 'q931.message_type') messages.push({ frame, sent, protocol: 'q931', type: nameIn(x.showname) });
-      else if (x.name === 'h225.h323_message_body') messages.push({ frame, sent, protocol: 'h225', type: nameIn(x.showname) });
-      else if (H245_KINDS.includes(x.name)) messages.push({ frame, sent, protocol: 'h245', type: nameIn(x.showname) });
-      else if (x.name === 'h245.type' && /videoFastUpdatePicture/.test(x.showname)) messages.push({ frame, sent, protocol: 'h245', type: 'videoFastUpdatePicture' });
+      if (x.name === 'h225.RasMessage') messages.push({ frame, stream, sent, protocol: 'ras', type: nameIn(x.showname) });
+      else if (x.name === 'q931.message_type') messages.push({ frame, stream, sent, protocol: 'q931', type: nameIn(x.showname) });
+      else if (x.name === 'h225.h323_message_body') messages.push({ frame, stream, sent, protocol: 'h225', type: nameIn(x.showname) });
+      else if (H245_KINDS.includes(x.name)) messages.push({ frame, stream, sent, protocol: 'h245', type: nameIn(x.showname) });
+      else if (x.name === 'h245.type' && /videoFastUpdatePicture/.test(x.showname)) messages.push({ frame, stream, sent, protocol: 'h245', type: 'videoFastUpdatePicture' });
     }
   }
-  return { decodeAs, ourTraffic, messages, h245Ports: { gateway: [...h245Ports.gateway], room: [...h245Ports.room] } };
+  return { decodeAs, ourTraffic, messages, h245Ports: { gateway: [...h245Ports.gateway], room: [...h245Ports.room] }, h225StreamOf };
 }
 
 describe('one tshark capture of the gateway\'s H.323 calls: RAS, Q.931, H.225.0, H.245', () => {
@@ -255,6 +265,17 @@ describe('one tshark capture of the gateway\'s H.323 calls: RAS, Q.931, H.225.0,
     expect(undecoded).toEqual([]);
   });
 
+  it('separate H.245 channels end by H.323 8.5 phase E: endSessionCommand both ways, then the ReleaseComplete', () => {
+    for (const port of [...read.h245Ports.room, ...read.h245Ports.gateway]) {
+      const h245Stream = Number(capture!.fields(`tcp.port == ${port}`, ['tcp.stream'])[0]![0]);
+      const h225Stream = read.h225StreamOf.get(port)!;
+      const ends = read.messages.filter((m) => m.stream === h245Stream && m.type === 'endSessionCommand');
+      const release = read.messages.find((m) => m.stream === h225Stream && m.type === 'RELEASE COMPLETE');
+      expect(ends.map((m) => m.sent).sort(), `H.245 port ${port}`).toEqual([false, true]);
+      expect(Math.max(...ends.map((m) => m.frame)), `H.245 port ${port}`).toBeLessThan(release!.frame);
+    }
+  });
+
   it('no TCP reset on any H.225.0 or H.245 connection: H.245 phase E (endSessionCommand both ways) before the channel closes (H.323 8.5)', () => {
     expect(capture!.fields(`(${read.ourTraffic}) && tcp.flags.reset == 1`, ['frame.number', 'tcp.srcport', 'tcp.dstport'])).toEqual([]);
   });
@@ -268,6 +289,8 @@ describe('one tshark capture of the gateway\'s H.323 calls: RAS, Q.931, H.225.0,
     expect(types('q931', true)).toEqual(expect.arrayContaining(['SETUP', 'CALL PROCEEDING', 'CONNECT', 'FACILITY', 'RELEASE COMPLETE']));
     // H.323 8.2.1: a Facility that only carries tunnelled H.245 has the h323-message-body `empty`
     expect(types('h225', true)).toEqual(expect.arrayContaining(['setup', 'callProceeding', 'connect', 'empty', 'releaseComplete']));
+    // and the rooms' (the same H.225.0 layer, the other side of the call)
+    expect(types('q931', false)).toEqual(expect.arrayContaining(['SETUP', 'CONNECT', 'FACILITY', 'RELEASE COMPLETE']));
   });
 
   it('H.245: the gateway sent TCS, TCSAck, MSD, MSDAck, OLC, OLCAck, endSessionCommand, userInputIndication, videoFastUpdatePicture', () => {
@@ -275,6 +298,7 @@ describe('one tshark capture of the gateway\'s H.323 calls: RAS, Q.931, H.225.0,
       'terminalCapabilitySet', 'terminalCapabilitySetAck', 'masterSlaveDetermination', 'masterSlaveDeterminationAck',
       'openLogicalChannel', 'openLogicalChannelAck', 'endSessionCommand', 'userInput', 'videoFastUpdatePicture',
     ]));
+    expect(types('h245', false)).toEqual(expect.arrayContaining(['terminalCapabilitySet', 'terminalCapabilitySetAck', 'openLogicalChannel', 'openLogicalChannelAck', 'endSessionCommand', 'userInput', 'videoFastUpdatePicture']));
   });
 
   it('no expert info at all in any frame of the calls (TCP sequence analysis aside): no note, warning or error from Q.931, H.225.0, RAS or H.245', () => {
