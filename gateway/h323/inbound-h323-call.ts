@@ -413,7 +413,7 @@ export class InboundH323Call {
     // H.323 8.5 steps 4-6 on a separate H.245 channel: media stops now; the peer's endSessionCommand
     // (or the endSession timer) closes the channel, and only then the ReleaseComplete goes
     this.releaseResources({ keepSession: true });
-    this.byeSent = sessionEnded!.then(released);
+    this.byeSent = sessionEnded!.then(released).catch((err: Error) => void this.log.error('h323 release after H.245 phase E failed', { error: err.message }));
   }
 }
 
