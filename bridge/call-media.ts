@@ -341,7 +341,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.dtmf.configure(undefined, undefined);
       return;
     }
-    this.audioEp.setRemote(address, audio.port, audio.srtp ? { srtp: audio.srtp } : {});
+    this.audioEp.setRemote(address, audio.port, { ...(audio.srtp ? { srtp: audio.srtp } : {}), ...(audio.rtcpPort ? { rtcpPort: audio.rtcpPort } : {}) });
     this.liveness?.setRoomSending(audio.direction !== 'recvonly' && audio.direction !== 'inactive', performance.now());
     const prev = this.audioDesc;
     this.audioDesc = audio;
@@ -450,7 +450,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.videoDesc = undefined;
       return;
     }
-    this.videoEp.setRemote(address, video.port, video.srtp ? { srtp: video.srtp } : {});
+    this.videoEp.setRemote(address, video.port, { ...(video.srtp ? { srtp: video.srtp } : {}), ...(video.rtcpPort ? { rtcpPort: video.rtcpPort } : {}) });
     if (this.videoDesc?.payloadType === video.payloadType && this.video) return;
     this.videoDesc = video;
     this.video = new VideoRelay({

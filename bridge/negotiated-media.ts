@@ -4,8 +4,10 @@ import type { SrtpParameters } from '../rtp/index.ts';
 export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 
 export interface NegotiatedAudio {
-  /** Room's RTP port for audio (RTCP is port+1 unless muxed). */
+  /** Room's RTP port for audio (RTCP is port+1 unless muxed or `rtcpPort`). */
   port: number;
+  /** Room's RTCP port when announced apart (H.245 mediaControlChannel); default port+1. */
+  rtcpPort?: number;
   payloadType: number;
   codec: AudioCodecName;
   /** RTP clock rate, Hz: 8000 for G.711 and G.722 (RFC 3551 4.5.2: G.722 samples at 16 kHz), 48000 for Opus. */
@@ -30,6 +32,8 @@ export interface NegotiatedAudio {
 
 export interface NegotiatedVideo {
   port: number;
+  /** Room's RTCP port when announced apart (H.245 mediaControlChannel); default port+1. */
+  rtcpPort?: number;
   payloadType: number;
   codec: 'H264';
   fmtp?: string;

@@ -32,22 +32,44 @@ export function carriesCodec(m: MediaCapability): boolean {
 }
 
 /** The room's audio on `port`: the codec both directions use, 20 ms packets, no RFC 4733 (DTMF rides in H.245). */
-export function negotiatedAudio(m: MediaCapability, port: number): NegotiatedAudio | undefined {
+export function negotiatedAudio(m: MediaCapability, port: number, rtcpPort?: number): NegotiatedAudio | undefined {
   const a = AUDIO[m.codec];
   if (!a) return undefined;
-  return { port, payloadType: a.payloadType, codec: a.codec, clockRate: 8000, channels: 1, ptimeMs: 20 };
+  return { port, ...(rtcpPort ? { rtcpPort } : {}), payloadType: a.payloadType, codec: a.codec, clockRate: 8000, channels: 1, ptimeMs: 20 };
 }
 
-export function negotiatedVideo(m: MediaCapability, port: number, payloadType: number | undefined): NegotiatedVideo | undefined {
+export function negotiatedVideo(m: MediaCapability, port: number, payloadType: number | undefined, rtcpPort?: number): NegotiatedVideo | undefined {
   if (m.codec !== 'h264') return undefined;
   // H.241 8.1 / RFC 6184: single NAL and non-interleaved packetization both arrive; mode 1 lets us send FU-A
-  return { port, payloadType: payloadType ?? 96, codec: 'H264', fmtp: 'packetization-mode=1' };
+  return { port, ...(rtcpPort ? { rtcpPort } : {}), payloadType: payloadType ?? 96, codec: 'H264', fmtp: 'packetization-mode=1' };
 }
 
-/** NegotiatedMedia from the room's receive addresses (its toRoom mediaChannels). */
-export function negotiatedMedia(audio?: { media: MediaCapability; rtp: IpPort }, video?: { media: MediaCapability; rtp: IpPort; payloadType?: number }): NegotiatedMedia {
+/** A room's media toward it: its RTP address (mediaChannel) and, when announced, its RTCP address (mediaControlChannel). */
+export interface RoomMediaAddress {
+  media: MediaCapability;
+  rtp: IpPort;
+  rtcp?: IpPort;
+}
+
+/**
+ * The room's RTCP port for the channel toward it, as its answer announced it (H.245
+ * H2250LogicalChannelParameters / H2250LogicalChannelAckParameters mediaControlChannel), instead of
+ * RTP port + 1; only on the RTP address's host (NegotiatedMedia has one address; RTCP latching
+ * follows the room's own RTCP anyway).
+ */
+function rtcpPortOf(a: RoomMediaAddress): number | undefined {
+  return a.rtcp && a.rtcp.ip === a.rtp.ip ? a.rtcp.port : undefined;
+}
+
+/** `{ rtcp }` from a channel's or an answer's mediaControlChannel, when there is one. */
+export function rtcpOf(c: { mediaControlChannel?: IpPort | undefined }): { rtcp?: IpPort } {
+  return c.mediaControlChannel ? { rtcp: c.mediaControlChannel } : {};
+}
+
+/** NegotiatedMedia from the room's receive addresses (its toRoom mediaChannels and mediaControlChannels). */
+export function negotiatedMedia(audio?: RoomMediaAddress, video?: RoomMediaAddress & { payloadType?: number }): NegotiatedMedia {
   const address = audio?.rtp.ip ?? video?.rtp.ip ?? '0.0.0.0';
-  const a = audio ? negotiatedAudio(audio.media, audio.rtp.port) : undefined;
-  const v = video ? negotiatedVideo(video.media, video.rtp.port, video.payloadType) : undefined;
+  const a = audio ? negotiatedAudio(audio.media, audio.rtp.port, rtcpPortOf(audio)) : undefined;
+  const v = video ? negotiatedVideo(video.media, video.rtp.port, video.payloadType, rtcpPortOf(video)) : undefined;
   return { address, ...(a ? { audio: a } : {}), ...(v ? { video: v } : {}) };
 }

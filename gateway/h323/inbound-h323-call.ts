@@ -20,7 +20,7 @@ import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
 import { joinWithTimeout, MeetingUnavailable } from '../meeting-join.ts';
-import { carriesCodec, gatewayCapabilities, negotiatedMedia } from './h323-media.ts';
+import { carriesCodec, gatewayCapabilities, negotiatedMedia, rtcpOf, type RoomMediaAddress } from './h323-media.ts';
 import { answerFromRoom, answerToRoom, chooseFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
 
 export interface InboundH323CallDeps {
@@ -61,13 +61,15 @@ export class InboundH323Call {
   /** The room's video channel toward us: the one videoFastUpdatePicture names. */
   private roomVideoChannel?: number;
   /** H.245 path: what we send (from our OLC's Ack) and what the room sends (its OLCs). */
-  private readonly opened: { audio?: { media: MediaCapability; rtp: IpPort }; video?: { media: MediaCapability; rtp: IpPort; payloadType?: number } } = {};
+  private readonly opened: { audio?: RoomMediaAddress; video?: RoomMediaAddress & { payloadType?: number } } = {};
   /** H.245 path: the audio codec of each direction once chosen (CallMedia runs one codec both ways). */
   private readonly audioCodec: { toRoom?: string; fromRoom?: string } = {};
   /** Incoming OLCs that arrive before media exists wait here. */
   private readonly pendingIncoming: IncomingChannel[] = [];
-  /** No more callers of GW shutdown wait on a BYE: H.225.0 release is one message. */
-  readonly byeSent: Promise<void> = Promise.resolve();
+  /** Gateway shutdown waits on this: resolved once our ReleaseComplete is sent (after H.245 phase E on a separate channel). */
+  byeSent: Promise<void> = Promise.resolve();
+  /** The H.245 session runs on a separate TCP connection, not the H.225.0 tunnel. */
+  private sessionSeparate = false;
   private readonly log: Logger;
 
   constructor(private readonly deps: InboundH323CallDeps) {
@@ -166,8 +168,8 @@ export class InboundH323Call {
       answers.push(answerToRoom(video.toRoom, { channel: OUR_VIDEO_CHANNEL, rtcp: { ip, port: media.videoPort! + 1 } }));
     }
     const desc = negotiatedMedia(
-      { media: audio.toRoom.media, rtp: audio.toRoom.mediaChannel! },
-      video ? { media: video.toRoom.media, rtp: video.toRoom.mediaChannel!, ...(video.toRoom.payloadType !== undefined ? { payloadType: video.toRoom.payloadType } : {}) } : undefined,
+      { media: audio.toRoom.media, rtp: audio.toRoom.mediaChannel!, ...rtcpOf(audio.toRoom) },
+      video ? { media: video.toRoom.media, rtp: video.toRoom.mediaChannel!, ...rtcpOf(video.toRoom), ...(video.toRoom.payloadType !== undefined ? { payloadType: video.toRoom.payloadType } : {}) } : undefined,
     );
     this.setRemote(desc);
     return answers;
@@ -221,6 +223,7 @@ export class InboundH323Call {
       ...(this.deps.h245Timers ? { timers: this.deps.h245Timers } : {}),
     });
     this.session = session;
+    this.sessionSeparate = ch !== this.deps.call.h245Tunnel;
     session.on('incomingChannel', (req) => this.onIncomingChannel(req));
     session.on('videoFastUpdate', () => {
       this.keyframesFromRoom++;
@@ -286,8 +289,8 @@ export class InboundH323Call {
       ]);
       if (this.isOver()) return;
       if (!a.mediaChannel) throw new Error('OpenLogicalChannelAck without mediaChannel');
-      this.opened.audio = { media: audioMedia, rtp: a.mediaChannel };
-      if (v?.mediaChannel) this.opened.video = { media: roomVideo!.media!, rtp: v.mediaChannel, payloadType: 96 };
+      this.opened.audio = { media: audioMedia, rtp: a.mediaChannel, ...rtcpOf(a) };
+      if (v?.mediaChannel) this.opened.video = { media: roomVideo!.media!, rtp: v.mediaChannel, ...rtcpOf(v), payloadType: 96 };
       this.setRemote(negotiatedMedia(this.opened.audio, this.opened.video));
     } catch (err) {
       if (this.isOver()) return;
@@ -375,8 +378,8 @@ export class InboundH323Call {
   }
 
   /** Frees what the call holds; idempotent (closeWith, and a run() that finds the call over after an await). */
-  private releaseResources(): void {
-    this.session?.close('call ended');
+  private releaseResources(o: { keepSession?: boolean } = {}): void {
+    if (!o.keepSession) this.session?.close('call ended');
     this.h245Listener?.close();
     for (const ch of this.pendingIncoming.splice(0)) ch.reject('unspecified');
     this.dtmf?.close();
@@ -395,14 +398,21 @@ export class InboundH323Call {
     if (this.state === 'ended') return;
     this.state = 'ended';
     const { call } = this.deps;
+    const released = () => {
+      if (!call.isReleased) call.release(cause, releaseReason(cause));
+      this.releaseResources();
+      const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
+      this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
+      this.deps.onEnded(this, end);
+    };
     // H.323 8.5 phase E: endSessionCommand first; tunnelled, it rides in the ReleaseComplete sent in this tick
-    const session = this.session;
-    if (session && !session.ended) void session.endSession(end.reason).catch(() => undefined);
-    if (!call.isReleased) call.release(cause, releaseReason(cause));
-    this.releaseResources();
-    const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
-    this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
-    this.deps.onEnded(this, end);
+    const session = this.session && !this.session.ended ? this.session : undefined;
+    const sessionEnded = session?.endSession(end.reason).catch(() => undefined);
+    if (!session || !this.sessionSeparate) return released();
+    // H.323 8.5 steps 4-6 on a separate H.245 channel: media stops now; the peer's endSessionCommand
+    // (or the endSession timer) closes the channel, and only then the ReleaseComplete goes
+    this.releaseResources({ keepSession: true });
+    this.byeSent = sessionEnded!.then(released).catch((err: Error) => void this.log.error('h323 release after H.245 phase E failed', { error: err.message }));
   }
 }
 

@@ -16,7 +16,7 @@ import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
 import { joinWithTimeout } from '../meeting-join.ts';
-import { GATEWAY_H264, gatewayCapabilities, negotiatedMedia } from './h323-media.ts';
+import { GATEWAY_H264, gatewayCapabilities, negotiatedMedia, rtcpOf } from './h323-media.ts';
 import { proposeFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
 
 /** What `dialOut` reports (the H.323 fields of DialOutcome). */
@@ -211,8 +211,8 @@ export class OutboundH323Call {
       this.closeWith({ by: 'gateway', reason: 'unusable fastStart answer' }, CAUSE.incompatible);
       return;
     }
-    const desc = negotiatedMedia({ media: toRoom.media, rtp: toRoom.mediaChannel! },
-      videoToRoom ? { media: videoToRoom.media, rtp: videoToRoom.mediaChannel!, payloadType: videoToRoom.payloadType ?? 96 } : undefined);
+    const desc = negotiatedMedia({ media: toRoom.media, rtp: toRoom.mediaChannel!, ...rtcpOf(toRoom) },
+      videoToRoom ? { media: videoToRoom.media, rtp: videoToRoom.mediaChannel!, ...rtcpOf(videoToRoom), payloadType: videoToRoom.payloadType ?? 96 } : undefined);
     this.log.info('h323 media', { address: desc.address, audio: desc.audio?.codec, audioPort: desc.audio?.port, video: desc.video?.codec, videoPort: desc.video?.port });
     this.media?.setRemote(desc);
     this.mediaSet = true;
@@ -273,7 +273,7 @@ export class OutboundH323Call {
     try {
       const opened = await session.openChannel({ number: 101, capability: choice, sessionID: 1, mediaControlChannel: { ip, port: media.audioPort + 1 } });
       if (this.isOver() || !opened.mediaChannel) return;
-      const desc = negotiatedMedia({ media: choice, rtp: opened.mediaChannel });
+      const desc = negotiatedMedia({ media: choice, rtp: opened.mediaChannel, ...rtcpOf(opened) });
       this.log.info('h323 media', { address: desc.address, audio: desc.audio?.codec, audioPort: desc.audio?.port, h245: true });
       media.setRemote(desc);
       this.mediaSet = true;

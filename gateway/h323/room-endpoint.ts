@@ -122,18 +122,22 @@ export class H323Room {
   private video?: { socket: Socket; port: number; rtcp: Socket; rtcpPort: number; frames: Buffer[][]; next: number; timer?: NodeJS.Timeout; seq: number; ts: number; ssrc: number; target?: IpPort };
   /** Video RTP packets received from the gateway. */
   videoPacketsReceived = 0;
+  /** RTCP packets received on the RTCP ports we announced (mediaControlChannel), per medium. */
+  readonly rtcpPacketsReceived = { audio: 0, video: 0 };
   /** The gateway answered fastConnectRefused (or Connect without fastStart). */
   fastStartRefused = false;
   /** Our logical channels the gateway rejected (or that failed), as error messages. */
   readonly channelFailures: string[] = [];
+  /** The H.245 session runs on a separate TCP connection, not the H.225.0 tunnel. */
+  private sessionSeparate = false;
 
   private constructor(private readonly o: H323RoomOptions, private readonly rtp: Socket, private readonly rtpPort: number, private readonly rtcp: Socket, private readonly rtcpPort: number, h245Listener: H245Listener | undefined, video: H323Room['video'], incoming?: IncomingH323Call) {
     this.h245Listener = h245Listener;
     this.video = video;
     video?.socket.on('message', () => void this.videoPacketsReceived++);
-    video?.rtcp.on('message', () => undefined);
+    video?.rtcp.on('message', () => void this.rtcpPacketsReceived.video++);
     rtp.on('message', (m) => this.onRtp(m));
-    rtcp.on('message', () => undefined);
+    rtcp.on('message', () => void this.rtcpPacketsReceived.audio++);
     const ip = this.local;
     const ours = { rtp: { ip, port: rtpPort }, rtcp: { ip, port: rtcpPort } };
     if (incoming) {
@@ -249,6 +253,7 @@ export class H323Room {
   private runSession(ch: H245Channel): void {
     const s = new H245Session({ channel: ch, capabilities: [this.audio.cap, ...(this.video ? [H264] : []), 'userInput', 'dtmf'], terminalType: 50, callId: 'room' });
     this.session = s;
+    this.sessionSeparate = ch !== this.call.h245Tunnel;
     const ip = this.local;
     s.on('incomingChannel', (req) => {
       if (req.media.codec === 'h264' && this.video) req.accept({ mediaChannel: this.videoAddresses().rtp, mediaControlChannel: this.videoAddresses().rtcp });
@@ -403,6 +408,18 @@ export class H323Room {
   }
 
   hangup(): void {
+    const s = this.session;
+    if (s && !s.ended && this.sessionSeparate && !this.call.isReleased) {
+      // H.323 8.5 steps 4-6 on a separate H.245 channel: endSessionCommand, the gateway's (or the
+      // endSession timer) closes the channel, then ReleaseComplete
+      clearInterval(this.sendTimer);
+      clearInterval(this.video?.timer);
+      void s.endSession('hangup').then(() => {
+        if (!this.call.isReleased) this.call.release(16);
+        this.stop();
+      });
+      return;
+    }
     if (!this.call.isReleased) this.call.release(16);
     this.stop();
   }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { h323Codec, type AsnType, type MediaCapability } from '../../h323/asn1/index.ts';
 import { answerFromRoom, answerToRoom, chooseFastStart, proposeFastStart, readFastStartChannel, type FastStartChannel } from '../../gateway/h323/olc.ts';
-import { carriesCodec, negotiatedMedia } from '../../gateway/h323/h323-media.ts';
+import { carriesCodec, negotiatedMedia, rtcpOf } from '../../gateway/h323/h323-media.ts';
 import { ErlangAsn1Peer } from '../h323/erlang/erlang-peer.ts';
 import { parseTerm } from '../h323/erlang/term.ts';
 import { ErlangValueMapping } from '../h323/erlang/value-mapping.ts';
@@ -62,6 +62,15 @@ describe('fastStart proposals', () => {
         audio: { port: 30000, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20 },
         video: { port: 30000, payloadType: 96, codec: 'H264', fmtp: 'packetization-mode=1' },
       });
+  });
+
+  it('the room\'s announced RTCP address (mediaControlChannel) becomes its RTCP port; one on another host is left to port + 1 and latching', () => {
+    const [toRoom] = read([proposeFastStart({ direction: 'toRoom', channel: 12, media: ULAW, sessionId: 1, rtp: room.rtp, rtcp: { ip: room.rtp.ip, port: 30007 } })]);
+    const desc = negotiatedMedia({ media: ULAW, rtp: toRoom!.mediaChannel!, ...rtcpOf(toRoom!) }, { media: H264, rtp: room.rtp, rtcp: { ip: room.rtp.ip, port: 30009 } });
+    expect(desc.audio?.rtcpPort).toBe(30007);
+    expect(desc.video?.rtcpPort).toBe(30009);
+    expect(negotiatedMedia({ media: ULAW, rtp: room.rtp, rtcp: { ip: '127.0.0.3', port: 30007 } }).audio?.rtcpPort).toBeUndefined();
+    expect(negotiatedMedia({ media: ULAW, rtp: room.rtp }).audio?.rtcpPort).toBeUndefined();
   });
 });
 
