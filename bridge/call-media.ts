@@ -373,6 +373,13 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
         this.audioEp.sendRtp(rtp);
       },
       onDrop: (key: string, detail: object) => this.drop(`cloud-audio:${key}`, detail),
+      // the meeting's shared mix takes each source from one leg: the others stop receiving it
+      onSourceWanted: (sourceId: string, wanted: boolean) => {
+        const cloud = this.cloud;
+        if (!cloud?.setAudioSourceWanted) return false;
+        cloud.setAudioSourceWanted(sourceId, wanted);
+        return true;
+      },
       // same codec clock: keep SSRC/seq/ts continuous across a re-INVITE (RFC 3550 5.1)
       ...(previous && previous.clockRate === (audio.codec === 'opus' ? 48000 : 8000) ? { stream: previous } : {}),
     };

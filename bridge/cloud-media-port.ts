@@ -27,4 +27,10 @@ export interface CloudMediaPort {
   sendVideo(rtp: Buffer): void;
   /** Ask the meeting (the room's current video source) for a keyframe: PLI/FIR upstream. */
   requestKeyframe(): void;
+  /**
+   * Receive one meeting participant's audio or not (false: another room's leg in this media thread
+   * already delivers it to the meeting's shared mix, so this one need not get or decrypt it).
+   * Optional: a port without it keeps receiving everything.
+   */
+  setAudioSourceWanted?(sourceId: string, wanted: boolean): void;
 }

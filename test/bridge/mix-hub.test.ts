@@ -149,6 +149,48 @@ describe('MeetingMixHub claims', () => {
     expect(hub.stats().duplicateFeeds).toBe(2);
   });
 
+  it('legs that can stop a source are asked to once another leg feeds it, and to resume when the feeder leaves', () => {
+    const hub = new MeetingMixHub({ ticker: idleTicker, feederTimeoutMs: 100 });
+    const asked: string[] = [];
+    const pausable = (name: string): MixSubscription => hub.subscribe({
+      codec: 'PCMU', payloadType: 0, ptimeMs: 20, send: () => undefined, onDrop: () => undefined,
+      onSourceWanted: (id, wanted) => { asked.push(`${name}:${id}:${wanted ? 'resume' : 'pause'}`); return true; },
+    });
+    const [a, b, c] = [pausable('a'), pausable('b'), pausable('c')];
+    expect(a.claimSource('alice', 0)).toBe(true);
+    expect(b.claimSource('alice', 5)).toBe(false);
+    expect(b.claimSource('alice', 10)).toBe(false); // packets in flight before the pause: asked once
+    expect(c.claimSource('alice', 12)).toBe(false);
+    expect(asked).toEqual(['b:alice:pause', 'c:alice:pause']);
+    expect(hub.stats().sourcesUnwanted).toBe(2);
+    // the feeder pauses (DTX) for longer than feederTimeoutMs: a paused leg's late packet never takes over
+    expect(b.claimSource('alice', 400)).toBe(false);
+    expect(a.claimSource('alice', 420)).toBe(true);
+    // the feeder leaves: both others are asked to resume; the first to deliver feeds, the other pauses again
+    a.close();
+    expect(asked.slice(2)).toEqual(['b:alice:resume', 'c:alice:resume']);
+    expect(c.claimSource('alice', 500)).toBe(true);
+    expect(b.claimSource('alice', 505)).toBe(false);
+    expect(asked.slice(4)).toEqual(['b:alice:pause']);
+    // the participant leaves the meeting: nothing to resume; closing b then asks for nothing
+    b.removeSource('alice');
+    b.close();
+    expect(asked).toHaveLength(5);
+    expect(hub.stats().sourcesUnwanted).toBe(0);
+  });
+
+  it('a subscription closing while its leg lives on (re-INVITE) lets the leg receive its paused sources again', () => {
+    const hub = new MeetingMixHub({ ticker: idleTicker });
+    const asked: string[] = [];
+    const opts = { codec: 'PCMU' as const, payloadType: 0, ptimeMs: 20, send: () => undefined, onDrop: () => undefined };
+    const a = hub.subscribe(opts);
+    const b = hub.subscribe({ ...opts, onSourceWanted: (id, wanted) => { asked.push(`${id}:${wanted}`); return true; } });
+    a.claimSource('alice', 0);
+    b.claimSource('alice', 1);
+    b.close();
+    expect(asked).toEqual(['alice:false', 'alice:true']);
+  });
+
   describe('delay behind the jitter buffers (prefill 1 frame, mixed in the tick that released it)', () => {
     const peakOf = (p: RtpPacket): number => {
       const pcm = new Int16Array(p.payload.length);

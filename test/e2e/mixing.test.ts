@@ -90,4 +90,20 @@ describe('mix-minus for SIP rooms in a meeting with three browsers', () => {
     expect(hzA).toBeGreaterThan(ROOM_A_TONE - 5);
     expect(hzA).toBeLessThan(ROOM_A_TONE + 5);
   });
+
+  it('each browser reaches the meeting\'s shared mix through one room\'s leg: the other leg paused those consumers', async () => {
+    // both rooms' legs consume the three browsers; the shared mix takes each from one of them
+    const paused = () => h.gateway.activeCalls().map((c) => c.meeting?.audioConsumersPaused ?? 0);
+    await expect.poll(() => paused().reduce((a, b) => a + b, 0), { timeout: 10_000 }).toBe(BROWSER_TONES.length);
+  });
+
+  it('when room A leaves, room B\'s leg takes over the browsers it had paused and room B still hears them', async () => {
+    const pausedOnB = h.gateway.activeCalls().find((c) => c.caller.includes('room-b'))?.meeting?.audioConsumersPaused ?? 0;
+    // room A joined first, so its leg normally feeds all three browsers (logged: the takeover is exercised when > 0)
+    console.log(`browsers paused on room B's leg before room A leaves: ${pausedOnB}`);
+    await roomA.hangup();
+    await expect.poll(() => h.gateway.activeCalls().length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => h.gateway.activeCalls()[0]?.meeting?.audioConsumersPaused, { timeout: 10_000 }).toBe(0);
+    expectMix(await freshAudio(roomB, 2), BROWSER_TONES, ROOM_B_TONE, 'room B alone');
+  });
 });

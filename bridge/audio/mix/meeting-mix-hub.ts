@@ -37,6 +37,13 @@ export interface MixSubscriberOptions {
   /** RFC 3389 CN payload type the room negotiated: silence toward it becomes CN packets. */
   cnPt?: number;
   comfortNoise?: ComfortNoiseSenderOptions;
+  /**
+   * The hub takes each source from one room's leg: it asks the others to stop receiving a source
+   * another leg already feeds (wanted false: the SFU stops forwarding it, nothing to decrypt), and
+   * to take it again when the feeding leg leaves (wanted true). Returns false when the leg cannot
+   * stop a source (it keeps receiving, and may take a source over from a feeder gone quiet).
+   */
+  onSourceWanted?: (sourceId: string, wanted: boolean) => boolean;
 }
 
 export interface MeetingMixHubStats {
@@ -48,6 +55,8 @@ export interface MeetingMixHubStats {
   encodesLastTick: number;
   /** Packets of a source delivered by a second leg, ignored (each source is decoded once). */
   duplicateFeeds: number;
+  /** Sources rooms' legs were asked not to receive (another leg of the meeting feeds them). */
+  sourcesUnwanted: number;
   /** Quiet frames left out to take back delay a source's queue had gathered (MixSource.push). */
   trimmedFrames: number;
 }
@@ -65,6 +74,8 @@ export class MeetingMixHub {
   /** Which room's leg each source is taken from, and when that leg last delivered it (claim()). */
   private readonly feeders = new Map<string, MixSubscription>();
   private readonly claimedAt = new Map<string, number>();
+  /** Every room whose leg has delivered a source (it can feed it if the feeder leaves). */
+  private readonly holders = new Map<string, Set<MixSubscription>>();
   private readonly subscribers = new Set<MixSubscription>();
   private readonly encoders = new Map<string, { encoder: MixEncoder; lastUsedTick: number }>();
   private readonly maxSpeakers: number;
@@ -107,6 +118,7 @@ export class MeetingMixHub {
       speakers: this.speakers.length,
       encodesLastTick: this.encodesLastTick,
       duplicateFeeds: this.duplicateFeeds,
+      sourcesUnwanted: [...this.subscribers].reduce((n, sub) => n + sub.unwantedCount, 0),
       trimmedFrames: this.trimmedFrames,
     };
   }
@@ -126,8 +138,18 @@ export class MeetingMixHub {
       this.claimedAt.set(sourceId, nowMs);
       return true;
     }
+    let holders = this.holders.get(sourceId);
+    if (!holders) this.holders.set(sourceId, (holders = new Set()));
+    holders.add(from);
+    // a leg asked to stop receiving the source never takes it over (its last packets drain while
+    // the SFU pauses it; were it the feeder, both legs could end up paused)
+    if (from.isUnwanted(sourceId)) {
+      this.duplicateFeeds++;
+      return false;
+    }
     if (owner && !owner.closed && nowMs - (this.claimedAt.get(sourceId) ?? 0) <= this.feederTimeoutMs) {
       this.duplicateFeeds++;
+      from.markUnwanted(sourceId);
       return false;
     }
     this.feeders.set(sourceId, from);
@@ -168,22 +190,34 @@ export class MeetingMixHub {
     return this.sources.get(sourceId)?.queuedSamples ?? 0;
   }
 
-  /** @internal */
+  /** @internal: the source is gone from the meeting (its producer closed). */
   removeSource(sourceId: string): void {
     this.sources.delete(sourceId);
     this.feeders.delete(sourceId);
     this.claimedAt.delete(sourceId);
+    for (const sub of this.holders.get(sourceId) ?? []) sub.forgetUnwanted(sourceId);
+    this.holders.delete(sourceId);
   }
 
   /** @internal */
   unsubscribe(sub: MixSubscription): void {
     this.subscribers.delete(sub);
+    for (const [sourceId, holders] of this.holders) {
+      holders.delete(sub);
+      if (this.feeders.get(sourceId) !== sub) continue;
+      // The feeding leg leaves: the other legs that hold the source receive it again; the first
+      // to deliver becomes the feeder and the rest are asked to stop once more (claim()).
+      this.feeders.delete(sourceId);
+      this.claimedAt.delete(sourceId);
+      for (const other of holders) other.markWanted(sourceId);
+    }
     if (this.subscribers.size === 0) {
       this.untick?.();
       this.untick = undefined;
       this.sources.clear();
       this.feeders.clear();
       this.claimedAt.clear();
+      this.holders.clear();
       this.encoders.clear();
     }
   }
@@ -234,7 +268,8 @@ export class MeetingMixHub {
     const ranked: MixSource[] = [];
     for (const [id, src] of this.sources) {
       if (src.expired(nowMs, this.sourceTimeoutMs)) {
-        this.removeSource(id);
+        // silent (muted, DTX): out of the mix; who feeds it and who holds it stay as they are
+        this.sources.delete(id);
         continue;
       }
       if (src.pull() && src.level >= this.threshold) ranked.push(src);
@@ -278,6 +313,8 @@ export class MixSubscription {
    */
   suppressed = false;
   private marker = true;
+  /** Sources this room's leg was asked not to receive (another leg feeds them). */
+  private readonly unwanted = new Set<string>();
   /** Discontinuous transmission with CN when the room negotiated it (never for Opus: RFC 7587 DTX). */
   readonly comfortNoise: ComfortNoiseSender | undefined;
 
@@ -317,9 +354,37 @@ export class MixSubscription {
     return this.hub.sourceCountFor(this);
   }
 
+  isUnwanted(sourceId: string): boolean {
+    return this.unwanted.has(sourceId);
+  }
+
+  get unwantedCount(): number {
+    return this.unwanted.size;
+  }
+
+  /** @internal: another leg feeds this source; this room's leg need not receive it. */
+  markUnwanted(sourceId: string): void {
+    if (this.closed || this.unwanted.has(sourceId)) return;
+    if (this.opts.onSourceWanted?.(sourceId, false)) this.unwanted.add(sourceId);
+  }
+
+  /** @internal: the feeding leg left; this room's leg should receive the source again. */
+  markWanted(sourceId: string): void {
+    if (this.closed || !this.unwanted.delete(sourceId)) return;
+    this.opts.onSourceWanted?.(sourceId, true);
+  }
+
+  /** @internal: the source left the meeting; nothing to resume. */
+  forgetUnwanted(sourceId: string): void {
+    this.unwanted.delete(sourceId);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // the leg may outlive this subscription (a re-INVITE re-subscribes): let it receive again
+    for (const sourceId of this.unwanted) this.opts.onSourceWanted?.(sourceId, true);
+    this.unwanted.clear();
     this.hub.unsubscribe(this);
   }
 

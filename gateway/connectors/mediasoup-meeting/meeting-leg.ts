@@ -87,6 +87,8 @@ export interface MeetingLegStats {
   unknownSsrcPackets: number;
   /** Keys reported to the meeting (`dtmf` requests) and keys it asked us to send. */
   dtmf: { sent: number; failed: number; requested: number };
+  /** Audio consumers paused because another room's leg feeds that participant to the shared mix. */
+  audioConsumersPaused: number;
 }
 
 interface RecvSlot {
@@ -250,6 +252,23 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
   }
 
   /**
+   * CloudMediaPort.setAudioSourceWanted: stop or restart receiving one participant's audio
+   * (PROTOCOL.md pauseConsumer / resumeConsumer), in order with the leg's other requests.
+   */
+  setAudioSourceWanted(sourceId: string, wanted: boolean): void {
+    if (this.state !== 'connected') return;
+    void this.enqueue(async () => {
+      const consumer = [...this.consumersById.values()].find((c) => c.kind === 'audio' && c.peerId === sourceId);
+      if (!consumer || consumer.paused === !wanted) return;
+      consumer.paused = !wanted;
+      await this.client.request(wanted ? 'resumeConsumer' : 'pauseConsumer', { consumerId: consumer.consumerId }).catch((error: Error) => {
+        consumer.paused = !consumer.paused;
+        this.logOnce('audio-wanted', `${wanted ? 'resumeConsumer' : 'pauseConsumer'} failed (audio)`, { consumerId: consumer.consumerId, error: error.message });
+      });
+    });
+  }
+
+  /**
    * Tell the meeting the room pressed a key (PROTOCOL.md `dtmf`). Requests leave in call
    * order on one socket and the meeting runs them in arrival order, so digits stay in order.
    */
@@ -305,6 +324,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
       malformedRtcp: this.malformedRtcp,
       unknownSsrcPackets: this.unknownSsrcPackets,
       dtmf: { ...this.dtmfCounts },
+      audioConsumersPaused: [...this.consumersById.values()].filter((c) => c.kind === 'audio' && c.paused).length,
     };
   }
 
