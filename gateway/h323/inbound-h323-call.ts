@@ -12,7 +12,7 @@ import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
 import type { CallEnd as H225CallEnd, IncomingH323Call } from '../../h323/h225/index.ts';
 import {
   connectH245, H245Session, listenH245, type H245Channel, type H245Listener, type H245Timers, type IncomingChannel,
-  type RemoteCapabilities, type UserInput,
+  type OpenChannelRequest, type RemoteCapabilities, type UserInput,
 } from '../../h323/h245/index.ts';
 import { CallDtmfRelay } from '../call-dtmf-relay.ts';
 import type { CallMediaHandle, MeetingLegHandle } from '../media-plane/handles.ts';
@@ -33,6 +33,8 @@ export interface InboundH323CallDeps {
   logger: Logger;
   /** How long to wait for the room's TerminalCapabilitySet when there is no fastStart, ms. Default 10000. */
   capabilitiesTimeoutMs?: number;
+  /** Our own H.245 listener (announced in CallProceeding): how long the room has to connect to it before we join the meeting audio only, ms. Default 3000. */
+  h245AcceptTimeoutMs?: number;
   h245Timers?: Partial<H245Timers>;
   onEnded: (call: InboundH323Call, end: CallEnd) => void;
 }
@@ -40,6 +42,8 @@ export interface InboundH323CallDeps {
 /** Our logical channel numbers toward the room (H.245 forwardLogicalChannelNumber). */
 const OUR_AUDIO_CHANNEL = 101;
 const OUR_VIDEO_CHANNEL = 102;
+/** H.323 8.5 phase E: how long our CloseLogicalChannels may wait for their Acks before endSessionCommand, ms. */
+const CLC_ACK_WAIT_MS = 1000;
 
 /** Q.850 causes (Q.850 Table 1) for the ends we choose. */
 const CAUSE = { normal: 16, unallocated: 1, temporaryFailure: 41, resourceUnavailable: 47, incompatible: 88 } as const;
@@ -54,6 +58,10 @@ export class InboundH323Call {
   private dtmf?: CallDtmfRelay;
   private session?: H245Session;
   private h245Listener?: H245Listener;
+  /** The first connection to our own H.245 listener (undefined once the listener closed without one). */
+  private ownH245?: Promise<H245Channel | undefined>;
+  /** Our logical channels opened through H.245 and not released: closed in phase E (H.323 8.5). */
+  private readonly ourChannels = new Set<number>();
   private keyframesFromRoom = 0;
   /** Media agreed by fastStart (H.245, if any, only carries control). */
   private fastStarted = false;
@@ -100,19 +108,36 @@ export class InboundH323Call {
     call.on('released', (end) => this.onReleased(end));
     call.on('keypad', (keys) => this.fromRoomKeys(keys, undefined, 'keypad'));
     if (call.isReleased) return this.onReleased(call.end!);
-    call.proceeding(); // Q.931 5.2.5.2: we take the call; the meeting join may take a while
     const channels = call.setup.fastStart.map((b, i) => readFastStartChannel(b, i)).filter((c): c is FastStartChannel => c !== undefined);
     const fast = chooseFastStart(channels, carriesCodec);
     const useFastStart = fast.audio !== undefined;
     if (call.setup.fastStart.length && !useFastStart) {
       this.log.info('h323 fastStart refused: no audio proposal pair we carry', { proposals: call.setup.fastStart.length, readable: channels.length });
     }
+    if (!useFastStart && !call.h245Tunnel && !call.remoteH245Address) {
+      // H.323 8.2: no fastStart, no tunnel and no H.245 address from the room: we listen, and give our
+      // address in CallProceeding (H.225.0 CallProceeding-UUIE h245Address) so that the room's
+      // capabilities arrive before the meeting join, as on the other H.245 paths
+      const address = await this.listenOwnH245();
+      if (this.isOver()) return this.releaseResources(); // the room left while we listened
+      if (!address) {
+        this.closeWith({ by: 'gateway', reason: 'cannot listen for H.245' }, CAUSE.resourceUnavailable);
+        return;
+      }
+      // Q.931 5.2.5.2: we take the call; H.323 8.1.7.1: a fastStart we cannot use is refused here already
+      call.proceeding({ h245Address: address, fastStart: [] });
+    } else {
+      call.proceeding(); // Q.931 5.2.5.2: we take the call; the meeting join may take a while
+    }
+    let video = false;
     try {
       this.media = await this.deps.createMedia({ bindAddress: this.deps.mediaAddress.bind, logger: this.log });
       if (this.isOver()) return this.releaseResources(); // the room left while we allocated
-      let video = useFastStart && fast.video !== undefined;
+      // H.323 8.1.7: fastStart proposals say whether the room sends video
+      video = useFastStart && fast.video !== undefined;
       if (!useFastStart) {
-        // H.323 8.2: the H.245 session first, so the meeting leg knows whether the room sends video
+        // H.323 8.2: the H.245 session first, so the meeting leg knows from the room's
+        // TerminalCapabilitySet whether the room sends video (bounded: audio only without it)
         const caps = await this.startH245(true);
         if (this.isOver()) return;
         video = !!caps?.capabilities.some((c) => c.kind === 'video' && c.media?.codec === 'h264');
@@ -149,7 +174,7 @@ export class InboundH323Call {
     if (this.isOver()) return;
     this.state = 'active';
     this.answeredAt = Date.now();
-    this.log.info('h323 call answered', { fastStart: useFastStart, tunnelling: call.tunnelling, video: this.leg !== undefined && (fast.video !== undefined || this.opened.video !== undefined) });
+    this.log.info('h323 call answered', { fastStart: useFastStart, tunnelling: call.tunnelling, video });
   }
 
   /** Accepted fastStart proposals: setRemote with the room's receive addresses, answers with ours. */
@@ -180,39 +205,78 @@ export class InboundH323Call {
     this.media?.setRemote(desc);
   }
 
-  /** The H.245 channel: the tunnel, else the room's H.245 address, else (when we must) our own listener. */
-  private async h245Channel(mustHave: boolean): Promise<H245Channel | undefined> {
+  /** Our own H.245 listener, its first connection awaited from now on; the address to announce, undefined if we cannot listen. */
+  private async listenOwnH245(): Promise<IpPort | undefined> {
+    let l: H245Listener;
+    try {
+      l = await listenH245(this.deps.mediaAddress.bind, 0, this.log);
+    } catch (err) {
+      this.log.warn('h323 cannot listen for H.245', { error: (err as Error).message });
+      return undefined;
+    }
+    this.h245Listener = l;
+    // the room may connect (and send its TCS) at once: the channel holds its PDUs until the session listens
+    this.ownH245 = l.accept().catch((err: Error) => void this.log.debug('h323 no H.245 connection', { error: err.message }));
+    return { ip: this.deps.mediaAddress.advertised, port: l.port };
+  }
+
+  /** The H.245 channel: the tunnel, else the room's H.245 address, else the room's connection to our own listener. */
+  private async h245Channel(): Promise<H245Channel | undefined> {
     const { call } = this.deps;
     if (call.h245Tunnel) return call.h245Tunnel;
     const a = call.remoteH245Address;
     if (a) return connectH245(a.ip, a.port, this.log);
-    if (!mustHave) return undefined;
-    // H.323 8.2.3 wording: no tunnel and no address from the room: we give ours in Connect
-    this.h245Listener = await listenH245(this.deps.mediaAddress.bind, 0, this.log);
-    return undefined; // accepted after Connect (h245AddressForConnect / acceptOwnH245)
+    return this.ownH245 ? this.acceptOwnH245(this.ownH245) : undefined;
   }
 
+  /**
+   * The room's connection to our listener, awaited for h245AcceptTimeoutMs. A room that connects
+   * later (say, only once Connect repeats the address) still gets its session then, with the
+   * meeting leg audio only.
+   */
+  private acceptOwnH245(accepted: Promise<H245Channel | undefined>): Promise<H245Channel | undefined> {
+    const waitMs = this.deps.h245AcceptTimeoutMs ?? 3000;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.log.info('h323 the room did not open our H.245 listener in time: joining the meeting audio only', { waitedMs: waitMs });
+        resolve(undefined);
+        void accepted.then((ch) => {
+          if (!ch) return;
+          if (this.isOver() || this.session) return void ch.close('call ended');
+          this.runSession(ch); // remoteCapabilities → our channels once the call is active
+        });
+      }, waitMs);
+      void accepted.then((ch) => {
+        clearTimeout(timer);
+        resolve(ch);
+      });
+    });
+  }
+
+  /** Connect repeats our listener's address when the room has not opened it yet (H.323 8.2). */
   private async h245AddressForConnect(): Promise<{ h245Address?: IpPort }> {
-    if (!this.h245Listener) return {};
-    const l = this.h245Listener;
-    void l.accept().then((ch) => this.runSession(ch), (err: Error) => this.log.debug('h323 no H.245 connection', { error: err.message }));
-    return { h245Address: { ip: this.deps.mediaAddress.advertised, port: l.port } };
+    if (!this.h245Listener || this.session) return {};
+    return { h245Address: { ip: this.deps.mediaAddress.advertised, port: this.h245Listener.port } };
   }
 
   /**
    * Starts the H.245 session (H.323 8.2): TCS and MSD. `needCaps`: wait for the room's capability
-   * set (the no-fastStart path). With our own listener the session starts after Connect instead.
+   * set (the no-fastStart path), at most capabilitiesTimeoutMs; without it the meeting leg is audio only.
    */
   private async startH245(needCaps: boolean): Promise<RemoteCapabilities | undefined> {
-    const ch = await this.h245Channel(needCaps);
+    const ch = await this.h245Channel();
     if (this.isOver()) {
       ch?.close('call ended');
       return undefined;
     }
-    if (!ch) return undefined; // our listener: caps arrive after Connect; join audio-only meanwhile
+    if (!ch) return undefined;
     const session = this.runSession(ch);
     if (!needCaps) return undefined;
-    return this.waitForCapabilities(session);
+    const caps = await this.waitForCapabilities(session);
+    if (!caps && !this.isOver()) {
+      this.log.info('h323 no TerminalCapabilitySet from the room in time: joining the meeting audio only', { waitedMs: this.deps.capabilitiesTimeoutMs ?? 10_000 });
+    }
+    return caps;
   }
 
   private runSession(ch: H245Channel): H245Session {
@@ -232,7 +296,11 @@ export class InboundH323Call {
     });
     session.on('userInput', (ui) => this.onUserInput(ui));
     session.on('remoteCapabilities', () => {
-      if (this.state === 'active' && this.opened.audio === undefined && this.h245Listener) void this.openOurChannels();
+      // a room that opened our listener only after Connect: its capabilities open our channels now
+      if (this.state === 'active' && this.ourChannels.size === 0 && this.opened.audio === undefined && this.h245Listener) void this.openOurChannels();
+    });
+    session.on('channelClosed', (c) => {
+      if (c.direction === 'outgoing') this.ourChannels.delete(c.number);
     });
     session.on('ended', (reason) => {
       if (this.session === session) this.session = undefined;
@@ -282,10 +350,18 @@ export class InboundH323Call {
     const audioMedia = { ...roomAudio.media!, framesPerPacket: 20 } as MediaCapability;
     this.audioCodec.toRoom = audioMedia.codec;
     const roomVideo = media.videoPort && this.leg ? caps.capabilities.find((c) => c.kind === 'video' && c.direction !== 'transmit' && c.media?.codec === 'h264') : undefined;
+    // tracked from the OpenLogicalChannel on: phase E closes a channel still awaiting its Ack too (H.245 C.4)
+    const open = (req: OpenChannelRequest) => {
+      this.ourChannels.add(req.number);
+      return session.openChannel(req).catch((err: unknown) => {
+        this.ourChannels.delete(req.number);
+        throw err;
+      });
+    };
     try {
       const [a, v] = await Promise.all([
-        session.openChannel({ number: OUR_AUDIO_CHANNEL, capability: audioMedia, sessionID: 1, mediaControlChannel: { ip, port: media.audioPort + 1 } }),
-        roomVideo ? session.openChannel({ number: OUR_VIDEO_CHANNEL, capability: roomVideo.media!, sessionID: 2, payloadType: 96, mediaControlChannel: { ip, port: media.videoPort! + 1 } }) : Promise.resolve(undefined),
+        open({ number: OUR_AUDIO_CHANNEL, capability: audioMedia, sessionID: 1, mediaControlChannel: { ip, port: media.audioPort + 1 } }),
+        roomVideo ? open({ number: OUR_VIDEO_CHANNEL, capability: roomVideo.media!, sessionID: 2, payloadType: 96, mediaControlChannel: { ip, port: media.videoPort! + 1 } }) : Promise.resolve(undefined),
       ]);
       if (this.isOver()) return;
       if (!a.mediaChannel) throw new Error('OpenLogicalChannelAck without mediaChannel');
@@ -405,14 +481,40 @@ export class InboundH323Call {
       this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
       this.deps.onEnded(this, end);
     };
-    // H.323 8.5 phase E: endSessionCommand first; tunnelled, it rides in the ReleaseComplete sent in this tick
     const session = this.session && !this.session.ended ? this.session : undefined;
-    const sessionEnded = session?.endSession(end.reason).catch(() => undefined);
-    if (!session || !this.sessionSeparate) return released();
-    // H.323 8.5 steps 4-6 on a separate H.245 channel: media stops now; the peer's endSessionCommand
-    // (or the endSession timer) closes the channel, and only then the ReleaseComplete goes
+    if (!session) return released();
+    // H.323 8.5 steps 1-3: our logical channels closed (video first, then audio), unless the room has released the call already
+    const ours = call.isReleased ? [] : [OUR_VIDEO_CHANNEL, OUR_AUDIO_CHANNEL].filter((n) => this.ourChannels.has(n));
+    if (ours.length === 0 && !this.sessionSeparate) {
+      // H.323 8.5 step 4: endSessionCommand; tunnelled, it rides in the ReleaseComplete sent in this tick
+      void session.endSession(end.reason);
+      return released();
+    }
+    // media stops now; CloseLogicalChannel (H.245 C.4) and a bounded wait for the Acks, then endSessionCommand.
+    // Tunnelled it rides in the ReleaseComplete; on a separate channel (H.323 8.5 steps 4-6) the peer's
+    // endSessionCommand (or the endSession timer) closes the channel, and only then the ReleaseComplete goes
     this.releaseResources({ keepSession: true });
-    this.byeSent = sessionEnded!.then(released).catch((err: Error) => void this.log.error('h323 release after H.245 phase E failed', { error: err.message }));
+    this.byeSent = this.closeOurChannels(session, ours)
+      .then(() => {
+        const sessionEnded = session.endSession(end.reason);
+        return this.sessionSeparate ? sessionEnded.then(released) : released();
+      })
+      .catch((err: Error) => void this.log.error('h323 release after H.245 phase E failed', { error: err.message }));
+  }
+
+  /** CloseLogicalChannel for each of `numbers` (H.245 C.4); resolves on their Acks or after CLC_ACK_WAIT_MS. */
+  private closeOurChannels(session: H245Session, numbers: number[]): Promise<void> {
+    if (numbers.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.log.info('h323 no CloseLogicalChannelAck in time: ending the H.245 session anyway', { channels: numbers, waitedMs: CLC_ACK_WAIT_MS });
+        resolve();
+      }, CLC_ACK_WAIT_MS);
+      void Promise.all(numbers.map((n) => session.closeChannel(n))).then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 }
 

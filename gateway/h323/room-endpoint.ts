@@ -17,7 +17,7 @@ import { answerFromRoom, answerToRoom, chooseFastStart, proposeFastStart, readFa
 /**
  * fastStart (+ tunnelled H.245 for control), tunnel (H.245 tunnelled, no fastStart), separate (no
  * tunnel, our H.245 listener in Setup), gatewayListens (no tunnel, no address: we connect to the
- * H.245 address the gateway's Connect gives).
+ * first H.245 address the gateway gives: its CallProceeding, else its Connect).
  */
 export type H323RoomMode = 'fastStart' | 'tunnel' | 'separate' | 'gatewayListens';
 

@@ -9,6 +9,8 @@ import { silentLogger, type Logger } from './logger.ts';
 export class TcpH245Channel implements H245Channel {
   private readonly reader = new TpktReader();
   private readonly pduHandlers: ((pdu: Uint8Array) => void)[] = [];
+  /** PDUs that arrived before anyone listened (an accepted connection not yet given to a session). */
+  private readonly held: Uint8Array[] = [];
   private readonly closeHandlers: ((reason: string) => void)[] = [];
   private closedReason: string | undefined;
 
@@ -39,6 +41,7 @@ export class TcpH245Channel implements H245Channel {
 
   onPdu(handler: (pdu: Uint8Array) => void): void {
     this.pduHandlers.push(handler);
+    if (this.closedReason === undefined) for (const p of this.held.splice(0)) this.deliver(p);
   }
 
   onClose(handler: (reason: string) => void): void {
@@ -50,6 +53,7 @@ export class TcpH245Channel implements H245Channel {
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
+    this.held.length = 0;
     this.logger.debug('h245 channel closed', { reason });
     if (!this.socket.destroyed) this.socket.end(() => this.socket.destroy());
     // A peer that never reads must not keep the socket: destroy after the flush had its chance.
@@ -79,12 +83,18 @@ export class TcpH245Channel implements H245Channel {
     }
     for (const p of payloads) {
       if (this.closedReason !== undefined) return;
-      for (const h of this.pduHandlers) {
-        try {
-          h(new Uint8Array(p.buffer, p.byteOffset, p.length));
-        } catch (e) {
-          this.logger.error('h245 PDU handler threw', { error: (e as Error).message });
-        }
+      const pdu = new Uint8Array(p.buffer, p.byteOffset, p.length);
+      if (this.pduHandlers.length === 0) this.held.push(pdu);
+      else this.deliver(pdu);
+    }
+  }
+
+  private deliver(pdu: Uint8Array): void {
+    for (const h of this.pduHandlers) {
+      try {
+        h(pdu);
+      } catch (e) {
+        this.logger.error('h245 PDU handler threw', { error: (e as Error).message });
       }
     }
   }

@@ -1,7 +1,7 @@
 // Issue #5 acceptance 3/4: an H.323 room (test/helpers/h323-room.ts, roomgate's
 // own H.225.0/H.245 layers in the test process) calls the gateway's H.323 listener and meets a
 // headless Chromium participant: with fastStart, with tunnelled H.245, and with a separate H.245
-// connection. The browser hears the room's 440 Hz, the room hears the browser's 880 Hz, the
+// connection (to the room's listener, and for video also to the gateway's own). The browser hears the room's 440 Hz, the room hears the browser's 880 Hz, the
 // room's userInputIndication reaches the browser as one DTMF event, release leaves nothing.
 // With video (an ffmpeg-made H.264 file sent as RTP by the room): Chromium decodes it, a new
 // consumer's keyframe request reaches the room as videoFastUpdatePicture.
@@ -147,6 +147,8 @@ describe.each([
   ['fastStart', 'fastStart', 3],
   ['tunnelled H.245', 'tunnel', 2],
   ['separate H.245 channel', 'separate', 2],
+  // no tunnel, no H.245 address: the room opens the listener the gateway announced in CallProceeding
+  ['the gateway\'s own H.245 listener', 'gatewayListens', 2],
 ] as const)('H.264 video from an H.323 room (%s)', (_label, mode, roomVideoChannel) => {
   const name = `h323-video-${mode}`;
   let room: H323Room;

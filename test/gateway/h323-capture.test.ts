@@ -4,11 +4,11 @@
 // RAS socket (to an Erlang-codec gatekeeper: GRQ, RRQ, ARQ, DRQ, URQ), its H.225.0 listener and
 // every H.245 connection, while H.323 rooms call it in turn: fastStart, tunnelled H.245 without
 // fastStart, a separate H.245 channel to the room's listener, and a separate H.245 channel to
-// the gateway's own listener. Each call carries DTMF both ways (userInputIndication); where the
-// gateway joined the meeting with video (all but the last, see below) a videoFastUpdatePicture
-// goes both ways (a second room joining the meeting consumes the caller's video, so the meeting
-// asks the caller for a keyframe) with an RTCP PLI to the video RTCP port the room announced.
-// Calls are hung up by the room and by the gateway in turn. Then one dial-out through the
+// the gateway's own listener. Each call carries DTMF both ways (userInputIndication) and a
+// videoFastUpdatePicture both ways (a second room joining the meeting consumes the caller's
+// video, so the meeting asks the caller for a keyframe) with an RTCP PLI to the video RTCP port
+// the room announced. Calls are hung up by the room and by the gateway in turn (the gateway's
+// clearing closes its logical channels first, H.323 8.5). Then one dial-out through the
 // gatekeeper, then shutdown (URQ). tshark reads the file with decode-as rules for the RAS port
 // and every H.245 port announced in H.225.0 (it does not follow h245Address on its own).
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -90,9 +90,7 @@ async function oneCall(mode: H323RoomMode, video: string, hangupBy: 'room' | 'ga
     await until(`${mode}: the gateway got 5`, () => gw.activeCalls()[0]?.dtmf?.lastDigits === '5');
     expect(gw.sendDtmf(callId, ['7'])).toBe('ok');
     await until(`${mode}: the room got 7`, () => room.userInput.length > 0);
-    // gatewayListens: the gateway joins the meeting audio-only before the room's TCS can arrive (inbound-h323-call.ts startH245),
-    // so the meeting never asks this room for a keyframe
-    if (mode !== 'gatewayListens') await keyframesBothWays(mode, room, video);
+    await keyframesBothWays(mode, room, video);
     seen.push({ mode, fastUpdates: room.fastUpdates.length, userInput: room.userInput.length, gatewayDigits: gw.activeCalls()[0]!.dtmf!.lastDigits, keyframesFromRoom: gw.activeCalls()[0]!.keyframes.fromRoom });
     if (hangupBy === 'gateway') {
       const released = new Promise((r) => room.call.once('released', r));
@@ -247,11 +245,11 @@ describe('one tshark capture of the gateway\'s H.323 calls: RAS, Q.931, H.225.0,
     for (const p of ['ras', 'q931', 'h225', 'h245'] as const) console.log(`h323 capture: ${p} sent [${types(p, true).join(' ')}] received [${types(p, false).join(' ')}]`);
   });
 
-  it('every call carried DTMF both ways; every call with video in the meeting, videoFastUpdatePicture both ways', () => {
+  it('every call carried DTMF both ways and videoFastUpdatePicture both ways (its video in the meeting on every path)', () => {
     expect(seen.map((s) => s.mode)).toEqual(MODES);
-    for (const s of seen) expect(s, s.mode).toMatchObject({ gatewayDigits: '5', keyframesFromRoom: s.mode === 'gatewayListens' ? 0 : 1 });
+    for (const s of seen) expect(s, s.mode).toMatchObject({ gatewayDigits: '5', keyframesFromRoom: 1 });
     for (const s of seen) expect(s.userInput, s.mode).toBeGreaterThan(0);
-    for (const s of seen.filter((x) => x.mode !== 'gatewayListens')) expect(s.fastUpdates, s.mode).toBeGreaterThan(0);
+    for (const s of seen) expect(s.fastUpdates, s.mode).toBeGreaterThan(0);
   });
 
   it('both H.245 listeners were used: the rooms\' (separate) and the gateway\'s own (gatewayListens)', () => {
@@ -293,12 +291,23 @@ describe('one tshark capture of the gateway\'s H.323 calls: RAS, Q.931, H.225.0,
     expect(types('q931', false)).toEqual(expect.arrayContaining(['SETUP', 'CONNECT', 'FACILITY', 'RELEASE COMPLETE']));
   });
 
-  it('H.245: the gateway sent TCS, TCSAck, MSD, MSDAck, OLC, OLCAck, endSessionCommand, userInputIndication, videoFastUpdatePicture', () => {
+  it('H.245: the gateway sent TCS, TCSAck, MSD, MSDAck, OLC, OLCAck, CLC, endSessionCommand, userInputIndication, videoFastUpdatePicture', () => {
     expect(types('h245', true)).toEqual(expect.arrayContaining([
       'terminalCapabilitySet', 'terminalCapabilitySetAck', 'masterSlaveDetermination', 'masterSlaveDeterminationAck',
-      'openLogicalChannel', 'openLogicalChannelAck', 'endSessionCommand', 'userInput', 'videoFastUpdatePicture',
+      'openLogicalChannel', 'openLogicalChannelAck', 'closeLogicalChannel', 'endSessionCommand', 'userInput', 'videoFastUpdatePicture',
     ]));
-    expect(types('h245', false)).toEqual(expect.arrayContaining(['terminalCapabilitySet', 'terminalCapabilitySetAck', 'openLogicalChannel', 'openLogicalChannelAck', 'endSessionCommand', 'userInput', 'videoFastUpdatePicture']));
+    expect(types('h245', false)).toEqual(expect.arrayContaining([
+      'terminalCapabilitySet', 'terminalCapabilitySetAck', 'openLogicalChannel', 'openLogicalChannelAck', 'closeLogicalChannelAck', 'endSessionCommand', 'userInput', 'videoFastUpdatePicture',
+    ]));
+  });
+
+  it('H.323 8.5: where the gateway cleared a call with channels it opened through H.245, CloseLogicalChannel preceded its endSessionCommand', () => {
+    const clc = read.messages.filter((m) => m.sent && m.type === 'closeLogicalChannel');
+    expect(clc.length).toBeGreaterThanOrEqual(1);
+    for (const c of clc) {
+      const end = read.messages.find((m) => m.sent && m.stream === c.stream && m.type === 'endSessionCommand' && m.frame >= c.frame);
+      expect(end, `CLC in frame ${c.frame}`).toBeDefined();
+    }
   });
 
   it('no expert info at all in any frame of the calls (TCP sequence analysis aside): no note, warning or error from Q.931, H.225.0, RAS or H.245', () => {

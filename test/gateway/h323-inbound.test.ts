@@ -2,19 +2,28 @@
 // Gateway.close() releases live H.323 calls with cause 16, a meeting that cannot be joined is a
 // ReleaseComplete with a cause (41 temporary failure for an unreachable meeting service), and the
 // listener exists only when h323.signalling is enabled.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig } from '../../config/index.ts';
 import { Gateway } from '../../gateway/gateway.ts';
 import { capturingLogger, startHarness, type Harness, type LogEntry } from '../e2e/harness.ts';
-import { H323Room } from '../helpers/h323-room.ts';
+import { H323Room, makeH264File, type H323RoomMode } from '../helpers/h323-room.ts';
 import { placeCall } from '../../h323/h225/index.ts';
+import { connectH245, H245Session } from '../../h323/h245/index.ts';
+import { h245Kind } from '../../h323/asn1/index.ts';
 import { proposeFastStart } from '../../gateway/h323/olc.ts';
 
 const H323 = 'h323: { signalling: { enabled: true, bind: 127.0.0.1, port: 0 } }';
 let h: Harness | undefined;
 let gw: Gateway | undefined;
 const rooms: H323Room[] = [];
+const videoFile = join(tmpdir(), `roomgate-h323-inbound-${process.pid}.h264`);
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+afterAll(() => rmSync(videoFile, { force: true }));
 
 afterEach(async () => {
   for (const r of rooms.splice(0)) r.stop();
@@ -63,18 +72,70 @@ describe('gateway H.323 calls', () => {
     expect(h.logs.some((l) => l.message === 'call ended' && l.by === 'room' && String(l.reason).startsWith('H.245 session ended'))).toBe(true);
   });
 
-  it('no fastStart, no tunnel, no H.245 address from the room: the gateway announces its own H.245 listener in Connect', async () => {
+  it('no fastStart, no tunnel, no H.245 address from the room: the gateway announces its own H.245 listener in CallProceeding; the room\'s TCS shows H.264, so its video reaches the meeting', async () => {
     h = await startHarness({ mediaPorts: { min: 48890, max: 48909 }, yaml: H323 });
-    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'gatewayListens', calledAliases: [{ h323Id: 'gl' }] });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'gatewayListens', video: { file: makeH264File(videoFile), fps: 15 }, calledAliases: [{ h323Id: 'gl' }] });
     rooms.push(room);
     expect(room.call.tunnelling).toBe('off');
     expect(room.call.remoteH245Address?.ip).toBe('127.0.0.1');
     await expect.poll(() => room.gatewayAudio, { timeout: 10_000 }).toBeDefined();
-    await expect.poll(() => h!.logs.some((l) => l.message === 'h323 room channel accepted'), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => room.gatewayVideo, { timeout: 10_000 }).toBeDefined();
+    const callId = h.gateway.activeCalls()[0]!.callId;
+    // H.323 8.2: the session ran before the meeting join (the room's TCS decided video), and Connect did not repeat the address
+    expect(h.logs.find((l) => l.message === 'h323 call answered' && l.callId === callId)).toMatchObject({ fastStart: false, tunnelling: 'off', video: true });
+    expect(h.logs.some((l) => l.callId === callId && /audio only/.test(String(l.message)))).toBe(false);
+    // the room's H.264 goes into the meeting through the leg's video producer
+    expect(h.gateway.activeCalls()[0]!.meeting!.videoEnabled).toBe(true);
+    await expect.poll(() => h!.gateway.activeCalls()[0]?.meeting?.video.packetsSent ?? 0, { timeout: 10_000 }).toBeGreaterThan(30);
+    await expect.poll(() => h!.logs.some((l) => l.message === 'h323 room channel accepted' && l.codec === 'h264'), { timeout: 5000 }).toBe(true);
     expect(h.gateway.activeCalls()[0]?.state).toBe('active');
     room.sendUserInput('9');
     await expect.poll(() => h!.gateway.activeCalls()[0]?.dtmf?.lastDigits, { timeout: 5000 }).toBe('9');
     room.hangup();
+    await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
+    await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
+  });
+
+  it('a room that opens the gateway\'s H.245 listener only after Connect: the meeting leg is audio only (logged), its session and channels still come up', async () => {
+    h = await startHarness({ mediaPorts: { min: 49300, max: 49319 }, yaml: H323 });
+    const call = placeCall({ address: '127.0.0.1', port: h.gateway.h323Port!, logger: silent, calledAliases: [{ h323Id: 'late' }], tunnelling: false });
+    // ignores the address in CallProceeding; connects once Connect repeats it
+    await call.waitConnected();
+    const a = call.remoteH245Address!;
+    const session = new H245Session({ channel: await connectH245(a.ip, a.port), capabilities: [{ codec: 'g711Ulaw64k', framesPerPacket: 20 }, 'userInput'], terminalType: 50, callId: 'late-room' });
+    const acked = new Promise((resolve) => session.once('remoteCapabilities', () => resolve(session.openChannel({ number: 1, capability: { codec: 'g711Ulaw64k', framesPerPacket: 20 }, sessionID: 1, mediaControlChannel: { ip: '127.0.0.1', port: 9 } }))));
+    const gatewayOpened = new Promise((resolve) => session.once('incomingChannel', (req) => resolve(req.accept({ mediaChannel: { ip: '127.0.0.1', port: 9 }, mediaControlChannel: { ip: '127.0.0.1', port: 10 } }))));
+    session.start();
+    expect(await acked).toMatchObject({ number: 1, mediaChannel: { ip: '127.0.0.1' } });
+    expect(await gatewayOpened).toBe(true);
+    const callId = h.gateway.activeCalls()[0]!.callId;
+    expect(h.logs.find((l) => l.message === 'h323 the room did not open our H.245 listener in time: joining the meeting audio only' && l.callId === callId)).toMatchObject({ waitedMs: 3000 });
+    expect(h.gateway.activeCalls()[0]!.meeting!.videoEnabled).toBe(false);
+    const released = new Promise((resolve) => call.once('released', resolve));
+    await session.endSession();
+    expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
+    await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
+  });
+
+  it.each(['tunnel', 'separate'] as const)('H.323 8.5 (%s H.245): the gateway clears by CloseLogicalChannel for its channels (video, then audio), then endSessionCommand, then ReleaseComplete', async (mode: H323RoomMode) => {
+    h = await startHarness({ mediaPorts: mode === 'tunnel' ? { min: 49320, max: 49339 } : { min: 49340, max: 49359 }, yaml: H323 });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode, video: { file: makeH264File(videoFile), fps: 15 }, calledAliases: [{ h323Id: `clc-${mode}` }] });
+    rooms.push(room);
+    await expect.poll(() => room.gatewayVideo !== undefined && room.gatewayAudio !== undefined, { timeout: 10_000 }).toBe(true);
+    // the room's side of its H.245 session from here on, and when ReleaseComplete came
+    const seen: string[] = [];
+    room.session!.observer.on('pdu', (p) => seen.push(`${p.direction} ${p.message ? h245Kind(p.message) : '?'}${p.message && h245Kind(p.message).endsWith('LogicalChannel') ? ` ${(p.message.value.value as { forwardLogicalChannelNumber: number }).forwardLogicalChannelNumber}` : ''}`));
+    const released = new Promise((resolve) => room.call.once('released', (end) => resolve(seen.push('ReleaseComplete') && end)));
+    expect(h.gateway.hangUp(h.gateway.activeCalls()[0]!.callId)).toBe(true);
+    expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    expect(seen.filter((x) => /LogicalChannel|endSession|ReleaseComplete/.test(x))).toEqual([
+      'in request.closeLogicalChannel 102', 'out response.closeLogicalChannelAck',
+      'in request.closeLogicalChannel 101', 'out response.closeLogicalChannelAck',
+      'in command.endSessionCommand', 'out command.endSessionCommand', 'ReleaseComplete',
+    ]);
+    expect(h.logs.some((l) => l.message === 'h323 no CloseLogicalChannelAck in time: ending the H.245 session anyway')).toBe(false);
+    room.stop();
     await expect.poll(() => h!.gateway.stats().activeCalls, { timeout: 5000 }).toBe(0);
     await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
   });

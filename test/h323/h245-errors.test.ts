@@ -274,6 +274,21 @@ describe('bad and unsupported input', () => {
     listener.close();
   });
 
+  it('TCP: PDUs that arrive before anyone listens on an accepted channel are held for the first listener, in order', async () => {
+    const listener = await listenH245('127.0.0.1', 0);
+    const sock = connect({ host: listener.address, port: listener.port });
+    const channel = await listener.accept();
+    sock.write(Buffer.concat([encodeTpkt(Uint8Array.from([7])), encodeTpkt(Uint8Array.from([8, 9]))]));
+    // both PDUs are in before a listener exists (the channel exposes no event for that: its queue is read)
+    await expect.poll(() => (channel as unknown as { held: unknown[] }).held.length).toBe(2);
+    const got: string[] = [];
+    channel.onPdu((p) => got.push(Buffer.from(p).toString('hex')));
+    expect(got).toEqual(['07', '0809']);
+    channel.close('done');
+    sock.destroy();
+    listener.close();
+  });
+
   it('TCP: a broken TPKT header closes the channel with a framing reason and ends the session', async () => {
     const listener = await listenH245('127.0.0.1', 0);
     const sock = connect({ host: listener.address, port: listener.port });
