@@ -21,6 +21,10 @@ export { SourceDescription, SDES_CNAME, type SdesChunk, type SdesItem } from './
 export { Goodbye } from './rtcp/goodbye.ts';
 export { PictureLossIndication } from './rtcp/picture-loss-indication.ts';
 export { FullIntraRequest, type FirEntry } from './rtcp/full-intra-request.ts';
+export { TemporaryMaxBitrateRequest, TMMBR_FMT } from './rtcp/tmmbr.ts';
+export { TemporaryMaxBitrateNotification, TMMBN_FMT } from './rtcp/tmmbn.ts';
+export type { TmmbEntry } from './rtcp/tmmb-entry.ts';
+export { ReceiverEstimatedMaxBitrate, AFB_FMT } from './rtcp/receiver-estimated-max-bitrate.ts';
 export {
   UnknownRtcp, iterateRtcp, decodeRtcpPacket, decodeRtcpCompound, encodeRtcpCompound, type RtcpPacket,
 } from './rtcp/compound.ts';

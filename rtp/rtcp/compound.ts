@@ -2,12 +2,15 @@ import { RtpDecodeError } from '../errors.ts';
 import { FIR_FMT, FullIntraRequest } from './full-intra-request.ts';
 import { Goodbye } from './goodbye.ts';
 import { PLI_FMT, PictureLossIndication } from './picture-loss-indication.ts';
+import { AFB_FMT, ReceiverEstimatedMaxBitrate } from './receiver-estimated-max-bitrate.ts';
 import { ReceiverReport } from './receiver-report.ts';
 import { RtcpType, readRtcpHeader, type RtcpHeader } from './rtcp-header.ts';
 import { SenderReport } from './sender-report.ts';
 import { SourceDescription } from './source-description.ts';
+import { TMMBN_FMT, TemporaryMaxBitrateNotification } from './tmmbn.ts';
+import { TMMBR_FMT, TemporaryMaxBitrateRequest } from './tmmbr.ts';
 
-/** An RTCP packet this layer does not model (APP, RTPFB/NACK, XR, other PSFB FMTs). */
+/** An RTCP packet this layer does not model (APP, RTPFB/NACK, XR, other PSFB FMTs, non-REMB AFB). */
 export class UnknownRtcp {
   constructor(
     public packetType: number,
@@ -26,6 +29,9 @@ export type RtcpPacket =
   | Goodbye
   | PictureLossIndication
   | FullIntraRequest
+  | TemporaryMaxBitrateRequest
+  | TemporaryMaxBitrateNotification
+  | ReceiverEstimatedMaxBitrate
   | UnknownRtcp;
 
 /**
@@ -54,6 +60,11 @@ export function decodeRtcpPacket(packet: Buffer, header: RtcpHeader = readRtcpHe
     case RtcpType.PSFB:
       if (header.count === PLI_FMT) return PictureLossIndication.decode(packet);
       if (header.count === FIR_FMT) return FullIntraRequest.decode(packet);
+      if (header.count === AFB_FMT && ReceiverEstimatedMaxBitrate.isRemb(packet)) return ReceiverEstimatedMaxBitrate.decode(packet);
+      return new UnknownRtcp(header.packetType, header.count, packet);
+    case RtcpType.RTPFB:
+      if (header.count === TMMBR_FMT) return TemporaryMaxBitrateRequest.decode(packet);
+      if (header.count === TMMBN_FMT) return TemporaryMaxBitrateNotification.decode(packet);
       return new UnknownRtcp(header.packetType, header.count, packet);
     default:
       if (header.packetType < 192 || header.packetType > 223) {
