@@ -39,6 +39,11 @@ export interface NegotiatedVideo {
   fmtp?: string;
   /** SDES-negotiated SRTP suite and keys (RFC 4568); absent = plain RTP. */
   srtp?: SrtpParameters;
+  /**
+   * The most video the room wants to receive, bit/s, from its SDP `b=TIAS` (RFC 3890) or `b=AS`
+   * (RFC 4566 5.8) on the video m-line or the session; absent = no limit stated.
+   */
+  maxBitrateBps?: number;
 }
 
 export interface NegotiatedMedia {

@@ -1,6 +1,7 @@
 import sdpTransform from 'sdp-transform';
 import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
+import { receiveBitrateLimit } from './bandwidth.ts';
 import { answerSdes, cryptoAttributesBySection, type SrtpPolicy } from './sdes.ts';
 import { chooseH264, comfortNoiseFor, negotiatedAudio, preferredAudio, offeredFormats, telephoneEventFor, type MediaSection, type OfferedFormat } from './formats.ts';
 
@@ -87,7 +88,11 @@ export function negotiateOffer(offerSdp: string, policy: CodecPolicy, srtp: Srtp
     if (section.type === 'video' && !negotiated.video && usable && policy.video.includes('H264')) {
       const h264 = chooseH264(formats);
       if (h264) {
-        negotiated.video = { port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}), ...security };
+        const limit = receiveBitrateLimit(offer, section);
+        negotiated.video = {
+          port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}), ...security,
+          ...(limit !== undefined ? { maxBitrateBps: limit } : {}),
+        };
         negotiated.address ||= section.connection?.ip ?? sessionAddress ?? '';
         accepted.push({ section, format: h264, ...cryptoLine });
         return;

@@ -3,6 +3,7 @@ import type { NegotiatedMedia } from '../../bridge/index.ts';
 import type { AudioCodecName } from '../../config/index.ts';
 import { chooseH264, comfortNoiseFor, firstSupportedAudio, isPlainRtp, negotiatedAudio, offeredFormats, telephoneEventFor } from './formats.ts';
 import type { CodecPolicy, LocalMedia } from './negotiate.ts';
+import { receiveBitrateLimit } from './bandwidth.ts';
 import { cryptoAttributesBySection, isSavp, srtpFromAnswer, type OfferSecurity } from './sdes.ts';
 
 /** The SDP answer to our offer cannot be used; the call attempt ends with 488 semantics. */
@@ -95,7 +96,11 @@ export function parseAnswer(answerSdp: string, policy: CodecPolicy, security?: O
     } else if (section.type === 'video' && !negotiated.video && policy.video.includes('H264')) {
       const h264 = chooseH264(formats);
       if (!h264) continue;
-      negotiated.video = { port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}), ...secured };
+      const limit = receiveBitrateLimit(answer, section);
+      negotiated.video = {
+        port: section.port, payloadType: h264.pt, codec: 'H264', ...(h264.fmtp ? { fmtp: h264.fmtp } : {}), ...secured,
+        ...(limit !== undefined ? { maxBitrateBps: limit } : {}),
+      };
       negotiated.address ||= address;
     }
   }
