@@ -7,6 +7,7 @@ import type { CloudAudioPlayoutStats } from './jitter/cloud-audio-playout.ts';
 import type { JitterBufferOptions } from './jitter/jitter-buffer.ts';
 import type { RoomAudioPlayoutStats } from './jitter/room-audio-playout.ts';
 import type { StreamQualitySnapshot } from './jitter/stream-quality.ts';
+import type { RoomBitrateLimitStats } from './video/room-bitrate-limit.ts';
 
 /** Options of CallMedia.create. */
 export interface CallMediaOptions {
@@ -69,6 +70,8 @@ export interface CallMediaStats {
   decodeErrors: number;
   keyframeRequestsToCloud: number;
   keyframeRequestsToRoom: number;
+  /** The room's video bit rate limit (SDP b=, RTCP TMMBR/REMB) and what is in force; set by stats(). */
+  videoBitrateLimit?: RoomBitrateLimitStats;
   /** Keyframe requests repeated because the room sent no keyframe within a second (some ignore the first). */
   keyframeRetriesToRoom: number;
   /** Meeting audio sources currently in the mix. */

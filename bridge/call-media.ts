@@ -16,6 +16,7 @@ import { buildPliCompound, buildReceiverReport, buildSenderReport, randomisedInt
 import type { SendStream } from './send-stream.ts';
 import { packetizationModeOf } from './video/h264-single-nal.ts';
 import { VideoRelay } from './video/video-relay.ts';
+import { RoomVideoBitrateLimit } from './video/room-bitrate-limit.ts';
 import { concealerFor } from './audio/concealment.ts';
 import { CloudAudioPlayout } from './jitter/cloud-audio-playout.ts';
 import { MediaLiveness } from './jitter/media-liveness.ts';
@@ -66,6 +67,15 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   private cloudPlayout: CloudAudioPlayout | undefined;
   private liveness: MediaLiveness | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
+  // issue #4: the room's video bit rate limit (SDP b=, RTCP TMMBR/REMB) told to the cloud port
+  private readonly videoLimit = new RoomVideoBitrateLimit({
+    onLimit: (bps) => this.cloud?.limitVideoBitrate?.(bps),
+    sendRtcp: (pkt) => {
+      count(this.counters.room.rtcpOut, pkt.length);
+      this.videoEp?.sendRtcp(pkt);
+    },
+    onDrop: (key, detail) => this.drop(`video:${key}`, detail),
+  });
 
   private constructor(opts: CallMediaOptions, audioEp: RtpEndpoint, videoEp: RtpEndpoint | undefined, logger: Logger) {
     super();
@@ -121,6 +131,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     this.startLiveness();
     this.applyAudio(desc.address, desc.audio);
     this.applyVideo(desc.address, desc.video);
+    this.videoLimit.setSdpLimit(desc.video?.maxBitrateBps);
     if (!this.rtcpTimer) this.scheduleRtcp();
   }
 
@@ -144,6 +155,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     port.on('keyframe-request', l['keyframe-request']);
     this.cloud = port;
     this.cloudListeners = l;
+    const limit = this.videoLimit.limitBps;
+    if (limit !== undefined) port.limitVideoBitrate?.(limit);
   }
 
   /** Disconnect the meeting side (the room keeps getting silence). */
@@ -197,6 +210,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     s.activeCloudAudioSources = this.downlink?.activeSources ?? 0;
     s.videoSourceSwitches = this.video?.switches ?? 0;
     s.videoHeldForKeyframe = this.video?.heldForKeyframe ?? 0;
+    s.videoBitrateLimit = this.videoLimit.stats();
     s.quality = { audio: this.audioQuality.snapshot(), video: this.videoQuality.snapshot() };
     s.jitter = { roomAudio: this.roomPlayout?.stats(), cloudAudio: this.cloudPlayout?.stats() };
     const suite = this.audioEp.srtpSession?.parameters.suite ?? this.videoEp?.srtpSession?.parameters.suite;
@@ -253,6 +267,7 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
       this.liveness?.heard(performance.now());
       this.videoQuality.onRtcp(buf, this.video?.stream.ssrc, performance.now(), Date.now());
       this.video?.onRoomRtcp(buf);
+      if (this.video) this.videoLimit.onRoomRtcp(buf, this.video.stream.ssrc, this.cname);
     }));
     v.on('latched', (which, r) => { if (which === 'rtp') this.emit('remote-latched', 'video', r.address, r.port); });
   }

@@ -33,4 +33,10 @@ export interface CloudMediaPort {
    * Optional: a port without it keeps receiving everything.
    */
   setAudioSourceWanted?(sourceId: string, wanted: boolean): void;
+  /**
+   * The most video the room wants to receive, bit/s (its SDP b=TIAS/b=AS, RTCP TMMBR/REMB: the
+   * smallest that applies); `Infinity` when it lifted every limit. Called when the limit changes
+   * and once on attach if one is known. Optional: a port that cannot choose a layer ignores it.
+   */
+  limitVideoBitrate?(bps: number): void;
 }
