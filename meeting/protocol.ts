@@ -68,6 +68,12 @@ export const requestSchemas = {
   resumeConsumer: z.object({ consumerId: id }),
   pauseConsumer: z.object({ consumerId: id }),
   requestKeyFrame: z.object({ consumerId: id }),
+  // PROTOCOL.md setConsumerPreferredLayers: layer indexes, 0 = lowest; checked against the consumer on arrival
+  setConsumerPreferredLayers: z.object({
+    consumerId: id,
+    spatialLayer: z.number().int().min(0).max(15),
+    temporalLayer: z.number().int().min(0).max(15).optional(),
+  }),
   getRoom: z.object({}),
   dtmf: z.object({ digit: dtmfDigit, durationMs: z.number().int().min(0).max(60_000).optional() }),
   sendDtmf: z.object({ toPeerId: id, digit: dtmfDigit, durationMs: z.number().int().min(40).max(5000).optional() }),

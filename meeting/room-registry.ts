@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { MeetingLogger } from './logger.ts';
 import type { PeerInfo } from './protocol.ts';
-import { Room, type RoomDtmfEvent, type RoomDtmfSummary, type RtcListenConfig } from './room.ts';
+import { Room, type RoomDtmfEvent, type RoomDtmfSummary, type RtcListenConfig, type VideoConsumerInfo } from './room.ts';
 import type { WorkerHost } from './worker-host.ts';
 
 export interface MeetingStats {
@@ -57,8 +57,8 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
     return this.rooms.get(roomId);
   }
 
-  list(): { roomId: string; peers: PeerInfo[]; dtmf: RoomDtmfSummary }[] {
-    return [...this.rooms.values()].map((r) => ({ roomId: r.id, peers: r.peerInfos(), dtmf: r.dtmfSummary() }));
+  list(): { roomId: string; peers: PeerInfo[]; dtmf: RoomDtmfSummary; videoConsumers: VideoConsumerInfo[] }[] {
+    return [...this.rooms.values()].map((r) => ({ roomId: r.id, peers: r.peerInfos(), dtmf: r.dtmfSummary(), videoConsumers: r.videoConsumerInfos() }));
   }
 
   closeAll(reason: string): void {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { MeetingLogger } from './logger.ts';
+import { layerBitrates } from './consumer-layers.ts';
 import { DominantSpeaker } from './dominant-speaker.ts';
 import { routerMediaCodecs } from './media-codecs.ts';
 import { MeetingPeer } from './peer.ts';
@@ -40,6 +41,20 @@ export interface RoomDtmfSummary {
   lastDigits: string;
   /** Keys sent toward a participant (`sendDtmf`). */
   requested: number;
+}
+
+/** One video consumer, for monitoring (PROTOCOL.md GET /api/rooms). */
+export interface VideoConsumerInfo {
+  /** The consuming peer. */
+  peerId: string;
+  consumerId: string;
+  producerId: string;
+  type: types.ConsumerType;
+  paused: boolean;
+  /** Layers asked for (setConsumerPreferredLayers); null for a single-layer consumer. */
+  preferredLayers: types.ConsumerLayers | null;
+  /** Layers being forwarded now; null when none (paused, or no packets yet). */
+  currentLayers: types.ConsumerLayers | null;
 }
 
 export interface RoomEvents {
@@ -224,6 +239,8 @@ export class Room extends EventEmitter<RoomEvents> {
       kind: consumer.kind,
       rtpParameters: consumer.rtpParameters,
       paused: true,
+      type: consumer.type,
+      ...withLayerBitrates(layerBitrates(owner.producers.get(producerId))),
     };
   }
 
@@ -255,6 +272,21 @@ export class Room extends EventEmitter<RoomEvents> {
       fromPeerId: from.id,
       fromDisplayName: from.displayName,
     });
+  }
+
+  /** Every video consumer of the room and the layers it forwards (GET /api/rooms `videoConsumers`). */
+  videoConsumerInfos(): VideoConsumerInfo[] {
+    const out: VideoConsumerInfo[] = [];
+    for (const p of this.peers.values()) {
+      for (const c of p.consumers.values()) {
+        if (c.kind !== 'video') continue;
+        out.push({
+          peerId: p.id, consumerId: c.id, producerId: c.producerId, type: c.type, paused: c.paused,
+          preferredLayers: c.preferredLayers ?? null, currentLayers: c.currentLayers ?? null,
+        });
+      }
+    }
+    return out;
   }
 
   dtmfSummary(): RoomDtmfSummary {
@@ -290,4 +322,8 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     return { peers: this.peers.size, transports, producers, consumers };
   }
+}
+
+function withLayerBitrates(bitrates: number[] | undefined): { layerBitrates?: number[] } {
+  return bitrates ? { layerBitrates: bitrates } : {};
 }

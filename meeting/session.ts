@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { WebSocket, type RawData } from 'ws';
+import { setPreferredLayers } from './consumer-layers.ts';
 import type { MeetingLogger } from './logger.ts';
 import { MeetingPeer } from './peer.ts';
 import { isFrameError, parseRequest, type Notification, type ValidRequest } from './protocol.ts';
@@ -101,6 +102,8 @@ export class SignallingSession {
       case 'requestKeyFrame':
         await peer.consumer(req.data.consumerId).requestKeyFrame();
         return {};
+      case 'setConsumerPreferredLayers':
+        return setPreferredLayers(peer.consumer(req.data.consumerId), req.data.spatialLayer, req.data.temporalLayer);
       case 'dtmf':
         room.reportDtmf(peer, req.data.digit, req.data.durationMs);
         return {};

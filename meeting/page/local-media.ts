@@ -7,6 +7,8 @@ export interface LocalMediaOptions {
   audio: boolean;
   /** Capture the camera. Default true. */
   video: boolean;
+  /** Camera size asked for. Default 640 × 360 (1280 × 720 for simulcast: room for three layers). */
+  videoSize?: { width: number; height: number };
 }
 
 export interface LocalMedia {
@@ -21,7 +23,9 @@ export async function openLocalMedia(opts: LocalMediaOptions): Promise<LocalMedi
     wantMic || opts.video
       ? await navigator.mediaDevices.getUserMedia({
           audio: wantMic,
-          video: opts.video ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 30 } } : false,
+          video: opts.video
+            ? { width: { ideal: opts.videoSize?.width ?? 640 }, height: { ideal: opts.videoSize?.height ?? 360 }, frameRate: { ideal: 30 } }
+            : false,
         })
       : undefined;
   let audio = stream?.getAudioTracks()[0];

@@ -6,7 +6,7 @@ import { TileGrid } from './tiles.ts';
 /**
  * The meeting page: `/?room=<id>&name=<display name>` joins at once; without them a small form
  * asks. Test flags: `&tone=<Hz>` sends a sine tone instead of the microphone, `&audio=0` no
- * microphone, `&video=0` no camera.
+ * microphone, `&video=0` no camera, `&simulcast=1` camera as three simulcast layers (PROTOCOL.md).
  */
 const params = new URLSearchParams(location.search);
 const room = params.get('room')?.trim();
@@ -51,16 +51,18 @@ async function start(roomId: string, displayName: string): Promise<void> {
   let micTrack: MediaStreamTrack | undefined;
   const ready = (async () => {
     const tone = params.get('tone');
+    const simulcast = params.get('simulcast') === '1';
     const media = await openLocalMedia({
       ...(tone ? { toneHz: Number(tone) } : {}),
       audio: params.get('audio') !== '0',
       video: params.get('video') !== '0',
+      ...(simulcast ? { videoSize: { width: 1280, height: 720 } } : {}),
     });
     micTrack = media.audio;
     tiles.addSelf(displayName, media.video);
     statusEl.textContent = 'Joining…';
     const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-    await client.join(wsUrl, roomId, displayName, media);
+    await client.join(wsUrl, roomId, displayName, media, { simulcast });
     statusEl.textContent = '';
     window.addEventListener('pagehide', () => {
       client.leave();

@@ -23,6 +23,22 @@ export interface DtmfNotice {
   at: number;
 }
 
+/** How the page publishes. */
+export interface PublishOptions {
+  /** Camera as three simulcast encodings (SIMULCAST_ENCODINGS) instead of one. Default false. */
+  simulcast?: boolean;
+}
+
+/**
+ * The simulcast layers, lowest first (mediasoup: encoding index = spatial layer): a quarter,
+ * half and full size, each with a bit rate cap so a gateway can pick the one that fits its room.
+ */
+export const SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
 export interface MeetingClientEvents {
   status(text: string): void;
   ended(reason: string): void;
@@ -40,6 +56,8 @@ export class MeetingClient {
   private recvTransport?: types.Transport;
   private sendTransport?: types.Transport;
   private ended = false;
+  /** The camera producer, once published. */
+  videoProducer?: types.Producer;
   /** Why the meeting ended for this page (server's roomClosed reason, or the socket closing). */
   endReason?: string;
 
@@ -48,16 +66,16 @@ export class MeetingClient {
     private readonly events: MeetingClientEvents,
   ) {}
 
-  async join(wsUrl: string, roomId: string, displayName: string, media: LocalMedia): Promise<void> {
+  async join(wsUrl: string, roomId: string, displayName: string, media: LocalMedia, publish: PublishOptions = {}): Promise<void> {
     try {
-      await this.joinSteps(wsUrl, roomId, displayName, media);
+      await this.joinSteps(wsUrl, roomId, displayName, media, publish);
     } catch (err) {
       const why = this.endReason ? `meeting ended while joining (${this.endReason}): ` : '';
       throw new Error(`${why}${(err as Error).message}`);
     }
   }
 
-  private async joinSteps(wsUrl: string, roomId: string, displayName: string, media: LocalMedia): Promise<void> {
+  private async joinSteps(wsUrl: string, roomId: string, displayName: string, media: LocalMedia, publish: PublishOptions): Promise<void> {
     this.signalling = await SignallingClient.connect(
       wsUrl,
       (name, data) => this.onNotification(name, data),
@@ -73,7 +91,7 @@ export class MeetingClient {
       this.addPeer(p.peerId, p.displayName);
       for (const prod of p.producers) void this.consume(prod.producerId, p.peerId);
     }
-    await this.publish(media);
+    await this.publish(media, publish);
   }
 
   leave(): void {
@@ -115,7 +133,7 @@ export class MeetingClient {
     return transport;
   }
 
-  private async publish(media: LocalMedia): Promise<void> {
+  private async publish(media: LocalMedia, opts: PublishOptions): Promise<void> {
     const t = this.sendTransport!;
     if (media.audio) await t.produce({ track: media.audio, appData: { source: 'mic' } });
     if (media.video) {
@@ -123,7 +141,12 @@ export class MeetingClient {
       const h264 = this.device!.rtpCapabilities.codecs?.find(
         (c) => c.mimeType.toLowerCase() === 'video/h264' && c.parameters?.['packetization-mode'] === 1,
       );
-      await t.produce({ track: media.video, ...(h264 ? { codec: h264 } : {}), appData: { source: 'camera' } });
+      this.videoProducer = await t.produce({
+        track: media.video,
+        ...(h264 ? { codec: h264 } : {}),
+        ...(opts.simulcast ? { encodings: SIMULCAST_ENCODINGS.map((e) => ({ ...e })) } : {}),
+        appData: { source: 'camera' },
+      });
     }
   }
 

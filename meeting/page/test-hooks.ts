@@ -8,6 +8,19 @@ export interface ReceiveStats {
   codec?: string; // mimeType, e.g. video/H264
 }
 
+/** One encoding of the camera as sent (an `outbound-rtp` of the video producer). */
+export interface SendLayerStats {
+  /** The encoding's index / rid order as reported; lowest simulcast layer first when sorted by frameWidth. */
+  rid?: string;
+  ssrc: number;
+  frameWidth?: number;
+  frameHeight?: number;
+  bytesSent: number;
+  framesEncoded?: number;
+  encoderImplementation?: string;
+  codec?: string;
+}
+
 /** `window.roomgateTest`: hooks for automated tests (documented in meeting/PROTOCOL.md). */
 export interface RoomgateTestHooks {
   /** Resolves once joined and publishing; rejects if joining failed. */
@@ -24,6 +37,8 @@ export interface RoomgateTestHooks {
   status(): string;
   /** Mute (false) or unmute (true) the microphone/tone track: muted sends silence. */
   setMicEnabled(on: boolean): void;
+  /** The camera's encodings as sent (several with `&simulcast=1`), from the producer's stats. */
+  videoSendStats(): Promise<SendLayerStats[]>;
   /** Every `participantDtmf` received, in arrival order. */
   dtmfEvents: DtmfNotice[];
   /** Ask the participant shown as `peerName` (a SIP room) to play `digit` to its room. */
@@ -66,6 +81,26 @@ export function installTestHooks(
     setMicEnabled: (on) => {
       const track = micTrack();
       if (track) track.enabled = on;
+    },
+    async videoSendStats() {
+      const producer = client.videoProducer;
+      if (!producer) return [];
+      const report = await producer.getStats();
+      const out: SendLayerStats[] = [];
+      report.forEach((r: any) => {
+        if (r.type !== 'outbound-rtp') return;
+        const codec = r.codecId ? report.get(r.codecId) : undefined;
+        out.push({
+          ...(r.rid !== undefined ? { rid: r.rid } : {}),
+          ssrc: r.ssrc,
+          ...(r.frameWidth !== undefined ? { frameWidth: r.frameWidth, frameHeight: r.frameHeight } : {}),
+          bytesSent: r.bytesSent ?? 0,
+          ...(r.framesEncoded !== undefined ? { framesEncoded: r.framesEncoded } : {}),
+          ...(r.encoderImplementation ? { encoderImplementation: r.encoderImplementation } : {}),
+          ...(codec?.mimeType ? { codec: codec.mimeType } : {}),
+        });
+      });
+      return out;
     },
     dtmfEvents,
     async sendDtmf(peerName, digit, durationMs) {

@@ -37,6 +37,8 @@ export interface ParticipantOptions {
   audio?: boolean;
   /** Send the fake camera. Default true. */
   video?: boolean;
+  /** Send the camera as three H.264 simulcast layers (page flag `&simulcast=1`). Default false. */
+  simulcast?: boolean;
 }
 
 export interface Participant {
@@ -72,6 +74,7 @@ export async function openParticipant(opts: ParticipantOptions): Promise<Partici
     if (opts.tone !== undefined) url.searchParams.set('tone', String(opts.tone));
     if (opts.audio === false) url.searchParams.set('audio', '0');
     if (opts.video === false) url.searchParams.set('video', '0');
+    if (opts.simulcast) url.searchParams.set('simulcast', '1');
     await page.goto(url.toString());
     await page.waitForFunction(() => window.roomgateTest !== undefined);
     await page.evaluate(() => window.roomgateTest!.ready);

@@ -9,6 +9,7 @@ import { producerRtpParameters } from './producer-parameters.ts';
 import { buildRemoteAnswer, localFingerprints, type SectionPlan } from './remote-sdp.ts';
 import { scanKeyframeRequests } from './rtcp-keyframe-requests.ts';
 import { SignallingClient } from './signalling-client.ts';
+import { spatialLayerBitrates, VideoLayerFit } from './simulcast-layers.ts';
 import { installSrtpTap } from './srtp-tap.ts';
 import { VideoSourceSelector } from './video-source-selector.ts';
 import {
@@ -89,6 +90,11 @@ export interface MeetingLegStats {
   dtmf: { sent: number; failed: number; requested: number };
   /** Audio consumers paused because another room's leg feeds that participant to the shared mix. */
   audioConsumersPaused: number;
+  /**
+   * The room's video limit (limitVideoBitrate, bit/s) and the spatial layer asked for the current
+   * video source (absent: single-layer source, or no limit yet); `requests`: setConsumerPreferredLayers sent.
+   */
+  videoLayer: { limitBps?: number; spatialLayer?: number; layerBitrates?: number[]; requests: number };
 }
 
 interface RecvSlot {
@@ -107,6 +113,10 @@ interface ConsumerState {
   slot: RecvSlot;
   /** Paused in the meeting (a video source we switched away from, kept for a quick switch back). */
   paused: boolean;
+  /** Video with several spatial layers: each one's bit rate, lowest first (simulcast-layers.ts). */
+  layerBitrates?: number[];
+  /** The spatial layer last asked for (setConsumerPreferredLayers); absent: mediasoup's default, the top. */
+  preferredSpatialLayer?: number;
 }
 
 interface ProducerRef {
@@ -170,6 +180,8 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
   private unknownSsrcPackets = 0;
   private readonly videoSwitches: { atMs: number; peerId: string; fromPeerId?: string }[] = [];
   private readonly dtmfCounts = { sent: 0, failed: 0, requested: 0 };
+  /** The room's video limit (CloudMediaPort.limitVideoBitrate) and the layer choice. */
+  private readonly layerFit = new VideoLayerFit();
 
   private constructor(
     private readonly client: SignallingClient,
@@ -286,6 +298,16 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     );
   }
 
+  /**
+   * The room can take `bps` of video: ask the meeting for the simulcast/SVC layer of the current
+   * source that fits (again after every switch to a new source). Single-layer sources: nothing.
+   */
+  limitVideoBitrate(bps: number): void {
+    if (Number.isNaN(bps) || bps < 0) return;
+    this.layerFit.limitBps = bps;
+    this.enqueue(() => this.fitVideoLayer()).catch(() => {});
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------
 
   /** Leaves the meeting (sends `leave`, closes the peer connection and the socket). Idempotent. */
@@ -325,6 +347,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
       unknownSsrcPackets: this.unknownSsrcPackets,
       dtmf: { ...this.dtmfCounts },
       audioConsumersPaused: [...this.consumersById.values()].filter((c) => c.kind === 'audio' && c.paused).length,
+      videoLayer: this.layerFit.stats(this.currentVideoConsumer()),
     };
   }
 
@@ -510,6 +533,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
         continue;
       }
       const slot = this.takeSlot(pc, ref.kind);
+      const layerBitrates = res.kind === 'video' ? spatialLayerBitrates(res.rtpParameters, res.layerBitrates) : undefined;
       const consumer: ConsumerState = {
         consumerId: res.consumerId,
         producerId: ref.producerId,
@@ -519,6 +543,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
         rtpParameters: res.rtpParameters,
         slot,
         paused: false,
+        ...(layerBitrates ? { layerBitrates } : {}),
       };
       slot.consumer = consumer;
       this.consumersById.set(consumer.consumerId, consumer);
@@ -526,6 +551,8 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     }
     if (fresh.length === 0) return;
     await this.applyAnswer(pc);
+    // before the resume, so the first frames forwarded are already of the layer that fits
+    if (fresh.some((c) => c.kind === 'video')) await this.fitVideoLayer();
     for (const consumer of fresh) {
       if (this.consumersById.get(consumer.consumerId) !== consumer) continue; // closed meanwhile
       // The receiver now knows the SSRC: packets are delivered from here on.
@@ -681,12 +708,28 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     } else if (!next) {
       await this.reconcileVideo();
     }
+    await this.fitVideoLayer();
     if (previous && previous !== this.currentVideoConsumer() && !previous.paused) {
       previous.paused = true;
       await this.client.request('pauseConsumer', { consumerId: previous.consumerId }).catch((error: Error) => {
         previous.paused = false;
         if (this.state !== 'ended') this.logger.warn('pauseConsumer failed', { consumerId: previous.consumerId, error: error.message });
       });
+    }
+  }
+
+  /** Asks for the current video source's spatial layer that fits the room's limit, if it changed. */
+  private async fitVideoLayer(): Promise<void> {
+    const consumer = this.currentVideoConsumer();
+    const layer = this.layerFit.next(consumer);
+    if (!consumer || layer === undefined) return;
+    consumer.preferredSpatialLayer = layer;
+    try {
+      await this.client.request('setConsumerPreferredLayers', { consumerId: consumer.consumerId, spatialLayer: layer });
+      this.logger.info('meeting leg video layer chosen for the room', { peerId: consumer.peerId, limitBps: this.layerFit.limitBps, spatialLayer: layer });
+    } catch (error) {
+      consumer.preferredSpatialLayer = undefined;
+      if (this.state !== 'ended') this.logOnce('layers', 'setConsumerPreferredLayers failed', { consumerId: consumer.consumerId, error: (error as Error).message });
     }
   }
 

@@ -50,7 +50,17 @@ export const rtpParametersSchema = z.looseObject({
   mid: z.string().optional(),
   codecs: z.array(codecParameters).min(1),
   headerExtensions: z.array(headerExtensionParameters).default([]),
-  encodings: z.array(z.looseObject({ ssrc: ssrc.optional(), rtx: z.object({ ssrc }).optional() })).default([]),
+  encodings: z
+    .array(
+      z.looseObject({
+        ssrc: ssrc.optional(),
+        rtx: z.object({ ssrc }).optional(),
+        // W3C webrtc-svc: "L3T3" etc.; mediasoup states a simulcast consumer's layers here
+        scalabilityMode: z.string().max(32).optional(),
+        maxBitrate: z.number().positive().optional(),
+      }),
+    )
+    .default([]),
   rtcp: z.looseObject({ cname: z.string().optional(), reducedSize: z.boolean().optional() }).optional(),
 });
 
@@ -97,6 +107,10 @@ export const consumeResponseSchema = z.looseObject({
   peerId: z.string().min(1),
   kind: mediaKind,
   rtpParameters: rtpParametersSchema,
+  /** mediasoup consumer type: 'simple' | 'simulcast' | 'svc' (absent from older meetings). */
+  type: z.string().optional(),
+  /** Each spatial layer's maxBitrate, lowest first, bit/s (PROTOCOL.md `consume`). */
+  layerBitrates: z.array(z.number().positive()).max(16).optional(),
 });
 
 export const notificationSchemas = {
