@@ -147,6 +147,7 @@ export class MeetingClient {
         ...(opts.simulcast ? { encodings: SIMULCAST_ENCODINGS.map((e) => ({ ...e })) } : {}),
         appData: { source: 'camera' },
       });
+      if (opts.simulcast) await keepResolution(this.videoProducer.rtpSender);
     }
   }
 
@@ -232,5 +233,21 @@ export class MeetingClient {
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.events.ended(message);
+  }
+}
+
+/**
+ * Under CPU load Chromium lowers the camera's resolution by default, and a 1280×720 input that
+ * shrinks loses its top simulcast layer (layer count follows resolution). For simulcast the page
+ * asks the encoder to drop frame rate instead (W3C webrtc-pc RTCDegradationPreference).
+ */
+async function keepResolution(sender: RTCRtpSender | undefined): Promise<void> {
+  if (!sender) return;
+  const params = sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
+  params.degradationPreference = 'maintain-resolution';
+  try {
+    await sender.setParameters(params);
+  } catch (err) {
+    console.warn(`meeting: cannot set degradationPreference: ${(err as Error).message}`);
   }
 }

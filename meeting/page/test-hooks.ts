@@ -19,6 +19,10 @@ export interface SendLayerStats {
   framesEncoded?: number;
   encoderImplementation?: string;
   codec?: string;
+  /** The encoder's target, bit/s (outbound-rtp targetBitrate). */
+  targetBitrate?: number;
+  /** This encoding's cap as set on the sender (RTCRtpEncodingParameters.maxBitrate), bit/s. */
+  maxBitrate?: number;
 }
 
 /** `window.roomgateTest`: hooks for automated tests (documented in meeting/PROTOCOL.md). */
@@ -86,6 +90,7 @@ export function installTestHooks(
       const producer = client.videoProducer;
       if (!producer) return [];
       const report = await producer.getStats();
+      const caps = new Map((producer.rtpSender?.getParameters().encodings ?? []).map((e) => [e.rid, e.maxBitrate]));
       const out: SendLayerStats[] = [];
       report.forEach((r: any) => {
         if (r.type !== 'outbound-rtp') return;
@@ -98,6 +103,8 @@ export function installTestHooks(
           ...(r.framesEncoded !== undefined ? { framesEncoded: r.framesEncoded } : {}),
           ...(r.encoderImplementation ? { encoderImplementation: r.encoderImplementation } : {}),
           ...(codec?.mimeType ? { codec: codec.mimeType } : {}),
+          ...(r.targetBitrate !== undefined ? { targetBitrate: r.targetBitrate } : {}),
+          ...(caps.get(r.rid) !== undefined ? { maxBitrate: caps.get(r.rid) } : {}),
         });
       });
       return out;

@@ -41,6 +41,25 @@ export class LoopbackCapture {
     return new LoopbackCapture(proc, dir, file);
   }
 
+  /**
+   * Stops the capture and lets tshark dissect it: `decodeAs` entries (`-d`, e.g.
+   * `udp.port==5000,rtp`), preferences (`-o`, e.g. `rtp.heuristic_rtp:TRUE`), a display filter
+   * and the fields to print; one row of field values per matching frame.
+   */
+  async stopAndDissect(opts: { decodeAs: string[]; prefs?: string[]; displayFilter: string; fields: string[] }): Promise<string[][]> {
+    if (this.proc.exitCode === null) {
+      const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+      this.proc.kill('SIGINT');
+      await exited;
+    }
+    const args = ['-r', this.file, ...(opts.prefs ?? []).flatMap((o) => ['-o', o]), ...opts.decodeAs.flatMap((d) => ['-d', d]), '-Y', opts.displayFilter, '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=f'];
+    for (const f of opts.fields) args.push('-e', f);
+    const out = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    rmSync(this.dir, { recursive: true, force: true });
+    if (out.status !== 0) throw new Error(`tshark -r failed: ${out.stderr}`);
+    return out.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.split(','));
+  }
+
   /** Stops the capture and returns every datagram it saw, in order. */
   async stop(): Promise<CapturedDatagram[]> {
     if (this.proc.exitCode === null) {
