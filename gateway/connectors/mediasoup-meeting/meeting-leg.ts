@@ -704,11 +704,12 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     const next = this.currentVideoConsumer();
     if (next?.paused) {
       next.paused = false;
+      await this.fitVideoLayer(); // the room's limit may have changed while it was paused
       await this.client.request('resumeConsumer', { consumerId: next.consumerId });
     } else if (!next) {
       await this.reconcileVideo();
     }
-    await this.fitVideoLayer();
+    await this.fitVideoLayer(); // no-op unless a path above resumed a source without it
     if (previous && previous !== this.currentVideoConsumer() && !previous.paused) {
       previous.paused = true;
       await this.client.request('pauseConsumer', { consumerId: previous.consumerId }).catch((error: Error) => {
