@@ -108,7 +108,7 @@ export class RemoteMeetingLeg extends EventEmitter<MeetingLegHandleEvents> imple
     this.latest = {
       state: 'connected', roomId, peerId, videoEnabled: video, audio: counts(), video: counts(), keyframeRequestsReceived: 0,
       keyframeRequestsSent: 0, producers: 0, consumers: 0, negotiations: 0, videoSwitches: [], malformedRtcp: 0,
-      unknownSsrcPackets: 0, dtmf: { sent: 0, failed: 0, requested: 0 }, audioConsumersPaused: 0,
+      unknownSsrcPackets: 0, dtmf: { sent: 0, failed: 0, requested: 0 }, audioConsumersPaused: 0, videoLayer: { requests: 0 },
     } as MeetingLegStats;
   }
 

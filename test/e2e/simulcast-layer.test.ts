@@ -181,8 +181,10 @@ describe('simulcast layer toward a room, chosen from its negotiated bandwidth', 
     await baresip.waitFor('CALL_ESTABLISHED');
     await expect.poll(() => h.gateway.activeCalls().filter((c) => c.meeting?.state === 'connected').length, { timeout: 15_000 }).toBe(2);
 
+    // stats are snapshots from the media thread (gateway/media-plane): poll
+    await expect.poll(() => h.gateway.activeCalls().find((c) => c.media?.videoBitrateLimit?.sdpBps !== undefined)?.media?.videoBitrateLimit, { timeout: 10_000 })
+      .toMatchObject({ sdpBps: 256_000, limitBps: 256_000 });
     const low = callWithLimit(true);
-    expect(low.media?.videoBitrateLimit).toMatchObject({ sdpBps: 256_000, limitBps: 256_000 });
     await expect.poll(() => callWithLimit(true).meeting?.videoLayer, { timeout: 15_000, interval: 200 })
       .toMatchObject({ limitBps: 256_000, spatialLayer: 0, layerBitrates: [150_000, 500_000, 1_500_000] });
     // each leg shows the active speaker, the presenter (at join a leg may first take another room's video)
@@ -214,7 +216,7 @@ describe('simulcast layer toward a room, chosen from its negotiated bandwidth', 
     await expect.poll(() => tmmbrRoom.tmmbn.length, { timeout: 10_000 }).toBeGreaterThan(0);
     // RFC 5104 4.2.2.1: the TMMBN names the requester as the owner of the tuple it honours
     expect(tmmbrRoom.tmmbn[0]!.entries).toEqual([{ ssrc: 0x5eed, bitrateBps: 600_000, overheadBytes: 40 }]);
-    expect(call()?.media?.videoBitrateLimit).toMatchObject({ tmmbrBps: 600_000, limitBps: 600_000 });
+    await expect.poll(() => call()?.media?.videoBitrateLimit, { timeout: 5_000 }).toMatchObject({ tmmbrBps: 600_000, limitBps: 600_000 });
     await expect.poll(() => call()?.meeting?.videoLayer.spatialLayer, { timeout: 10_000 }).toBe(1);
     await expect.poll(async () => (await gatewayConsumers()).get(peer)?.currentLayers?.spatialLayer, { timeout: 15_000, interval: 300 }).toBe(1);
     tmmbrPort = tmmbrRoom.videoPort;
