@@ -16,7 +16,7 @@ import { buildPliCompound, buildReceiverReport, buildSenderReport, randomisedInt
 import type { SendStream } from './send-stream.ts';
 import { packetizationModeOf } from './video/h264-single-nal.ts';
 import { VideoRelay } from './video/video-relay.ts';
-import { RoomVideoBitrateLimit } from './video/room-bitrate-limit.ts';
+import { NO_BITRATE_LIMIT, RoomVideoBitrateLimit } from './video/room-bitrate-limit.ts';
 import { concealerFor } from './audio/concealment.ts';
 import { CloudAudioPlayout } from './jitter/cloud-audio-playout.ts';
 import { MediaLiveness } from './jitter/media-liveness.ts';
@@ -155,8 +155,8 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
     port.on('keyframe-request', l['keyframe-request']);
     this.cloud = port;
     this.cloudListeners = l;
-    const limit = this.videoLimit.limitBps;
-    if (limit !== undefined) port.limitVideoBitrate?.(limit);
+    // always, so the port knows the room's limit from the start (NO_BITRATE_LIMIT: none stated)
+    port.limitVideoBitrate?.(this.videoLimit.limitBps ?? NO_BITRATE_LIMIT);
   }
 
   /** Disconnect the meeting side (the room keeps getting silence). */

@@ -35,8 +35,9 @@ export interface CloudMediaPort {
   setAudioSourceWanted?(sourceId: string, wanted: boolean): void;
   /**
    * The most video the room wants to receive, bit/s (its SDP b=TIAS/b=AS, RTCP TMMBR/REMB: the
-   * smallest that applies); `Infinity` when it lifted every limit. Called when the limit changes
-   * and once on attach if one is known. Optional: a port that cannot choose a layer ignores it.
+   * smallest that applies); `Infinity` when it states none. CallMedia calls it once on attach
+   * (`Infinity` if no limit is known) and then whenever the limit changes. Optional: a port that
+   * cannot choose a layer leaves it out.
    */
   limitVideoBitrate?(bps: number): void;
 }

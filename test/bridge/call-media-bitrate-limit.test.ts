@@ -57,13 +57,13 @@ describe('CallMedia → CloudMediaPort.limitVideoBitrate', () => {
     expect(media.stats().videoBitrateLimit).toMatchObject({ sdpBps: 256_000, limitBps: 256_000 });
   });
 
-  it('a re-negotiated SDP limit reaches the attached port', async () => {
+  it('a port attached without a known limit hears "none"; a re-negotiated SDP limit reaches it', async () => {
     const { media, video } = await rig();
     const cloud = new LimitedCloud();
     media.attachCloud(cloud);
-    expect(cloud.limits).toEqual([]);
+    expect(cloud.limits).toEqual([Number.POSITIVE_INFINITY]); // on attach always: none stated
     media.setRemote({ address: '127.0.0.1', video: { port: video.port, payloadType: 96, codec: 'H264', maxBitrateBps: 384_000 } });
-    expect(cloud.limits).toEqual([384_000]);
+    expect(cloud.limits).toEqual([Number.POSITIVE_INFINITY, 384_000]);
   });
 
   it('TMMBR from the room for our video SSRC lowers it and is answered with TMMBN; REMB lowers it further', async () => {

@@ -105,4 +105,22 @@ describe('MeetingLeg.limitVideoBitrate → setConsumerPreferredLayers', () => {
     await expect.poll(async () => preferredFor('A'), { timeout: 10_000 }).toBe(1); // 500 kbit/s ≤ 650 kbit/s < 1.5 Mbit/s
     expect(leg.stats().videoLayer).toMatchObject({ spatialLayer: 1, layerBitrates: [150_000, 500_000, 1_500_000], requests: 4 });
   });
+
+  it('a leg not yet told the room\'s limit asks for the lowest layer before resuming; "no limit" then raises it to the top', async () => {
+    const socket = await TestSocket.open(server.wsUrl);
+    publishers.push(socket);
+    await socket.request('join', { roomId: `${ROOM}-2`, displayName: 'D' });
+    const transportId = (await socket.request('createWebRtcTransport', { direction: 'send' })).data.transportId;
+    expect((await socket.request('produce', { transportId, kind: 'video', rtpParameters: video(4000, [150_000, 500_000, 1_500_000]) })).ok).toBe(true);
+    const second = await joinMeeting({ url: server.wsUrl, roomId: `${ROOM}-2`, displayName: 'Room 2', logger: quiet, audio: true, video: true });
+    try {
+      // D's video is consumed during the join, before anyone called limitVideoBitrate
+      await expect.poll(() => second.stats().videoLayer).toMatchObject({ spatialLayer: 0, requests: 1 });
+      expect(second.stats().videoLayer.limitBps).toBeUndefined();
+      second.limitVideoBitrate(Number.POSITIVE_INFINITY);
+      await expect.poll(() => second.stats().videoLayer).toMatchObject({ spatialLayer: 2, requests: 2 });
+    } finally {
+      await second.leave();
+    }
+  });
 });

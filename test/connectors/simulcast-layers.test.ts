@@ -58,13 +58,19 @@ describe('choosing the spatial layer that fits the room', () => {
 });
 
 describe('VideoLayerFit: a request only when the layer that fits changes', () => {
-  it('no limit yet, or a single-layer consumer: no request', () => {
+  it('a single-layer consumer: never a request', () => {
     const fit = new VideoLayerFit();
-    expect(fit.next({ layerBitrates: [150_000, 500_000, 1_500_000] })).toBeUndefined();
+    expect(fit.next({})).toBeUndefined();
     fit.limitBps = 256_000;
     expect(fit.next({})).toBeUndefined();
     expect(fit.next(undefined)).toBeUndefined();
     expect(fit.requests).toBe(0);
+  });
+
+  it('before the owner states a limit, the lowest layer (no burst of the top layer toward a constrained room)', () => {
+    const fit = new VideoLayerFit();
+    expect(fit.next({ layerBitrates: [150_000, 500_000, 1_500_000] })).toBe(0);
+    expect(fit.next({ layerBitrates: [150_000, 500_000, 1_500_000], preferredSpatialLayer: 0 })).toBeUndefined();
   });
 
   it('asks for the layer that fits, not again for the same, and again after the limit rises', () => {

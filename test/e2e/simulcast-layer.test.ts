@@ -192,7 +192,8 @@ describe('simulcast layer toward a room, chosen from its negotiated bandwidth', 
     await expect.poll(() => callWithLimit(false).meeting?.videoSourcePeerId, { timeout: 15_000, interval: 200 }).toBe(presenterId);
     expect(callWithLimit(true).meeting?.videoSourcePeerId).toBe(presenterId);
     const top = callWithLimit(false);
-    expect(top.meeting?.videoLayer).toMatchObject({ spatialLayer: 2, requests: 0 }); // no limit: nothing asked
+    // no limit stated: the bridge says so on attach (Infinity) and the leg moves from its cautious start to the top
+    await expect.poll(() => callWithLimit(false).meeting?.videoLayer, { timeout: 10_000 }).toMatchObject({ limitBps: Number.POSITIVE_INFINITY, spatialLayer: 2 });
 
     // mediasoup forwards layer 0 to one leg and layer 2 to the other
     const lowPeer = low.meeting!.peerId;
@@ -207,6 +208,7 @@ describe('simulcast layer toward a room, chosen from its negotiated bandwidth', 
     await tmmbrRoom.call(h.dialUri(ROOM), Number(/:(\d+)(?:[;>]|$)/.exec(h.dialUri(ROOM))![1]));
     const call = () => h.gateway.activeCalls().find((c) => !before.has(c.callId));
     await expect.poll(() => call()?.meeting?.state, { timeout: 15_000 }).toBe('connected');
+    await expect.poll(() => call()?.meeting?.videoLayer.limitBps, { timeout: 10_000 }).toBe(Number.POSITIVE_INFINITY);
     const peer = call()!.meeting!.peerId;
     await expect.poll(() => call()?.meeting?.videoSourcePeerId, { timeout: 15_000, interval: 200 }).toBe(await presenterPeerId());
     await expect.poll(async () => (await gatewayConsumers()).get(peer)?.currentLayers?.spatialLayer, { timeout: 20_000, interval: 300 }).toBe(2);

@@ -91,8 +91,9 @@ export interface MeetingLegStats {
   /** Audio consumers paused because another room's leg feeds that participant to the shared mix. */
   audioConsumersPaused: number;
   /**
-   * The room's video limit (limitVideoBitrate, bit/s) and the spatial layer asked for the current
-   * video source (absent: single-layer source, or no limit yet); `requests`: setConsumerPreferredLayers sent.
+   * The room's video limit (limitVideoBitrate, bit/s; absent until the owner states it) and the
+   * spatial layer asked for the current video source (absent: single-layer source);
+   * `requests`: setConsumerPreferredLayers sent.
    */
   videoLayer: { limitBps?: number; spatialLayer?: number; layerBitrates?: number[]; requests: number };
 }
@@ -299,8 +300,9 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
   }
 
   /**
-   * The room can take `bps` of video: ask the meeting for the simulcast/SVC layer of the current
-   * source that fits (again after every switch to a new source). Single-layer sources: nothing.
+   * The room can take `bps` of video (`Infinity`: no limit): ask the meeting for the simulcast/SVC
+   * layer of the current source that fits (again after every switch to a new source). Until the
+   * first call the lowest layer is asked for. Single-layer sources: nothing.
    */
   limitVideoBitrate(bps: number): void {
     if (Number.isNaN(bps) || bps < 0) return;

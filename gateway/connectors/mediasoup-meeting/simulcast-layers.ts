@@ -64,18 +64,20 @@ export interface LayeredConsumer {
 
 /**
  * The room's video limit and the decision whether a consumer needs a new preferred layer: only
- * when it has several layers, a limit is known and the layer that fits differs from the one in force.
+ * when it has several layers and the layer that fits differs from the one in force. Until the
+ * owner states the limit (the bridge does on attach, `Infinity` for none) the lowest layer is
+ * asked for, so a constrained room never starts with a burst of the top layer's keyframe.
  */
 export class VideoLayerFit {
-  /** bit/s; undefined until the room states a limit. */
+  /** bit/s; undefined until the owner states the room's limit (then the lowest layer meanwhile). */
   limitBps: number | undefined;
   /** setConsumerPreferredLayers requests decided. */
   requests = 0;
 
   /** The spatial layer to ask for now, or undefined when no request is needed. */
   next(consumer: LayeredConsumer | undefined): number | undefined {
-    if (this.limitBps === undefined || !consumer?.layerBitrates) return undefined;
-    const layer = chooseSpatialLayer(this.limitBps, consumer.layerBitrates);
+    if (!consumer?.layerBitrates) return undefined;
+    const layer = this.limitBps === undefined ? 0 : chooseSpatialLayer(this.limitBps, consumer.layerBitrates);
     const inForce = consumer.preferredSpatialLayer ?? consumer.layerBitrates.length - 1;
     if (layer === inForce) return undefined;
     this.requests++;
