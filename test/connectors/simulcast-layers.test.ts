@@ -91,4 +91,18 @@ describe('VideoLayerFit: a request only when the layer that fits changes', () =>
     fit.limitBps = 4_000_000;
     expect(fit.next({ layerBitrates: [150_000, 500_000, 1_500_000] })).toBeUndefined();
   });
+
+  it('fit() records the layer asked for, and forgets it when the meeting refuses', async () => {
+    const fit = new VideoLayerFit();
+    fit.limitBps = 256_000;
+    const consumer: { consumerId: string; layerBitrates: number[]; preferredSpatialLayer?: number } = { consumerId: 'c1', layerBitrates: [150_000, 500_000, 1_500_000] };
+    const asked: [string, number][] = [];
+    expect(await fit.fit(consumer, async (id, layer) => void asked.push([id, layer]))).toBe(0);
+    expect(asked).toEqual([['c1', 0]]);
+    expect(consumer.preferredSpatialLayer).toBe(0);
+    expect(await fit.fit(consumer, async () => { throw new Error('not expected'); })).toBeUndefined(); // same layer: nothing sent
+    fit.limitBps = Number.POSITIVE_INFINITY;
+    await expect(fit.fit(consumer, async () => { throw new Error('refused'); })).rejects.toThrow('refused');
+    expect(consumer.preferredSpatialLayer).toBeUndefined();
+  });
 });

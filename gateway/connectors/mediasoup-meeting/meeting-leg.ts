@@ -9,7 +9,7 @@ import { producerRtpParameters } from './producer-parameters.ts';
 import { buildRemoteAnswer, localFingerprints, type SectionPlan } from './remote-sdp.ts';
 import { scanKeyframeRequests } from './rtcp-keyframe-requests.ts';
 import { SignallingClient } from './signalling-client.ts';
-import { spatialLayerBitrates, VideoLayerFit } from './simulcast-layers.ts';
+import { spatialLayerBitrates, VideoLayerFit, type LayeredConsumer, type VideoLayerStats } from './simulcast-layers.ts';
 import { installSrtpTap } from './srtp-tap.ts';
 import { VideoSourceSelector } from './video-source-selector.ts';
 import {
@@ -90,12 +90,8 @@ export interface MeetingLegStats {
   dtmf: { sent: number; failed: number; requested: number };
   /** Audio consumers paused because another room's leg feeds that participant to the shared mix. */
   audioConsumersPaused: number;
-  /**
-   * The room's video limit (limitVideoBitrate, bit/s; absent until the owner states it) and the
-   * spatial layer asked for the current video source (absent: single-layer source);
-   * `requests`: setConsumerPreferredLayers sent.
-   */
-  videoLayer: { limitBps?: number; spatialLayer?: number; layerBitrates?: number[]; requests: number };
+  /** The room's video limit and the simulcast layer asked for (simulcast-layers.ts). */
+  videoLayer: VideoLayerStats;
 }
 
 interface RecvSlot {
@@ -104,7 +100,8 @@ interface RecvSlot {
   consumer?: ConsumerState;
 }
 
-interface ConsumerState {
+/** `layerBitrates`/`preferredSpatialLayer` (LayeredConsumer): video with several spatial layers. */
+interface ConsumerState extends LayeredConsumer {
   consumerId: string;
   producerId: string;
   peerId: string;
@@ -114,10 +111,6 @@ interface ConsumerState {
   slot: RecvSlot;
   /** Paused in the meeting (a video source we switched away from, kept for a quick switch back). */
   paused: boolean;
-  /** Video with several spatial layers: each one's bit rate, lowest first (simulcast-layers.ts). */
-  layerBitrates?: number[];
-  /** The spatial layer last asked for (setConsumerPreferredLayers); absent: mediasoup's default, the top. */
-  preferredSpatialLayer?: number;
 }
 
 interface ProducerRef {
@@ -299,11 +292,7 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
     );
   }
 
-  /**
-   * The room can take `bps` of video (`Infinity`: no limit): ask the meeting for the simulcast/SVC
-   * layer of the current source that fits (again after every switch to a new source). Until the
-   * first call the lowest layer is asked for. Single-layer sources: nothing.
-   */
+  /** CloudMediaPort: ask for the current (and each next) source's simulcast layer that fits `bps`. */
   limitVideoBitrate(bps: number): void {
     if (Number.isNaN(bps) || bps < 0) return;
     this.layerFit.limitBps = bps;
@@ -724,16 +713,11 @@ export class MeetingLeg extends EventEmitter<MeetingLegEvents> implements CloudM
   /** Asks for the current video source's spatial layer that fits the room's limit, if it changed. */
   private async fitVideoLayer(): Promise<void> {
     const consumer = this.currentVideoConsumer();
-    const layer = this.layerFit.next(consumer);
-    if (!consumer || layer === undefined) return;
-    consumer.preferredSpatialLayer = layer;
-    try {
-      await this.client.request('setConsumerPreferredLayers', { consumerId: consumer.consumerId, spatialLayer: layer });
-      this.logger.info('meeting leg video layer chosen for the room', { peerId: consumer.peerId, limitBps: this.layerFit.limitBps, spatialLayer: layer });
-    } catch (error) {
-      consumer.preferredSpatialLayer = undefined;
-      if (this.state !== 'ended') this.logOnce('layers', 'setConsumerPreferredLayers failed', { consumerId: consumer.consumerId, error: (error as Error).message });
-    }
+    const ask = (consumerId: string, spatialLayer: number) => this.client.request('setConsumerPreferredLayers', { consumerId, spatialLayer });
+    await this.layerFit.fit(consumer, ask).then(
+      (layer) => layer !== undefined && this.logger.info('meeting leg video layer for the room', { peerId: consumer?.peerId, limitBps: this.layerFit.limitBps, layer }),
+      (error: Error) => this.state !== 'ended' && this.logOnce('layers', 'setConsumerPreferredLayers failed', { error: error.message }),
+    );
   }
 
   // ---- media ---------------------------------------------------------------------------------

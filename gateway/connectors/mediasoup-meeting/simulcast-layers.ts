@@ -54,6 +54,18 @@ export function chooseSpatialLayer(limitBps: number, bitrates: readonly number[]
   return chosen;
 }
 
+/**
+ * MeetingLegStats.videoLayer: the room's limit (bit/s; absent until the owner states it), the
+ * spatial layer asked for the current video source and its layers' bit rates (absent for a
+ * single-layer source), and how many setConsumerPreferredLayers were sent.
+ */
+export interface VideoLayerStats {
+  limitBps?: number;
+  spatialLayer?: number;
+  layerBitrates?: number[];
+  requests: number;
+}
+
 /** What the layer choice needs of a consumer. */
 export interface LayeredConsumer {
   /** Each spatial layer's bit rate, lowest first; absent for a single-layer consumer. */
@@ -84,7 +96,25 @@ export class VideoLayerFit {
     return layer;
   }
 
-  stats(consumer: LayeredConsumer | undefined): { limitBps?: number; spatialLayer?: number; layerBitrates?: number[]; requests: number } {
+  /**
+   * Asks for `consumer`'s layer through `ask` (setConsumerPreferredLayers) when `next` says so, and
+   * records it; a refused request leaves the meeting's choice unknown again (rejects with its error).
+   * Resolves with the layer asked for, or undefined when nothing was sent.
+   */
+  async fit(consumer: (LayeredConsumer & { consumerId: string }) | undefined, ask: (consumerId: string, spatialLayer: number) => Promise<unknown>): Promise<number | undefined> {
+    const layer = this.next(consumer);
+    if (!consumer || layer === undefined) return undefined;
+    consumer.preferredSpatialLayer = layer;
+    try {
+      await ask(consumer.consumerId, layer);
+    } catch (error) {
+      delete consumer.preferredSpatialLayer;
+      throw error;
+    }
+    return layer;
+  }
+
+  stats(consumer: LayeredConsumer | undefined): VideoLayerStats {
     const bitrates = consumer?.layerBitrates;
     return {
       ...(this.limitBps !== undefined ? { limitBps: this.limitBps } : {}),
