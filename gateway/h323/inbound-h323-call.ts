@@ -21,6 +21,7 @@ import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
 import { joinWithTimeout, MeetingUnavailable } from '../meeting-join.ts';
 import { carriesCodec, gatewayCapabilities, negotiatedMedia, rtcpOf, type RoomMediaAddress } from './h323-media.ts';
+import { closeOwnChannels } from './phase-e.ts';
 import { answerFromRoom, answerToRoom, chooseFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
 
 export interface InboundH323CallDeps {
@@ -42,8 +43,6 @@ export interface InboundH323CallDeps {
 /** Our logical channel numbers toward the room (H.245 forwardLogicalChannelNumber). */
 const OUR_AUDIO_CHANNEL = 101;
 const OUR_VIDEO_CHANNEL = 102;
-/** H.323 8.5 phase E: how long our CloseLogicalChannels may wait for their Acks before endSessionCommand, ms. */
-const CLC_ACK_WAIT_MS = 1000;
 
 /** Q.850 causes (Q.850 Table 1) for the ends we choose. */
 const CAUSE = { normal: 16, unallocated: 1, temporaryFailure: 41, resourceUnavailable: 47, incompatible: 88 } as const;
@@ -494,27 +493,12 @@ export class InboundH323Call {
     // Tunnelled it rides in the ReleaseComplete; on a separate channel (H.323 8.5 steps 4-6) the peer's
     // endSessionCommand (or the endSession timer) closes the channel, and only then the ReleaseComplete goes
     this.releaseResources({ keepSession: true });
-    this.byeSent = this.closeOurChannels(session, ours)
+    this.byeSent = closeOwnChannels(session, ours, this.log)
       .then(() => {
         const sessionEnded = session.endSession(end.reason);
         return this.sessionSeparate ? sessionEnded.then(released) : released();
       })
       .catch((err: Error) => void this.log.error('h323 release after H.245 phase E failed', { error: err.message }));
-  }
-
-  /** CloseLogicalChannel for each of `numbers` (H.245 C.4); resolves on their Acks or after CLC_ACK_WAIT_MS. */
-  private closeOurChannels(session: H245Session, numbers: number[]): Promise<void> {
-    if (numbers.length === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.log.info('h323 no CloseLogicalChannelAck in time: ending the H.245 session anyway', { channels: numbers, waitedMs: CLC_ACK_WAIT_MS });
-        resolve();
-      }, CLC_ACK_WAIT_MS);
-      void Promise.all(numbers.map((n) => session.closeChannel(n))).then(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 }
 

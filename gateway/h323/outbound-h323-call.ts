@@ -17,6 +17,7 @@ import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
 import { joinWithTimeout } from '../meeting-join.ts';
 import { GATEWAY_H264, gatewayCapabilities, negotiatedMedia, rtcpOf } from './h323-media.ts';
+import { closeOwnChannels } from './phase-e.ts';
 import { proposeFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
 
 /** What `dialOut` reports (the H.323 fields of DialOutcome). */
@@ -86,7 +87,10 @@ export class OutboundH323Call {
   private keyframesFromRoom = 0;
   private keyframesToRoom = 0;
   private endedWith?: { end: CallEnd; cause?: number; reason?: string };
-  readonly byeSent: Promise<void> = Promise.resolve();
+  /** Settles when the call's clearing finished (H.323 8.5 phase E); shutdown waits for it. */
+  byeSent: Promise<void> = Promise.resolve();
+  /** Logical channels we opened through H.245 and the room has not closed (H.323 8.5 phase E closes them). */
+  private readonly ourChannels = new Set<number>();
   private readonly log: Logger;
 
   constructor(private readonly deps: OutboundH323CallDeps, callId: string) {
@@ -245,6 +249,9 @@ export class OutboundH323Call {
       if (ui.kind === 'alphanumeric') this.fromRoomKeys(ui.text, undefined);
       else if (ui.kind === 'signal') this.fromRoomKeys(ui.signal, ui.durationMs);
     });
+    session.on('channelClosed', (c) => {
+      if (c.direction === 'outgoing') this.ourChannels.delete(c.number);
+    });
     session.on('ended', () => {
       if (this.session === session) this.session = undefined;
     });
@@ -271,6 +278,7 @@ export class OutboundH323Call {
     this.h245Audio = choice.codec;
     const ip = this.deps.mediaAddress.advertised;
     try {
+      this.ourChannels.add(101);
       const opened = await session.openChannel({ number: 101, capability: choice, sessionID: 1, mediaControlChannel: { ip, port: media.audioPort + 1 } });
       if (this.isOver() || !opened.mediaChannel) return;
       const desc = negotiatedMedia({ media: choice, rtp: opened.mediaChannel, ...rtcpOf(opened) });
@@ -278,6 +286,7 @@ export class OutboundH323Call {
       media.setRemote(desc);
       this.mediaSet = true;
     } catch (err) {
+      this.ourChannels.delete(101);
       this.log.warn('h323 dial-out: the room refused our logical channel', { error: (err as Error).message });
     }
   }
@@ -333,6 +342,11 @@ export class OutboundH323Call {
 
   private releaseResources(): void {
     this.session?.close('call ended');
+    this.stopMedia();
+  }
+
+  /** Media and the meeting leg end (phase E keeps the H.245 session a moment longer). */
+  private stopMedia(): void {
     this.dtmf?.close();
     this.media?.close();
     const leg = this.leg;
@@ -349,12 +363,25 @@ export class OutboundH323Call {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.endedWith = { end, cause, ...(releaseReason ? { reason: releaseReason } : {}) };
-    const session = this.session;
-    if (session && !session.ended) void session.endSession(end.reason).catch(() => undefined);
-    if (this.call && !this.call.isReleased) this.call.release(cause, cause === CAUSE.normal ? undefined : 'undefinedReason');
-    this.releaseResources();
-    const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
-    this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
-    this.deps.onEnded(this, end);
+    const session = this.session && !this.session.ended ? this.session : undefined;
+    const released = (): void => {
+      if (this.call && !this.call.isReleased) this.call.release(cause, cause === CAUSE.normal ? undefined : 'undefinedReason');
+      this.releaseResources();
+      const durationMs = this.answeredAt ? Date.now() - this.answeredAt : 0;
+      this.log.info('call ended', { by: end.by, reason: end.reason, cause, durationMs });
+      this.deps.onEnded(this, end);
+    };
+    // H.323 8.5 steps 1-3: the channels we opened through H.245 are closed first (unless the room released the call)
+    const ours = session && this.call && !this.call.isReleased ? [...this.ourChannels] : [];
+    if (!session || ours.length === 0) {
+      // step 4: endSessionCommand; tunnelled, it rides in the ReleaseComplete sent in this tick
+      if (session) void session.endSession(end.reason).catch(() => undefined);
+      return released();
+    }
+    this.stopMedia();
+    this.byeSent = closeOwnChannels(session, ours, this.log).then(() => {
+      void session.endSession(end.reason).catch(() => undefined);
+      released();
+    });
   }
 }

@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { H323RoomListener, makeH264File } from '../helpers/h323-room.ts';
+import { h245Kind } from '../../h323/asn1/index.ts';
 import { startAdminApi } from '../../gateway/admin-api.ts';
 import { runCli } from '../../gateway/cli/main.ts';
 import { capturingLogger, startHarness, type Harness } from './harness.ts';
@@ -124,7 +125,16 @@ describe('dial-out to an H.323 room by address', () => {
     const got = dominantFrequency(heard.subarray(room.sampleRate), room.sampleRate);
     expect(got).toBeGreaterThan(875);
     expect(got).toBeLessThan(885);
-    room.hangup();
+    // the gateway hangs up: H.323 8.5 phase E, our channel closed before endSessionCommand, then ReleaseComplete
+    const seen: string[] = [];
+    room.session!.observer.on('pdu', (p) => {
+      const kind = p.message ? h245Kind(p.message) : '?';
+      if (/LogicalChannel|endSession/.test(kind)) seen.push(`${p.direction} ${kind}`);
+    });
+    const released = new Promise((resolve) => room.call.once('released', (end) => resolve(seen.push('ReleaseComplete') && end)));
+    expect(h.gateway.hangUp(outcome.callId)).toBe(true);
+    expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    expect(seen).toEqual(['in request.closeLogicalChannel', 'out response.closeLogicalChannelAck', 'in command.endSessionCommand', 'out command.endSessionCommand', 'ReleaseComplete']);
     await alice.waitForPeerGone('room-h');
     await expectNothingLeftBehind(1);
   });
