@@ -47,7 +47,9 @@ export class MeetingFeed {
     return p;
   }
 
+  /** Starts the speakers; a running feed is left as it is. */
   start(): void {
+    if (this.timer) return;
     const start = performance.now();
     this.speakers.forEach((s, i) => { s.due = start + (FRAME_MS * i) / this.speakers.length; });
     const loop = (): void => {

@@ -4,6 +4,7 @@
  * in-process feed). Media problems the bridge logs are counted, not printed per packet.
  */
 import { CallMedia, PortAllocator, type CloudMediaPort, type Logger, type MixHubLease, type NegotiatedMedia } from '../../bridge/index.ts';
+import { UdpCloudPort } from './udp-cloud-port.ts';
 
 /** Room-side ports come from here; PortAllocator skips ports other processes hold. */
 let ports = new PortAllocator({ min: 20000, max: 31999 });
@@ -51,6 +52,18 @@ export async function openCall(leg: RoomLeg, cloud: CloudMediaPort, mixHub?: Mix
   media.setRemote(desc);
   media.attachCloud(cloud);
   return media;
+}
+
+/** A call whose meeting leg is a UdpCloudPort sending to the generator's `genCloudPort`. */
+export async function openUdpCall(leg: RoomLeg, genCloudPort: number, mixHub?: MixHubLease): Promise<{ media: CallMedia; cloud: UdpCloudPort }> {
+  const cloud = await UdpCloudPort.open();
+  cloud.connect(genCloudPort);
+  try {
+    return { media: await openCall(leg, cloud, mixHub), cloud };
+  } catch (err) {
+    cloud.close();
+    throw err;
+  }
 }
 
 export function problemsNote(): string {

@@ -4,7 +4,7 @@
  * printing of the figures.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { boundedInt, fmt, fmtInt, monoMs, pct, percentile, udpRcvbufErrors } from './common.ts';
+import { boundedInt, collectGarbage, fmt, fmtInt, monoMs, ownCpuSeconds, pct, percentile, udpRcvbufErrors } from './common.ts';
 import type { GeneratorProcess } from './generator-client.ts';
 import type { EndpointSpec, GeneratorResult } from './generator-protocol.ts';
 
@@ -22,6 +22,14 @@ export interface SystemProbe {
   rssBytes(): number;
   /** The system runs in this process: its event-loop delay over the window is recorded too. */
   inProcess?: boolean;
+}
+
+/**
+ * roomgate in this bench process as the system under test: CPU of the whole process (all its
+ * threads), RSS after a full GC. `inProcess`: it runs on this thread's event loop.
+ */
+export function thisProcess(inProcess: boolean): SystemProbe {
+  return { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); }, inProcess };
 }
 
 export interface StepFigures {
@@ -121,6 +129,26 @@ export async function stepUp(label: string, ns: number[], run: (n: number) => Pr
   return out;
 }
 
+/**
+ * Several configurations stepped up side by side: at each N every configuration not yet failed
+ * runs its step (so drift in machine load touches them alike); each stops at its first failure.
+ * Returns each configuration's steps, in the order given.
+ */
+export async function stepUpSideBySide(ns: number[], configs: { label: string; run: (n: number) => Promise<StepFigures> }[],
+  unit = 'N'): Promise<StepFigures[][]> {
+  const out: StepFigures[][] = configs.map(() => []);
+  for (const n of ns) {
+    const live = configs.map((_, k) => k).filter((k) => out[k]!.at(-1)?.pass !== false);
+    if (live.length === 0) break;
+    for (const k of live) {
+      const f = await configs[k]!.run(n);
+      out[k]!.push(f);
+      process.stderr.write(`  ${configs[k]!.label} ${unit}=${n}: ${stepSummary(f)}\n`);
+    }
+  }
+  return out;
+}
+
 export function stepSummary(f: StepFigures): string {
   if (f.stalled) return `STALLED: no result ${(WARMUP_MS + MEASURE_MS + STALL_MS) / 1000} s after the start (event loop starved)`;
   const roles = Object.entries(f.roles).map(([role, r]) =>
@@ -129,6 +157,11 @@ export function stepSummary(f: StepFigures): string {
     `generator ${fmt(f.generatorCores * 100, 0)} % of a core, ${fmt(f.generatorLateSendPct, 2)} % of its sends > 5 ms late or skipped; ` +
     `${fmtInt(f.rcvbufDrops)} udp rcvbuf drops` +
     (f.eventLoopMaxMs !== undefined ? `; event-loop delay p99 ${fmt(f.eventLoopP99Ms!, 1)} ms, max ${fmt(f.eventLoopMaxMs, 1)} ms` : '');
+}
+
+/** The step the per-call figures are read from: the largest passing one, else the first. */
+export function reportStep(steps: StepFigures[]): StepFigures {
+  return steps.filter((s) => s.pass).at(-1) ?? steps[0]!;
 }
 
 /** Largest passing N, as text: "200", or "< 100" when even the first step failed. */
