@@ -48,7 +48,7 @@ async function listenStep(m: number): Promise<StepFigures> {
       endpoints.push(LISTENER);
     }
     feed.start();
-    return await measureStep(m, gen, endpoints, thisProcess(true), rssBefore);
+    return await measureStep(m, gen, endpoints, thisProcess(), rssBefore);
   } finally {
     feed.stop();
     gen.close();

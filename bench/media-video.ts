@@ -56,7 +56,7 @@ async function videoStep(n: number): Promise<StepFigures> {
       clouds.push(cloud);
       endpoints.push(...videoEndpoints(i, n, media.videoPort, cloud.port));
     }
-    return await measureStep(n, gen, endpoints, thisProcess(true), rssBefore);
+    return await measureStep(n, gen, endpoints, thisProcess(), rssBefore);
   } finally {
     gen.close();
     for (const c of calls) c.close();

@@ -12,6 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MeetingMixHubs, type CallMedia } from '../../bridge/index.ts';
 import { MeetingFeed } from './meeting-feed.ts';
 import { openCall, openUdpCall, problemsNote, useSharedPorts } from './roomgate-calls.ts';
+import { thisThreadEventLoop, type EventLoopWatch } from './steps.ts';
 import type { UdpCloudPort } from './udp-cloud-port.ts';
 
 /** One call of the step; `genRoomPort`: the generator's room endpoint (audio or video). */
@@ -24,8 +25,9 @@ export type ThreadCall = { genRoomPort: number } & (
 /** The ports a call opened: the room's (audio or video) and the meeting leg's, if on UDP. */
 export interface OpenedCall { roomPort: number; cloudPort?: number }
 
-export type ToMediaThread = { op: 'open'; calls: ThreadCall[] } | { op: 'close' };
-export type FromMediaThread = { op: 'opened'; calls: OpenedCall[] } | { op: 'closed'; notes: string };
+/** 'loop-start' has no answer; 'loop-stop' answers with the event-loop delay since 'loop-start'. */
+export type ToMediaThread = { op: 'open'; calls: ThreadCall[] } | { op: 'close' } | { op: 'loop-start' } | { op: 'loop-stop' };
+export type FromMediaThread = { op: 'opened'; calls: OpenedCall[] } | { op: 'closed'; notes: string } | { op: 'loop'; p99Ms: number; maxMs: number };
 
 const port = parentPort!;
 useSharedPorts((workerData as { ports: SharedArrayBuffer }).ports);
@@ -33,6 +35,7 @@ const hubs = new MeetingMixHubs();
 const feeds = new Map<string, MeetingFeed>();
 const calls: CallMedia[] = [];
 const clouds: UdpCloudPort[] = [];
+let loop: EventLoopWatch | undefined;
 
 function feedOf(meeting: string, speakers: number): MeetingFeed {
   let feed = feeds.get(meeting);
@@ -59,7 +62,13 @@ async function open(c: ThreadCall): Promise<OpenedCall> {
 
 port.on('message', (msg: ToMediaThread) => {
   void (async () => {
-    if (msg.op === 'open') {
+    if (msg.op === 'loop-start') {
+      loop = thisThreadEventLoop();
+      loop.start();
+    } else if (msg.op === 'loop-stop') {
+      const d = (await loop?.stop()) ?? { p99Ms: NaN, maxMs: NaN };
+      port.postMessage({ op: 'loop', ...d } satisfies FromMediaThread);
+    } else if (msg.op === 'open') {
       const opened: OpenedCall[] = [];
       for (const c of msg.calls) opened.push(await open(c));
       for (const f of feeds.values()) f.start(); // the meeting speaks once its rooms are set up

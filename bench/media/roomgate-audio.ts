@@ -47,7 +47,7 @@ export async function roomgateTranscodedStep(n: number, production = false): Pro
       clouds.push(cloud);
       endpoints.push(...transcodedEndpoints(i, n, media.audioPort, cloud.port));
     }
-    return await measureStep(n, gen, endpoints, thisProcess(true), rssBefore);
+    return await measureStep(n, gen, endpoints, thisProcess(), rssBefore);
   } finally {
     gen.close();
     for (const c of calls) c.close();

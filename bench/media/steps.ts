@@ -20,16 +20,32 @@ export interface SystemProbe {
   cpuSeconds(): number;
   /** Resident memory of the system under test, bytes. */
   rssBytes(): number;
-  /** The system runs in this process: its event-loop delay over the window is recorded too. */
-  inProcess?: boolean;
+  /** The system's event loop(s): their delay over the window is recorded too. */
+  eventLoop?: EventLoopWatch;
+}
+
+/** Event-loop delay over the measured window of the thread(s) a system runs on. */
+export interface EventLoopWatch {
+  start(): void;
+  /** p99 and max over the window, ms (of the worst thread, when there are several). */
+  stop(): Promise<{ p99Ms: number; maxMs: number }>;
+}
+
+/** The event loop of the calling thread. */
+export function thisThreadEventLoop(): EventLoopWatch {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  return {
+    start: () => h.enable(),
+    stop: () => { h.disable(); return Promise.resolve({ p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 }); },
+  };
 }
 
 /**
  * roomgate in this bench process as the system under test: CPU of the whole process (all its
- * threads), RSS after a full GC. `inProcess`: it runs on this thread's event loop.
+ * threads), RSS after a full GC; by default it runs on this thread's event loop.
  */
-export function thisProcess(inProcess: boolean): SystemProbe {
-  return { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); }, inProcess };
+export function thisProcess(eventLoop: EventLoopWatch = thisThreadEventLoop()): SystemProbe {
+  return { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); }, eventLoop };
 }
 
 export interface StepFigures {
@@ -50,7 +66,7 @@ export interface StepFigures {
   rssPerCall: number;
   generatorCores: number;
   generatorLateSendPct: number;
-  /** In-process systems: event-loop delay over the window, p99 and max, ms (starvation shows here). */
+  /** Systems on Node event loops: event-loop delay over the window, p99 and max, ms (starvation shows here). */
   eventLoopP99Ms?: number;
   eventLoopMaxMs?: number;
   /** The step never finished (the system starved its own event loop): counted as failed. */
@@ -66,17 +82,21 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
   rssBefore: number): Promise<StepFigures> {
   let cpu0 = 0;
   let t0 = 0;
-  let cpuWindow: Promise<{ cpu: number; ms: number; rss: number; drops: number }> | undefined;
+  let cpuWindow: Promise<{ cpu: number; ms: number; rss: number; drops: number; loop?: { p99Ms: number; maxMs: number } }> | undefined;
   let drops0 = 0;
-  const eld = probe.inProcess ? monitorEventLoopDelay({ resolution: 5 }) : undefined;
+  const eld = probe.eventLoop;
   const run = gen.run({ endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, lateMs: LATE_MS }, () => {
     cpu0 = probe.cpuSeconds();
     t0 = monoMs();
     drops0 = udpRcvbufErrors();
-    eld?.enable();
-    cpuWindow = new Promise((resolve) => setTimeout(() => { eld?.disable(); resolve({
-      cpu: probe.cpuSeconds() - cpu0, ms: monoMs() - t0, rss: probe.rssBytes(), drops: udpRcvbufErrors() - drops0,
-    }); }, MEASURE_MS));
+    eld?.start();
+    cpuWindow = new Promise((resolve) => setTimeout(() => {
+      const cpu = probe.cpuSeconds() - cpu0;
+      const ms = monoMs() - t0;
+      const drops = udpRcvbufErrors() - drops0;
+      const loop = eld?.stop();
+      void (async () => resolve({ cpu, ms, drops, loop: await loop, rss: probe.rssBytes() }))();
+    }, MEASURE_MS));
   });
   run.catch(() => undefined); // a stalled step's generator is killed later: no unhandled rejection
   const deadline = new Promise<undefined>((r) => { setTimeout(() => r(undefined), WARMUP_MS + MEASURE_MS + STALL_MS).unref(); });
@@ -105,7 +125,7 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
     generatorCores: result.cpuSeconds / (result.windowMs / 1000),
     generatorLateSendPct: pct(result.sentLate + result.skipped, result.sent + result.skipped),
     rcvbufDrops: w.drops,
-    ...(eld ? { eventLoopP99Ms: eld.percentile(99) / 1e6, eventLoopMaxMs: eld.max / 1e6 } : {}),
+    ...(w.loop ? { eventLoopP99Ms: w.loop.p99Ms, eventLoopMaxMs: w.loop.maxMs } : {}),
   };
 }
 

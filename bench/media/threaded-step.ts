@@ -12,7 +12,7 @@ import { GeneratorProcess } from './generator-client.ts';
 import type { EndpointSpec } from './generator-protocol.ts';
 import type { FromMediaThread, OpenedCall, ThreadCall, ToMediaThread } from './media-thread.ts';
 import { sharedPorts } from './roomgate-calls.ts';
-import { measureStep, thisProcess, type StepFigures } from './steps.ts';
+import { measureStep, thisProcess, type EventLoopWatch, type StepFigures } from './steps.ts';
 
 /** Media problems the threads counted (their problemsNote at close), for the bench's notes line. */
 export const threadNotes: string[] = [];
@@ -63,6 +63,18 @@ export function roundRobin(n: number, threads: number): number[] {
   return Array.from({ length: n }, (_, i) => i % threads);
 }
 
+/** The event loops of the media threads: the worst thread's p99 and max. */
+function threadsEventLoop(workers: Worker[]): EventLoopWatch {
+  return {
+    start: () => { for (const w of workers) w.postMessage({ op: 'loop-start' } satisfies ToMediaThread); },
+    stop: async () => {
+      const replies = await Promise.all(workers.map((w) => ask(w, { op: 'loop-stop' })));
+      const loops = replies.flatMap((r) => (r.op === 'loop' ? [r] : []));
+      return { p99Ms: Math.max(...loops.map((l) => l.p99Ms)), maxMs: Math.max(...loops.map((l) => l.maxMs)) };
+    },
+  };
+}
+
 export async function threadedStep(n: number, threads: number, load: ThreadedLoad): Promise<StepFigures> {
   const workers = Array.from({ length: threads }, () =>
     new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: { ports: sharedPorts() } }));
@@ -81,7 +93,7 @@ export async function threadedStep(n: number, threads: number, load: ThreadedLoa
       if (reply.op !== 'opened') throw new Error('media thread did not open its calls');
       reply.calls.forEach((opened, k) => { perCall[shares[t]![k]!] = load.endpoints(shares[t]![k]!, opened); });
     }));
-    return await measureStep(n, gen, perCall.flat(), thisProcess(false), rssBefore);
+    return await measureStep(n, gen, perCall.flat(), thisProcess(threadsEventLoop(workers)), rssBefore);
   } finally {
     gen.close();
     for (const w of workers) {
