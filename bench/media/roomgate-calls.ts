@@ -48,7 +48,9 @@ export async function openCall(leg: RoomLeg, cloud: CloudMediaPort, mixHub?: Mix
   if (leg.audioPort !== undefined) {
     desc.audio = { port: leg.audioPort, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20 };
   }
-  if (leg.videoPort !== undefined) desc.video = { port: leg.videoPort, payloadType: 96, codec: 'H264' };
+  // RFC 6184 8.1: without packetization-mode the room is mode 0 and the relay would reassemble
+  // the meeting's FU-A fragments into single NAL units; the bench measures passthrough (mode 1).
+  if (leg.videoPort !== undefined) desc.video = { port: leg.videoPort, payloadType: 96, codec: 'H264', fmtp: 'packetization-mode=1' };
   media.setRemote(desc);
   media.attachCloud(cloud);
   return media;
