@@ -81,6 +81,8 @@ async function main(): Promise<void> {
   console.log(`media listening rooms fed from one meeting (${SPEAKERS} Opus speakers, PCMU rooms; roomgate CallMedia, ` +
     `${SHARED ? 'one shared mix per meeting as the gateway runs it' : 'each room decodes, mixes and encodes on its own'}; meeting fed in-process, no werift): ${max.text} rooms with ` +
     `${limits} (goal ≥ 2,000; curve: ${mCurve(steps)})`);
+  console.log(`media listening rooms cpu per room, roomgate whole Node process: ${cpuPerCallText(at, 'room', 'M')}`);
+  console.log(`media listening rooms memory per room, roomgate RSS: ${memoryPerCallText(at)} ${where}`);
   if (threaded.length > 0) {
     console.log(`media listening rooms fed from one meeting (${SPEAKERS} Opus speakers, PCMU rooms), roomgate on all cores: ${THREADS} media ` +
       `worker threads (gateway/media-plane placement: the first ${MEETING_CALLS_PER_THREAD} rooms on one thread, the rest to the least loaded; ` +
@@ -88,8 +90,6 @@ async function main(): Promise<void> {
       `${maxPassing(threaded).text} rooms with ${limits} (goal ≥ 2,000 on 2 cores; curve: ${mCurve(threaded)})`);
     console.log(`media listening rooms cpu per room, roomgate ${THREADS} media threads, whole process: ${cpuPerCallText(reportStep(threaded), 'room', 'M')}`);
   }
-  console.log(`media listening rooms cpu per room, roomgate whole Node process: ${cpuPerCallText(at, 'room', 'M')}`);
-  console.log(`media listening rooms memory per room, roomgate RSS: ${memoryPerCallText(at)} ${where}`);
   console.log(`media listening rooms machine: ${machineBefore} before, ${machineLine().replace(/.*1-min/, '1-min')} after`);
   const notes = [problemsNote(), ...threadNotes].filter(Boolean).join('; ');
   if (notes) process.stderr.write(`  roomgate bridge notes: ${notes}\n`);

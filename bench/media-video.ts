@@ -74,6 +74,13 @@ function threadedVideoStep(n: number): Promise<StepFigures> {
   });
 }
 
+const atText = (f: StepFigures): string => `at N=${fmtInt(f.n)}${f.pass ? '' : ', a FAILED step'}`;
+
+function printLatency(system: string, f: StepFigures): void {
+  console.log(`media latency H.264 passthrough room → cloud, ${system}: ${latencyText(f.latencyMs.cloud ?? [])} ${atText(f)} (goal p99 ≤ 5 ms; per packet, socket to socket)`);
+  console.log(`media latency H.264 passthrough cloud → room, ${system}: ${latencyText(f.latencyMs.room ?? [])} ${atText(f)} (goal p99 ≤ 5 ms; per packet, socket to socket)`);
+}
+
 /** The generator's own load at a configuration's last step. */
 function generatorText(steps: StepFigures[]): string {
   const last = steps.at(-1)!;
@@ -89,26 +96,23 @@ async function main(): Promise<void> {
   ]);
   const max = maxPassing(steps);
   const at = reportStep(steps);
-  const where = `at N=${fmtInt(at.n)}${at.pass ? '' : ', a FAILED step'}`;
+  const where = atText(at);
   console.log(`media H.264 passthrough calls, 2 Mbit/s each way (room → cloud and cloud → room; roomgate CallMedia, ` +
     `meeting leg plain UDP, no werift): ${max.text} with ≤ ${LIMIT_PCT} % late (> ${LATE_MS} ms) and ≤ ${LIMIT_PCT} % loss, ` +
     `${MEASURE_MS / 1000} s windows (goal ≥ 200; curve: ${curveText(steps)}; generator at the last step ` +
     `${generatorText(steps)})`);
+  printLatency('roomgate', at);
+  console.log(`media H.264 passthrough cpu per call, roomgate whole Node process: ${cpuPerCallText(at)}`);
+  console.log(`media H.264 passthrough memory per call, roomgate RSS: ${memoryPerCallText(at)} ${where}`);
   if (threaded.length > 0) {
     const tAt = reportStep(threaded);
-    const tWhere = `at N=${fmtInt(tAt.n)}${tAt.pass ? '' : ', a FAILED step'}`;
     console.log(`media H.264 passthrough calls, 2 Mbit/s each way, roomgate on all cores: ${THREADS} media worker threads ` +
       `(gateway/media-plane: whole calls per thread, round-robin, each call its own meeting; meeting leg as above): ${maxPassing(threaded).text} ` +
       `with ≤ ${LIMIT_PCT} % late (> ${LATE_MS} ms) and ≤ ${LIMIT_PCT} % loss, ${MEASURE_MS / 1000} s windows (goal ≥ 200 on 2 cores; ` +
       `curve: ${curveText(threaded)}; generator at the last step ${generatorText(threaded)})`);
-    console.log(`media latency H.264 passthrough room → cloud, roomgate ${THREADS} media threads: ${latencyText(tAt.latencyMs.cloud ?? [])} ${tWhere} (goal p99 ≤ 5 ms; per packet, socket to socket)`);
-    console.log(`media latency H.264 passthrough cloud → room, roomgate ${THREADS} media threads: ${latencyText(tAt.latencyMs.room ?? [])} ${tWhere} (goal p99 ≤ 5 ms; per packet, socket to socket)`);
+    printLatency(`roomgate ${THREADS} media threads`, tAt);
     console.log(`media H.264 passthrough cpu per call, roomgate ${THREADS} media threads, whole process: ${cpuPerCallText(tAt)}`);
   }
-  console.log(`media latency H.264 passthrough room → cloud, roomgate: ${latencyText(at.latencyMs.cloud ?? [])} ${where} (goal p99 ≤ 5 ms; per packet, socket to socket)`);
-  console.log(`media latency H.264 passthrough cloud → room, roomgate: ${latencyText(at.latencyMs.room ?? [])} ${where} (goal p99 ≤ 5 ms; per packet, socket to socket)`);
-  console.log(`media H.264 passthrough cpu per call, roomgate whole Node process: ${cpuPerCallText(at)}`);
-  console.log(`media H.264 passthrough memory per call, roomgate RSS: ${memoryPerCallText(at)} ${where}`);
   console.log(`media H.264 passthrough machine: ${machineBefore} before, ${machineLine().replace(/.*1-min/, '1-min')} after ` +
     '(the generator process shares the cores with the system under test)');
   const notes = [problemsNote(), ...threadNotes].filter(Boolean).join('; ');
