@@ -13,13 +13,13 @@ import { FRAME_MS } from './media/payloads.ts';
 import { measureCodecCost } from './media/codec-cost.ts';
 import { directAudioStep } from './media/direct-audio.ts';
 import { availableParallelism } from 'node:os';
-import { roomgateTranscodedStep } from './media/roomgate-audio.ts';
-import { roomgateThreadedStep, threadNotes } from './media/threaded-audio.ts';
+import { roomgateThreadedStep, roomgateTranscodedStep } from './media/roomgate-audio.ts';
+import { threadNotes } from './media/threaded-step.ts';
 import { problemsNote } from './media/roomgate-calls.ts';
 import { rtpengineTranscodedStep } from './media/rtpengine-audio.ts';
 import { Rtpengine, rtpengineInstalled, rtpengineTranscodesOpus } from './media/rtpengine.ts';
 import {
-  cpuPerCallText, curveText, memoryPerCallText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, stepSummary, type StepFigures,
+  cpuPerCallText, curveText, memoryPerCallText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, reportStep, stepSummary, type StepFigures,
 } from './media/steps.ts';
 
 const STEPS = intList(process.env.MEDIA_AUDIO_STEPS, [10, 25, 50, 100, 200, 400]);
@@ -36,11 +36,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interrupted = true;
     void (engine?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   });
-}
-
-/** The step the per-call figures are read from: the largest passing one, else the first. */
-function reportStep(steps: StepFigures[]): StepFigures {
-  return steps.filter((s) => s.pass).at(-1) ?? steps[0]!;
 }
 
 /** The second roomgate configuration: each call with its meeting's MeetingMixHub lease and `jitterBuffer: true`. */

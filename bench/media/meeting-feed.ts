@@ -1,7 +1,9 @@
 /**
  * An in-process meeting for the listening-room bench: S speakers whose pre-encoded Opus
  * packets (payloads.ts) are delivered every 20 ms to every attached CloudMediaPort, each port
- * getting its own copy as a WebRTC leg would. No UDP, no werift on this side: what is
+ * getting its own copy as a WebRTC leg would, unless the port was asked to stop a speaker
+ * (setAudioSourceWanted: the meeting's shared mix already gets it from another port, and the SFU
+ * would stop forwarding it to this leg). No UDP, no werift on this side: what is
  * measured is what each room's CallMedia does with the meeting's audio (decode every speaker,
  * mix, resample, G.711-encode, send to the room).
  */
@@ -13,9 +15,19 @@ import { CYCLE_FRAMES, FRAME_MS, opusCycle } from './payloads.ts';
 /** A meeting-side port that only receives (listening room: nothing goes back to the meeting). */
 export class FeedPort extends EventEmitter<CloudMediaPortEvents> implements CloudMediaPort {
   sentAudio = 0;
+  /** Speakers this port was asked not to receive (as the werift leg pauses their consumers). */
+  private readonly unwanted = new Set<string>();
   sendAudio(): void { this.sentAudio++; }
   sendVideo(): void { /* listening rooms send no video */ }
   requestKeyframe(): void { /* nothing to ask */ }
+  setAudioSourceWanted(sourceId: string, wanted: boolean): void {
+    if (wanted) this.unwanted.delete(sourceId);
+    else this.unwanted.add(sourceId);
+  }
+
+  wants(sourceId: string): boolean {
+    return !this.unwanted.has(sourceId);
+  }
 }
 
 /** Catch-up limit of the feed loop, ms. */
@@ -47,7 +59,9 @@ export class MeetingFeed {
     return p;
   }
 
+  /** Starts the speakers; a running feed is left as it is. */
   start(): void {
+    if (this.timer) return;
     const start = performance.now();
     this.speakers.forEach((s, i) => { s.due = start + (FRAME_MS * i) / this.speakers.length; });
     const loop = (): void => {
@@ -83,6 +97,6 @@ export class MeetingFeed {
     s.seq = (s.seq + 1) & 0xffff;
     s.ts = (s.ts + 960) >>> 0;
     s.frame++;
-    for (const p of this.ports) p.emit('audio', s.id, Buffer.from(pkt)); // each leg owns its buffer
+    for (const p of this.ports) if (p.wants(s.id)) p.emit('audio', s.id, Buffer.from(pkt)); // each leg owns its buffer
   }
 }

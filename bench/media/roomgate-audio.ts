@@ -1,19 +1,31 @@
 /**
- * One step of transcoded full-duplex audio through roomgate: N CallMedia, each with a PCMU
- * room leg and an Opus meeting leg (one speaker) on a UdpCloudPort, both legs driven by the
- * generator process. Calls are set up, measured and torn down inside the step.
+ * One step of transcoded full-duplex audio through roomgate: N calls, room leg PCMU and meeting
+ * leg Opus (one speaker) on a UdpCloudPort, both driven by the generator process. In this
+ * thread (`roomgateTranscodedStep`), or spread over media worker threads as the gateway's
+ * media plane places them (`roomgateThreadedStep`: whole calls per thread, each call its own
+ * meeting, so call i → thread i mod threads, the media plane's least-loaded choice).
  */
 import { MeetingMixHubs, type CallMedia } from '../../bridge/index.ts';
-import { collectGarbage, ownCpuSeconds } from './common.ts';
+import { collectGarbage } from './common.ts';
 import { GeneratorProcess } from './generator-client.ts';
 import type { EndpointSpec } from './generator-protocol.ts';
 import { FRAME_MS } from './payloads.ts';
-import { openCall } from './roomgate-calls.ts';
-import { measureStep, type StepFigures } from './steps.ts';
-import { UdpCloudPort } from './udp-cloud-port.ts';
+import { openUdpCall } from './roomgate-calls.ts';
+import { measureStep, thisProcess, type StepFigures } from './steps.ts';
+import { roundRobin, threadedStep } from './threaded-step.ts';
+import type { UdpCloudPort } from './udp-cloud-port.ts';
 
 /** Calls whose arrivals are decoded for latency samples. */
 export const LATENCY_SAMPLE_CALLS = 16;
+
+/** The generator's two legs of call i of n: the room (PCMU) at 2i, the meeting speaker (Opus) at 2i + 1. */
+function transcodedEndpoints(i: number, n: number, roomPort: number, cloudPort: number): EndpointSpec[] {
+  const sample = i < LATENCY_SAMPLE_CALLS;
+  return [
+    { role: 'room', send: { kind: 'pcmu', port: roomPort, phaseMs: (FRAME_MS * i) / n }, recv: 'pcmu', peer: 2 * i + 1, sample },
+    { role: 'cloud', send: { kind: 'opus', port: cloudPort, phaseMs: (FRAME_MS * (i + 0.5)) / n }, recv: 'opus', peer: 2 * i, sample },
+  ];
+}
 
 /**
  * `production`: each call as the gateway runs it, with its meeting's shared mix (one meeting per
@@ -30,21 +42,25 @@ export async function roomgateTranscodedStep(n: number, production = false): Pro
     const rssBefore = process.memoryUsage.rss();
     const endpoints: EndpointSpec[] = [];
     for (let i = 0; i < n; i++) {
-      const cloud = await UdpCloudPort.open();
-      clouds.push(cloud);
-      cloud.connect(genPorts[2 * i + 1]!);
-      const media = await openCall({ audioPort: genPorts[2 * i]! }, cloud, hubs?.acquire(`bench-meeting-${i}`));
+      const { media, cloud } = await openUdpCall({ audioPort: genPorts[2 * i]! }, genPorts[2 * i + 1]!, hubs?.acquire(`bench-meeting-${i}`));
       calls.push(media);
-      const sample = i < LATENCY_SAMPLE_CALLS;
-      endpoints.push(
-        { role: 'room', send: { kind: 'pcmu', port: media.audioPort, phaseMs: (FRAME_MS * i) / n }, recv: 'pcmu', peer: 2 * i + 1, sample },
-        { role: 'cloud', send: { kind: 'opus', port: cloud.port, phaseMs: (FRAME_MS * (i + 0.5)) / n }, recv: 'opus', peer: 2 * i, sample },
-      );
+      clouds.push(cloud);
+      endpoints.push(...transcodedEndpoints(i, n, media.audioPort, cloud.port));
     }
-    return await measureStep(n, gen, endpoints, { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); }, inProcess: true }, rssBefore);
+    return await measureStep(n, gen, endpoints, thisProcess(), rssBefore);
   } finally {
     gen.close();
     for (const c of calls) c.close();
     for (const c of clouds) c.close();
   }
+}
+
+/** The gateway configuration (shared mix + jitter buffers) on `threads` media threads. */
+export function roomgateThreadedStep(n: number, threads: number): Promise<StepFigures> {
+  return threadedStep(n, threads, {
+    genSockets: 2 * n,
+    placement: roundRobin(n, threads),
+    call: (i, genPorts) => ({ kind: 'transcoded', genRoomPort: genPorts[2 * i]!, genCloudPort: genPorts[2 * i + 1]!, meeting: `bench-meeting-${i}` }),
+    endpoints: (i, opened) => transcodedEndpoints(i, n, opened.roomPort, opened.cloudPort!),
+  });
 }

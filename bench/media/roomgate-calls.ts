@@ -4,6 +4,7 @@
  * in-process feed). Media problems the bridge logs are counted, not printed per packet.
  */
 import { CallMedia, PortAllocator, type CloudMediaPort, type Logger, type MixHubLease, type NegotiatedMedia } from '../../bridge/index.ts';
+import { UdpCloudPort } from './udp-cloud-port.ts';
 
 /** Room-side ports come from here; PortAllocator skips ports other processes hold. */
 let ports = new PortAllocator({ min: 20000, max: 31999 });
@@ -47,10 +48,24 @@ export async function openCall(leg: RoomLeg, cloud: CloudMediaPort, mixHub?: Mix
   if (leg.audioPort !== undefined) {
     desc.audio = { port: leg.audioPort, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20 };
   }
-  if (leg.videoPort !== undefined) desc.video = { port: leg.videoPort, payloadType: 96, codec: 'H264' };
+  // RFC 6184 8.1: without packetization-mode the room is mode 0 and the relay would reassemble
+  // the meeting's FU-A fragments into single NAL units; the bench measures passthrough (mode 1).
+  if (leg.videoPort !== undefined) desc.video = { port: leg.videoPort, payloadType: 96, codec: 'H264', fmtp: 'packetization-mode=1' };
   media.setRemote(desc);
   media.attachCloud(cloud);
   return media;
+}
+
+/** A call whose meeting leg is a UdpCloudPort sending to the generator's `genCloudPort`. */
+export async function openUdpCall(leg: RoomLeg, genCloudPort: number, mixHub?: MixHubLease): Promise<{ media: CallMedia; cloud: UdpCloudPort }> {
+  const cloud = await UdpCloudPort.open();
+  cloud.connect(genCloudPort);
+  try {
+    return { media: await openCall(leg, cloud, mixHub), cloud };
+  } catch (err) {
+    cloud.close();
+    throw err;
+  }
 }
 
 export function problemsNote(): string {

@@ -4,7 +4,7 @@
  * printing of the figures.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { boundedInt, fmt, fmtInt, monoMs, pct, percentile, udpRcvbufErrors } from './common.ts';
+import { boundedInt, collectGarbage, fmt, fmtInt, monoMs, ownCpuSeconds, pct, percentile, udpRcvbufErrors } from './common.ts';
 import type { GeneratorProcess } from './generator-client.ts';
 import type { EndpointSpec, GeneratorResult } from './generator-protocol.ts';
 
@@ -20,8 +20,32 @@ export interface SystemProbe {
   cpuSeconds(): number;
   /** Resident memory of the system under test, bytes. */
   rssBytes(): number;
-  /** The system runs in this process: its event-loop delay over the window is recorded too. */
-  inProcess?: boolean;
+  /** The system's event loop(s): their delay over the window is recorded too. */
+  eventLoop?: EventLoopWatch;
+}
+
+/** Event-loop delay over the measured window of the thread(s) a system runs on. */
+export interface EventLoopWatch {
+  start(): void;
+  /** p99 and max over the window, ms (of the worst thread, when there are several). */
+  stop(): Promise<{ p99Ms: number; maxMs: number }>;
+}
+
+/** The event loop of the calling thread. */
+export function thisThreadEventLoop(): EventLoopWatch {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  return {
+    start: () => h.enable(),
+    stop: () => { h.disable(); return Promise.resolve({ p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 }); },
+  };
+}
+
+/**
+ * roomgate in this bench process as the system under test: CPU of the whole process (all its
+ * threads), RSS after a full GC; by default it runs on this thread's event loop.
+ */
+export function thisProcess(eventLoop: EventLoopWatch = thisThreadEventLoop()): SystemProbe {
+  return { cpuSeconds: ownCpuSeconds, rssBytes: () => { collectGarbage(); return process.memoryUsage.rss(); }, eventLoop };
 }
 
 export interface StepFigures {
@@ -42,7 +66,7 @@ export interface StepFigures {
   rssPerCall: number;
   generatorCores: number;
   generatorLateSendPct: number;
-  /** In-process systems: event-loop delay over the window, p99 and max, ms (starvation shows here). */
+  /** Systems on Node event loops: event-loop delay over the window, p99 and max, ms (starvation shows here). */
   eventLoopP99Ms?: number;
   eventLoopMaxMs?: number;
   /** The step never finished (the system starved its own event loop): counted as failed. */
@@ -58,17 +82,21 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
   rssBefore: number): Promise<StepFigures> {
   let cpu0 = 0;
   let t0 = 0;
-  let cpuWindow: Promise<{ cpu: number; ms: number; rss: number; drops: number }> | undefined;
+  let cpuWindow: Promise<{ cpu: number; ms: number; rss: number; drops: number; loop?: { p99Ms: number; maxMs: number } }> | undefined;
   let drops0 = 0;
-  const eld = probe.inProcess ? monitorEventLoopDelay({ resolution: 5 }) : undefined;
+  const eld = probe.eventLoop;
   const run = gen.run({ endpoints, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, lateMs: LATE_MS }, () => {
     cpu0 = probe.cpuSeconds();
     t0 = monoMs();
     drops0 = udpRcvbufErrors();
-    eld?.enable();
-    cpuWindow = new Promise((resolve) => setTimeout(() => { eld?.disable(); resolve({
-      cpu: probe.cpuSeconds() - cpu0, ms: monoMs() - t0, rss: probe.rssBytes(), drops: udpRcvbufErrors() - drops0,
-    }); }, MEASURE_MS));
+    eld?.start();
+    cpuWindow = new Promise((resolve) => setTimeout(() => {
+      const cpu = probe.cpuSeconds() - cpu0;
+      const ms = monoMs() - t0;
+      const drops = udpRcvbufErrors() - drops0;
+      const loop = eld?.stop();
+      void (async () => resolve({ cpu, ms, drops, loop: await loop, rss: probe.rssBytes() }))();
+    }, MEASURE_MS));
   });
   run.catch(() => undefined); // a stalled step's generator is killed later: no unhandled rejection
   const deadline = new Promise<undefined>((r) => { setTimeout(() => r(undefined), WARMUP_MS + MEASURE_MS + STALL_MS).unref(); });
@@ -97,7 +125,7 @@ export async function measureStep(n: number, gen: GeneratorProcess, endpoints: E
     generatorCores: result.cpuSeconds / (result.windowMs / 1000),
     generatorLateSendPct: pct(result.sentLate + result.skipped, result.sent + result.skipped),
     rcvbufDrops: w.drops,
-    ...(eld ? { eventLoopP99Ms: eld.percentile(99) / 1e6, eventLoopMaxMs: eld.max / 1e6 } : {}),
+    ...(w.loop ? { eventLoopP99Ms: w.loop.p99Ms, eventLoopMaxMs: w.loop.maxMs } : {}),
   };
 }
 
@@ -121,6 +149,26 @@ export async function stepUp(label: string, ns: number[], run: (n: number) => Pr
   return out;
 }
 
+/**
+ * Several configurations stepped up side by side: at each N every configuration not yet failed
+ * runs its step (so drift in machine load touches them alike); each stops at its first failure.
+ * Returns each configuration's steps, in the order given.
+ */
+export async function stepUpSideBySide(ns: number[], configs: { label: string; run: (n: number) => Promise<StepFigures> }[],
+  unit = 'N'): Promise<StepFigures[][]> {
+  const out: StepFigures[][] = configs.map(() => []);
+  for (const n of ns) {
+    const live = configs.map((_, k) => k).filter((k) => out[k]!.at(-1)?.pass !== false);
+    if (live.length === 0) break;
+    for (const k of live) {
+      const f = await configs[k]!.run(n);
+      out[k]!.push(f);
+      process.stderr.write(`  ${configs[k]!.label} ${unit}=${n}: ${stepSummary(f)}\n`);
+    }
+  }
+  return out;
+}
+
 export function stepSummary(f: StepFigures): string {
   if (f.stalled) return `STALLED: no result ${(WARMUP_MS + MEASURE_MS + STALL_MS) / 1000} s after the start (event loop starved)`;
   const roles = Object.entries(f.roles).map(([role, r]) =>
@@ -129,6 +177,11 @@ export function stepSummary(f: StepFigures): string {
     `generator ${fmt(f.generatorCores * 100, 0)} % of a core, ${fmt(f.generatorLateSendPct, 2)} % of its sends > 5 ms late or skipped; ` +
     `${fmtInt(f.rcvbufDrops)} udp rcvbuf drops` +
     (f.eventLoopMaxMs !== undefined ? `; event-loop delay p99 ${fmt(f.eventLoopP99Ms!, 1)} ms, max ${fmt(f.eventLoopMaxMs, 1)} ms` : '');
+}
+
+/** The step the per-call figures are read from: the largest passing one, else the first. */
+export function reportStep(steps: StepFigures[]): StepFigures {
+  return steps.filter((s) => s.pass).at(-1) ?? steps[0]!;
 }
 
 /** Largest passing N, as text: "200", or "< 100" when even the first step failed. */

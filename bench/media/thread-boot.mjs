@@ -2,4 +2,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./audio-thread.ts');
+await import('./media-thread.ts');
