@@ -17,14 +17,6 @@ export interface JitterBufferOptions {
   historyPackets?: number;
   /** How fast the playout delay may shrink, ms per second. Default 10 (it grows at once). */
   shrinkMsPerSecond?: number;
-  /**
-   * The consumer plays on a clock of this period (the 20 ms media tick): the playout delay then
-   * shrinks only in whole periods, once the slow shrink has gone one full period below it. A
-   * delay drifting back and forth across a tick boundary would otherwise move the output a whole
-   * period each time (a packet due just after a tick waits for the next one). Default 0: shrink
-   * continuously.
-   */
-  shrinkStepMs?: number;
   /** Packets held at most; beyond this the oldest is released early. Default 50. */
   maxPackets?: number;
   /** Longest stretch concealed for one lost packet, ms. Default 60. */
@@ -125,9 +117,6 @@ export class JitterBuffer {
   private base = Infinity;
   private targetMs: number;
   private offset: number | undefined;
-  /** With shrinkStepMs: where the slow shrink has got to; the offset follows in whole steps. */
-  private shrunk: number | undefined;
-  private readonly stepMs: number;
   private lastAdjustMs: number | undefined;
   private readonly s = {
     pushed: 0, released: 0, late: 0, duplicates: 0, concealedPackets: 0, concealedSamples: 0, overflow: 0, restarts: 0,
@@ -139,7 +128,6 @@ export class JitterBuffer {
     this.maxMs = opts.maxDelayMs ?? 200;
     this.targetMs = clamp(opts.initialDelayMs ?? 20, this.minMs, this.maxMs);
     this.shrinkPerMs = (opts.shrinkMsPerSecond ?? 10) / 1000;
-    this.stepMs = opts.shrinkStepMs ?? 0;
     this.maxPackets = opts.maxPackets ?? 50;
     this.maxConcealSamples = Math.round(((opts.maxConcealMs ?? 60) * this.rate) / 1000);
     this.history = new Float64Array(opts.historyPackets ?? 150);
@@ -315,13 +303,9 @@ export class JitterBuffer {
     const desired = this.base + this.targetMs;
     if (this.offset === undefined || desired > this.offset) {
       this.offset = desired; // grow at once: later packets must not arrive after their slot
-      this.shrunk = desired;
     } else {
       const dt = nowMs - (this.lastAdjustMs ?? nowMs);
-      const shrunk = Math.max(desired, (this.shrunk ?? this.offset) - dt * this.shrinkPerMs); // shrink slowly
-      if (this.stepMs <= 0) this.offset = shrunk;
-      else if (shrunk <= this.offset - this.stepMs) this.offset -= this.stepMs; // a whole tick earlier, same phase
-      this.shrunk = Math.min(shrunk, this.offset);
+      this.offset = Math.max(desired, this.offset - dt * this.shrinkPerMs); // shrink slowly
     }
     // a faster path lowered the base: never hold more than the maximum above it
     this.offset = Math.min(this.offset, this.base + this.maxMs);
@@ -337,7 +321,6 @@ export class JitterBuffer {
     this.sinceRecompute = 0;
     this.base = Infinity;
     this.offset = undefined;
-    this.shrunk = undefined;
     this.lastAdjustMs = undefined;
     this.started = false;
     this.s.restarts++;

@@ -63,8 +63,7 @@ export class RoomAudioPlayout {
   private speechEndTs: number | undefined;
 
   constructor(private readonly opts: RoomAudioPlayoutOptions) {
-    // played on the 20 ms media tick: the delay shrinks in whole ticks (no output shift back and forth)
-    this.buffer = new JitterBuffer({ shrinkStepMs: 20, ...opts.jitter, clockRate: opts.clockRate });
+    this.buffer = new JitterBuffer({ ...opts.jitter, clockRate: opts.clockRate });
     this.frameTs = Math.round(opts.clockRate / 50);
     this.samplesPerTs = opts.samplesPerTs ?? 1;
     this.noiseFrame = new Int16Array(this.frameTs * this.samplesPerTs);
