@@ -1,6 +1,7 @@
+import { expectOnlyDecodeErrors } from './rtcp-fuzz.ts';
 import { describe, expect, it } from 'vitest';
 import {
-  ReceiverEstimatedMaxBitrate, RtpDecodeError, TemporaryMaxBitrateNotification, TemporaryMaxBitrateRequest, UnknownRtcp,
+  ReceiverEstimatedMaxBitrate, TemporaryMaxBitrateNotification, TemporaryMaxBitrateRequest, UnknownRtcp,
   decodeRtcpCompound,
 } from '../../rtp/index.ts';
 
@@ -62,20 +63,6 @@ describe('bit rate feedback: TMMBR/TMMBN (RFC 5104 4.2.1, 4.2.2) and REMB (draft
   });
 
   it('throws only RtpDecodeError on mutated bit rate feedback (fuzz)', () => {
-    const base = Buffer.concat([RR, TMMBR, TMMBN, REMB]);
-    let seed = 11;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
-    let ok = 0;
-    for (let i = 0; i < 20000; i++) {
-      const b = Buffer.from(base.subarray(0, (rnd() << 2) % (base.length + 1)));
-      for (let k = 0; k < 2 && b.length > 0; k++) b[rnd() % b.length] = rnd();
-      try {
-        decodeRtcpCompound(b);
-        ok++;
-      } catch (err) {
-        expect(err).toBeInstanceOf(RtpDecodeError);
-      }
-    }
-    expect(ok).toBeGreaterThan(0);
+    expectOnlyDecodeErrors(Buffer.concat([RR, TMMBR, TMMBN, REMB]), 11);
   });
 });

@@ -1,6 +1,7 @@
+import { expectOnlyDecodeErrors } from './rtcp-fuzz.ts';
 import { describe, expect, it } from 'vitest';
 import {
-  FullIntraRequest, Goodbye, PictureLossIndication, ReceiverReport, ReportBlock, RtpDecodeError, SenderReport,
+  FullIntraRequest, Goodbye, PictureLossIndication, ReceiverReport, ReportBlock, SenderReport,
   SourceDescription, UnknownRtcp, decodeRtcpCompound, iterateRtcp, ntpFromUnixMs,
 } from '../../rtp/index.ts';
 
@@ -76,21 +77,7 @@ describe('RTCP wire objects (RFC 3550 6.4-6.6, RFC 4585 6.3.1, RFC 5104 4.3.1)',
   });
 
   it('throws only RtpDecodeError on mutated compounds (fuzz)', () => {
-    const base = Buffer.concat([SR, SDES, NACK, FIR, BYE]);
-    let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
-    let ok = 0;
-    for (let i = 0; i < 20000; i++) {
-      const b = Buffer.from(base.subarray(0, (rnd() << 2) % (base.length + 1)));
-      for (let k = 0; k < 2 && b.length > 0; k++) b[rnd() % b.length] = rnd();
-      try {
-        decodeRtcpCompound(b);
-        ok++;
-      } catch (err) {
-        expect(err).toBeInstanceOf(RtpDecodeError);
-      }
-    }
-    expect(ok).toBeGreaterThan(0);
+    expectOnlyDecodeErrors(Buffer.concat([SR, SDES, NACK, FIR, BYE]), 7);
   });
 
   it('NTP conversion: Unix epoch is 2208988800 s after the NTP epoch (RFC 3550 4)', () => {
