@@ -208,6 +208,20 @@ export class JitterBuffer {
   }
 
   /**
+   * Hand on at once the packets that continue the stream without a gap (the next sequence
+   * number, or the first packet), whatever their due time. For a consumer whose own receivers
+   * run jitter buffers (the meeting's WebRTC receivers), waiting is only worth it for a gap:
+   * packets held behind one stay until `pull` declares it lost or it is filled.
+   */
+  releaseInOrder(sink: (ev: JitterEvent) => void): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (this.nextExt !== undefined && head.ext !== this.nextExt) return;
+      this.release(head, sink);
+    }
+  }
+
+  /**
    * When the slot of RTP timestamp `ts` (of the current stream) is due, ms on the arrival clock;
    * undefined before the first arrival. Lets a consumer fill silence on the stream's own
    * timeline (comfort noise) exactly as packets would have been played.

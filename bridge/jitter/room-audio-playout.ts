@@ -34,8 +34,9 @@ export type RoomAudioPlayoutStats = JitterBufferStats & {
 };
 
 /**
- * room → meeting: the room's audio RTP through a jitter buffer before the transcoder. Packets
- * come out reordered, on the room's own timestamps (so the transcoder's timing and the clock
+ * room → meeting: the room's audio RTP through a jitter buffer before the transcoder. A packet
+ * that continues the stream goes on at once; only packets behind a gap wait (for the missing one,
+ * or for its slot to be declared lost and concealed). Packets come out reordered, on the room's own timestamps (so the transcoder's timing and the clock
  * drift of the room pass through unchanged to the meeting); a lost packet of a transcoded codec
  * becomes a concealed packet with the lost sequence number and timestamp.
  *
@@ -71,6 +72,11 @@ export class RoomAudioPlayout {
 
   push(rtp: Buffer, arrivalMs: number): void {
     this.buffer.push(rtp, arrivalMs);
+    // In order: to the transcoder now. The meeting's receivers run their own jitter buffers, so
+    // holding a packet that is not behind a gap would only add delay, and releasing it on the
+    // 20 ms tick moved the output by a whole tick whenever the playout delay crossed one
+    // (bench/media-audio.ts, gateway configuration: 1.7-3.8 % late at N=10, 0 % without it).
+    this.buffer.releaseInOrder(this.onEvent);
   }
 
   tick(nowMs: number): void {
