@@ -41,7 +41,10 @@ export function negotiatedAudio(m: MediaCapability, port: number, rtcpPort?: num
 export function negotiatedVideo(m: MediaCapability, port: number, payloadType: number | undefined, rtcpPort?: number): NegotiatedVideo | undefined {
   if (m.codec !== 'h264') return undefined;
   // H.241 8.1 / RFC 6184: single NAL and non-interleaved packetization both arrive; mode 1 lets us send FU-A
-  return { port, ...(rtcpPort ? { rtcpPort } : {}), payloadType: payloadType ?? 96, codec: 'H264', fmtp: 'packetization-mode=1' };
+  // H.245 maxBitRate is in units of 100 bit/s: the channel's limit, as b=TIAS is for SIP rooms
+  // (bridge: the simulcast layer sent to the room fits it)
+  const limit = m.maxBitRate ? { maxBitrateBps: m.maxBitRate * 100 } : {};
+  return { port, ...(rtcpPort ? { rtcpPort } : {}), payloadType: payloadType ?? 96, codec: 'H264', fmtp: 'packetization-mode=1', ...limit };
 }
 
 /** A room's media toward it: its RTP address (mediaChannel) and, when announced, its RTCP address (mediaControlChannel). */

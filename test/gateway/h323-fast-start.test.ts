@@ -60,7 +60,8 @@ describe('fastStart proposals', () => {
       .toEqual({
         address: '127.0.0.2',
         audio: { port: 30000, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20 },
-        video: { port: 30000, payloadType: 96, codec: 'H264', fmtp: 'packetization-mode=1' },
+        // maxBitRate 3840 × 100 bit/s (H.245 units) → the room's video limit (simulcast layer choice)
+        video: { port: 30000, payloadType: 96, codec: 'H264', fmtp: 'packetization-mode=1', maxBitrateBps: 384_000 },
       });
   });
 
