@@ -1,3 +1,4 @@
+import { progressSummary } from './call-summary.ts';
 import { randomInt } from 'node:crypto';
 import type { DtmfDigit } from '../bridge/index.ts';
 import type { Dialog, IncomingInvite } from '../sip/index.ts';
@@ -95,11 +96,7 @@ export class InboundCall {
       ...(this.deps.trunk ? { trunk: this.deps.trunk } : {}),
       state: this.state,
       startedAt: this.startedAt,
-      ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
-      keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
-      ...(this.media ? { media: this.media.stats() } : {}),
-      ...(this.leg ? { meeting: this.leg.stats() } : {}),
-      ...(this.dtmf ? { dtmf: this.dtmf.stats() } : {}),
+      ...progressSummary({ answeredAt: this.answeredAt, keyframesFromRoom: this.keyframesFromRoom, keyframesToRoom: this.keyframesToRoom, media: this.media, leg: this.leg, dtmf: this.dtmf }),
     };
   }
 

@@ -1,3 +1,4 @@
+import { progressSummary } from './call-summary.ts';
 import { randomInt, randomUUID } from 'node:crypto';
 import type { DtmfDigit, NegotiatedMedia } from '../bridge/index.ts';
 import { SipFailure, type AnsweredDialog, type CredentialProvider, type Dialog, type OutgoingInvite, type OutgoingInviteOptions } from '../sip/index.ts';
@@ -140,11 +141,7 @@ export class OutboundCall {
       ...(this.answeredTrunk ?? this.heldTrunk ? { trunk: this.answeredTrunk ?? this.heldTrunk!.config.name } : {}),
       state: this.state,
       startedAt: this.startedAt,
-      ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
-      keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
-      ...(this.media ? { media: this.media.stats() } : {}),
-      ...(this.leg ? { meeting: this.leg.stats() } : {}),
-      ...(this.dtmf ? { dtmf: this.dtmf.stats() } : {}),
+      ...progressSummary({ answeredAt: this.answeredAt, keyframesFromRoom: this.keyframesFromRoom, keyframesToRoom: this.keyframesToRoom, media: this.media, leg: this.leg, dtmf: this.dtmf }),
     };
   }
 

@@ -6,6 +6,7 @@
 // channels toward us acked with our addresses. Keyframe requests map to
 // videoFastUpdatePicture (H.245 6.x miscellaneousCommand) both ways, DTMF to userInputIndication
 // and the Q.931 keypad IE. Every end goes through `closeWith`.
+import { progressSummary } from '../call-summary.ts';
 import type { DtmfDigit, NegotiatedMedia } from '../../bridge/index.ts';
 import { parseDtmfDigit } from '../../bridge/index.ts';
 import type { Alias, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
@@ -94,11 +95,7 @@ export class InboundH323Call {
       protocol: 'h323',
       state: this.state,
       startedAt: this.startedAt,
-      ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
-      keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
-      ...(this.media ? { media: this.media.stats() } : {}),
-      ...(this.leg ? { meeting: this.leg.stats() } : {}),
-      ...(this.dtmf ? { dtmf: this.dtmf.stats() } : {}),
+      ...progressSummary({ answeredAt: this.answeredAt, keyframesFromRoom: this.keyframesFromRoom, keyframesToRoom: this.keyframesToRoom, media: this.media, leg: this.leg, dtmf: this.dtmf }),
     };
   }
 

@@ -5,6 +5,7 @@
 // (H.323 8.2.1). The room's accepted channels give its RTP address (CallMedia.setRemote). An
 // H.245 session runs on the tunnel for DTMF (userInputIndication) and videoFastUpdatePicture.
 // Every end goes through `closeWith`.
+import { progressSummary } from '../call-summary.ts';
 import type { DtmfDigit } from '../../bridge/index.ts';
 import { parseDtmfDigit } from '../../bridge/index.ts';
 import type { Alias, MediaCapability } from '../../h323/asn1/index.ts';
@@ -107,11 +108,7 @@ export class OutboundH323Call {
       protocol: 'h323',
       state: this.state,
       startedAt: this.startedAt,
-      ...(this.answeredAt ? { answeredAt: this.answeredAt } : {}),
-      keyframes: { fromRoom: this.keyframesFromRoom, toRoom: this.keyframesToRoom },
-      ...(this.media ? { media: this.media.stats() } : {}),
-      ...(this.leg ? { meeting: this.leg.stats() } : {}),
-      ...(this.dtmf ? { dtmf: this.dtmf.stats() } : {}),
+      ...progressSummary({ answeredAt: this.answeredAt, keyframesFromRoom: this.keyframesFromRoom, keyframesToRoom: this.keyframesToRoom, media: this.media, leg: this.leg, dtmf: this.dtmf }),
     };
   }
 
