@@ -87,7 +87,7 @@ describe('baresip with mandatory SDES SRTP dials in (RTP/SAVP, AES_CM_128_HMAC_S
   it('Chromium hears the room\'s 440 Hz and the room hears Chromium\'s 880 Hz', async () => {
     await tonesBothWays(room, 'room-srtp');
     const call = h.gateway.activeCalls()[0]!;
-    expect(call.media?.room.audioIn.packets).toBeGreaterThan(100);
+    await expect.poll(() => h.gateway.activeCalls()[0]?.media?.room.audioIn.packets, { timeout: 5000 }).toBeGreaterThan(100);
     expect(call.media?.srtp).toMatchObject({ authFailures: 0, replays: 0 });
   });
 
@@ -119,17 +119,22 @@ describe('H.264 video over SRTP', () => {
     });
     terminals.push(room);
     await room.dial(h.dialUri(ROOM));
-    await room.waitFor('CALL_ESTABLISHED');
-    await alice.waitForPeer('room-srtp-video');
-    await expect.poll(() => alice.framesDecodedFrom('room-srtp-video'), { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(30);
-    expect((await room.waitForDecodedFrames(30, 20_000)).decodedFrames).toBeGreaterThanOrEqual(30);
-    // rtcpIn counts only SRTCP packets that authenticated (baresip reports every ~5 s)
-    await expect.poll(() => h.gateway.activeCalls()[0]!.media!.room.rtcpIn.packets, { timeout: 12_000 }).toBeGreaterThan(0);
-    const media = h.gateway.activeCalls()[0]!.media!;
-    expect(media.srtp).toMatchObject({ suite: 'AES_CM_128_HMAC_SHA1_80', replays: 0 });
-    expect(media.srtp!.authFailures).toBe(0);
-    expect(media.room.videoIn.packets).toBeGreaterThan(30);
-    await room.hangup();
+    try {
+      await room.waitFor('CALL_ESTABLISHED');
+      await alice.waitForPeer('room-srtp-video');
+      await expect.poll(() => alice.framesDecodedFrom('room-srtp-video'), { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(30);
+      expect((await room.waitForDecodedFrames(30, 20_000)).decodedFrames).toBeGreaterThanOrEqual(30);
+      // The call's figures are a snapshot the media thread pushes every second: poll them.
+      // rtcpIn counts only SRTCP packets that authenticated (baresip reports every ~5 s).
+      const media = () => h.gateway.activeCalls()[0]!.media!;
+      await expect.poll(() => media().room.rtcpIn.packets, { timeout: 12_000 }).toBeGreaterThan(0);
+      await expect.poll(() => media().room.videoIn.packets, { timeout: 5000 }).toBeGreaterThan(30);
+      expect(media().srtp).toMatchObject({ suite: 'AES_CM_128_HMAC_SHA1_80', replays: 0 });
+      expect(media().srtp!.authFailures).toBe(0);
+    } finally {
+      // a failed check must not leave this call behind for the tests after it
+      await room.hangup();
+    }
     await alice.waitForPeerGone('room-srtp-video');
     await nothingLeftBehind();
   });
@@ -143,14 +148,15 @@ describe.each(OUT_SUITES)('the gateway dials baresip through a trunk offering on
     answering.events.on('line', onLine);
     answering.forgetEvents();
     const outcome = await h.gateway.dialOut({ meeting: ROOM, to: answering.sipUri, trunk: suite.toLowerCase().replace(/_/g, '-') });
+    const media = () => h.gateway.activeCalls().find((c) => outcome.status === 'answered' && c.callId === outcome.callId)?.media;
     try {
       expect(outcome, JSON.stringify(outcome)).toMatchObject({ status: 'answered' });
       await answering.waitForOutput(new RegExp(`SRTP is Enabled \\(cryptosuite=${suite}\\)`), 10_000, from);
-      expect(h.gateway.activeCalls()[0]?.media?.srtp?.suite).toBe(suite);
+      expect(media()?.srtp?.suite).toBe(suite);
       await tonesBothWays(answering, 'roomout');
       // baresip's SRTCP (every ~5 s) authenticates: rtcpIn counts only packets that did
-      await expect.poll(() => h.gateway.activeCalls()[0]?.media?.room.rtcpIn.packets, { timeout: 10_000 }).toBeGreaterThan(0);
-      const srtp = h.gateway.activeCalls()[0]!.media!.srtp!;
+      await expect.poll(() => media()?.room.rtcpIn.packets, { timeout: 10_000 }).toBeGreaterThan(0);
+      const srtp = media()!.srtp!;
       expect(srtp.replays).toBe(0);
       // As answerer, baresip may send its NAT pinhole RTCP APP "PING"/"PONG" before it installs
       // SRTP: that one plain packet is (rightly) dropped as unauthenticated. Nothing else is.
@@ -169,9 +175,9 @@ describe.each(OUT_SUITES)('the gateway dials baresip through a trunk offering on
       expect(answered()[seen]).toMatchObject({ keptKeys: true, srtp: suite });
       await answering.command('resume');
       await expect.poll(() => answered().length, { timeout: 10_000 }).toBe(seen + 2);
-      const packets = h.gateway.activeCalls()[0]!.media!.room.audioIn.packets;
-      await expect.poll(() => h.gateway.activeCalls()[0]!.media!.room.audioIn.packets, { timeout: 10_000 }).toBeGreaterThan(packets + 50);
-      expect(h.gateway.activeCalls()[0]!.media!.srtp!.replays).toBe(0);
+      const packets = media()!.room.audioIn.packets;
+      await expect.poll(() => media()!.room.audioIn.packets, { timeout: 10_000 }).toBeGreaterThan(packets + 50);
+      expect(media()!.srtp!.replays).toBe(0);
     } finally {
       answering.events.off('line', onLine);
       if (outcome.status === 'answered') h.gateway.hangUp(outcome.callId);
