@@ -136,6 +136,14 @@ export class CallMedia extends EventEmitter<CallMediaEvents> {
   }
 
   /**
+   * The room's signalling limits the video we send it (H.245 flowControlCommand; undefined lifts
+   * it): combined with its SDP/RTCP limits, it picks the simulcast layer as b=TIAS does.
+   */
+  limitVideoFromSignalling(bps: number | undefined): void {
+    if (!this.closed) this.videoLimit.setSignalledLimit(bps);
+  }
+
+  /**
    * Connect the meeting side. Replaces (and detaches from) a previously attached port.
    * `ownSourceId`: the sourceId under which the meeting knows this room's own audio (its leg's
    * peer), so a shared mix never plays the room back to itself.

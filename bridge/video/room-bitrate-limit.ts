@@ -22,6 +22,8 @@ export interface RoomBitrateLimitStats {
   tmmbrBps?: number;
   /** The last REMB naming our video SSRC, bit/s. */
   rembBps?: number;
+  /** From the room's call signalling (H.245 flowControlCommand), bit/s. */
+  signalledBps?: number;
   /** The limit in force: the smallest of the above. */
   limitBps?: number;
   tmmbrReceived: number;
@@ -38,6 +40,7 @@ export class RoomVideoBitrateLimit {
   private sdpBps: number | undefined;
   private tmmbrBps: number | undefined;
   private rembBps: number | undefined;
+  private signalledBps: number | undefined;
   private applied: number | undefined;
   private tmmbrReceived = 0;
   private rembReceived = 0;
@@ -46,13 +49,22 @@ export class RoomVideoBitrateLimit {
 
   /** The limit in force, bit/s, or undefined when the room stated none. */
   get limitBps(): number | undefined {
-    const all = [this.sdpBps, this.tmmbrBps, this.rembBps].filter((x): x is number => x !== undefined);
+    const all = [this.sdpBps, this.tmmbrBps, this.rembBps, this.signalledBps].filter((x): x is number => x !== undefined);
     return all.length > 0 ? Math.min(...all) : undefined;
   }
 
   /** From setRemote: the room's SDP limit for video (undefined: none stated). */
   setSdpLimit(bps: number | undefined): void {
     this.sdpBps = bps;
+    this.update();
+  }
+
+  /**
+   * A limit the room's call signalling set for the video we send it (H.245 flowControlCommand,
+   * H.245 6.3 / C.x: it holds until the next one; undefined = noRestriction).
+   */
+  setSignalledLimit(bps: number | undefined): void {
+    this.signalledBps = bps;
     this.update();
   }
 
@@ -85,6 +97,7 @@ export class RoomVideoBitrateLimit {
       ...(this.sdpBps !== undefined ? { sdpBps: this.sdpBps } : {}),
       ...(this.tmmbrBps !== undefined ? { tmmbrBps: this.tmmbrBps } : {}),
       ...(this.rembBps !== undefined ? { rembBps: this.rembBps } : {}),
+      ...(this.signalledBps !== undefined ? { signalledBps: this.signalledBps } : {}),
       ...(this.limitBps !== undefined ? { limitBps: this.limitBps } : {}),
       tmmbrReceived: this.tmmbrReceived,
       rembReceived: this.rembReceived,

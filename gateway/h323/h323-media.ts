@@ -3,6 +3,7 @@
 // their RTP payload types (RFC 3551 static types; H.264 dynamic, from dynamicRTPPayloadType).
 import type { AudioCodecName, NegotiatedAudio, NegotiatedMedia, NegotiatedVideo } from '../../bridge/index.ts';
 import type { CapabilityEntry, IpPort, MediaCapability } from '../../h323/asn1/index.ts';
+import type { FlowControl } from '../../h323/h245/index.ts';
 
 /** H.241 profile bit for Baseline (booleanArray 64) and level 3.1 (H.241 Table 8-x: 71 = 3.1). */
 export const GATEWAY_H264: MediaCapability = { codec: 'h264', maxBitRate: 20_000, profile: 64, level: 71 };
@@ -75,4 +76,21 @@ export function negotiatedMedia(audio?: RoomMediaAddress, video?: RoomMediaAddre
   const a = audio ? negotiatedAudio(audio.media, audio.rtp.port, rtcpPortOf(audio)) : undefined;
   const v = video ? negotiatedVideo(video.media, video.rtp.port, video.payloadType, rtcpPortOf(video)) : undefined;
   return { address, ...(a ? { audio: a } : {}), ...(v ? { video: v } : {}) };
+}
+
+/** What one audio channel of ours takes of a whole-multiplex limit: G.711/G.722 at 64 kbit/s. */
+const AUDIO_CHANNEL_BPS = 64_000;
+
+/**
+ * The limit a room's flowControlCommand sets on the video we send it, bit/s (H.245
+ * FlowControlCommand: maximumBitRate in 100 bit/s; noRestriction lifts it → `undefined`).
+ * Scope logicalChannelNumber names one channel the commanded side transmits: only our video
+ * channel's matters here. Scope wholeMultiplex bounds everything we send: video gets what audio
+ * leaves. Anything else (another channel, resourceID) does not limit our video → `'ignore'`.
+ */
+export function videoLimitFromFlowControl(fc: FlowControl, ourVideoChannel: number): number | undefined | 'ignore' {
+  const bps = fc.maximumBitRate !== undefined ? fc.maximumBitRate * 100 : undefined;
+  if (fc.scope === 'logicalChannelNumber') return fc.channel === ourVideoChannel ? bps : 'ignore';
+  if (fc.scope === 'wholeMultiplex') return bps === undefined ? undefined : Math.max(0, bps - AUDIO_CHANNEL_BPS);
+  return 'ignore';
 }

@@ -21,7 +21,7 @@ import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
 import type { Logger } from '../logger.ts';
 import { joinWithTimeout, MeetingUnavailable } from '../meeting-join.ts';
-import { carriesCodec, gatewayCapabilities, negotiatedMedia, rtcpOf, type RoomMediaAddress } from './h323-media.ts';
+import { carriesCodec, gatewayCapabilities, negotiatedMedia, rtcpOf, videoLimitFromFlowControl, type RoomMediaAddress } from './h323-media.ts';
 import { closeOwnChannels } from './phase-e.ts';
 import { answerFromRoom, answerToRoom, chooseFastStart, readFastStartChannel, type FastStartChannel } from './olc.ts';
 
@@ -291,6 +291,13 @@ export class InboundH323Call {
       this.media?.onRoomKeyframeRequest();
     });
     session.on('userInput', (ui) => this.onUserInput(ui));
+    session.on('flowControl', (fc) => {
+      // H.245 FlowControlCommand: the room bounds what we send; the video part picks the simulcast layer
+      const bps = videoLimitFromFlowControl(fc, OUR_VIDEO_CHANNEL);
+      if (bps === 'ignore') return;
+      this.log.info('h323 flowControlCommand from the room', { ...fc, videoLimitBps: bps ?? 'none' });
+      this.media?.limitVideoFromSignalling(bps);
+    });
     session.on('remoteCapabilities', () => {
       // a room that opened our listener only after Connect: its capabilities open our channels now
       if (this.state === 'active' && this.ourChannels.size === 0 && this.opened.audio === undefined && this.h245Listener) void this.openOurChannels();

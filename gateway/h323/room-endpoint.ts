@@ -256,6 +256,7 @@ export class H323Room {
     this.sessionSeparate = ch !== this.call.h245Tunnel;
     const ip = this.local;
     s.on('incomingChannel', (req) => {
+      if (req.media.codec === 'h264') this.gatewayVideoChannel = req.number;
       if (req.media.codec === 'h264' && this.video) req.accept({ mediaChannel: this.videoAddresses().rtp, mediaControlChannel: this.videoAddresses().rtcp });
       else req.accept({ mediaChannel: { ip, port: this.rtpPort }, mediaControlChannel: { ip, port: this.rtcpPort } });
     });
@@ -324,6 +325,14 @@ export class H323Room {
 
   private videoAddresses(): { rtp: IpPort; rtcp: IpPort } {
     return { rtp: { ip: this.local, port: this.video!.port }, rtcp: { ip: this.local, port: this.video!.rtcpPort } };
+  }
+
+  /** The gateway's H.264 channel toward us (its forwardLogicalChannelNumber), once it opened one through H.245. */
+  gatewayVideoChannel?: number;
+
+  /** H.245 flowControlCommand: the gateway's video to us at most `bps` (100 bit/s units on the wire). */
+  limitGatewayVideo(bps: number): void {
+    if (this.session && this.gatewayVideoChannel !== undefined) this.session.sendFlowControl(this.gatewayVideoChannel, Math.floor(bps / 100));
   }
 
   /** The gateway's RTP address for our video. */

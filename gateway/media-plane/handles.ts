@@ -18,6 +18,8 @@ export interface CallMediaHandle {
   attachCloud(leg: MeetingLegHandle): void;
   /** The room asked for a keyframe (SIP INFO picture_fast_update, H.245 videoFastUpdatePicture). */
   onRoomKeyframeRequest(): void;
+  /** The room's signalling limits our video to it (H.245 flowControlCommand), bit/s; undefined lifts it. */
+  limitVideoFromSignalling(bps: number | undefined): void;
   /** One key to the room as RFC 4733 events; false when the caller must fall back (INFO). */
   sendDtmf(digit: DtmfDigit, durationMs?: number): boolean;
   /** True when the room negotiated telephone-event at its audio clock. */

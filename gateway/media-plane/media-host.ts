@@ -90,6 +90,10 @@ export class MediaHost {
         media.onRoomKeyframeRequest();
         this.postStatsOf(cmd.key);
         return;
+      case 'video-limit-from-room':
+        media.limitVideoFromSignalling(cmd.bps);
+        this.postStatsOf(cmd.key);
+        return;
       case 'dtmf-to-room':
         media.sendDtmf(cmd.digit as DtmfDigit, cmd.durationMs);
         return;

@@ -26,6 +26,7 @@ export type HostCommand =
   | { t: 'cmd'; op: 'set-remote'; key: string; desc: NegotiatedMedia }
   | { t: 'cmd'; op: 'attach'; key: string; leg: string }
   | { t: 'cmd'; op: 'keyframe-from-room'; key: string }
+  | { t: 'cmd'; op: 'video-limit-from-room'; key: string; bps?: number }
   | { t: 'cmd'; op: 'dtmf-to-room'; key: string; digit: string; durationMs?: number }
   | { t: 'cmd'; op: 'dtmf-to-meeting'; key: string; digit: string; durationMs: number }
   | { t: 'cmd'; op: 'close-media'; key: string };

@@ -53,6 +53,10 @@ export class RemoteCallMedia extends EventEmitter<CallMediaEvents> implements Ca
     if (!this.closed) this.link.command({ t: 'cmd', op: 'keyframe-from-room', key: this.key });
   }
 
+  limitVideoFromSignalling(bps: number | undefined): void {
+    if (!this.closed) this.link.command({ t: 'cmd', op: 'video-limit-from-room', key: this.key, ...(bps !== undefined ? { bps } : {}) });
+  }
+
   sendDtmf(digit: DtmfDigit, durationMs?: number): boolean {
     if (this.closed || !this.snapshot.canSendRfc4733) return false;
     this.link.command({ t: 'cmd', op: 'dtmf-to-room', key: this.key, digit, ...(durationMs !== undefined ? { durationMs } : {}) });

@@ -92,6 +92,8 @@ export type UserInput =
   | { kind: 'signalUpdate'; durationMs: number };
 
 export interface FlowControl {
+  /** H.245 FlowControlCommand.scope: what the limit applies to. */
+  scope: 'logicalChannelNumber' | 'resourceID' | 'wholeMultiplex';
   /** logicalChannelNumber scope; absent for wholeMultiplex/resourceID. */
   channel?: number;
   /** 100 bit/s units; undefined = noRestriction. */

@@ -20,7 +20,7 @@ import { ChannelRejectedError, H245TimeoutError, SessionEndedError } from './err
 import { silentLogger, type Logger } from './logger.ts';
 import { MasterSlaveDetermination, type MsdStatus } from './master-slave.ts';
 import {
-  TERMINAL_TYPE_GATEWAY, type CloseRequest, type H245ObserverEvents, type H245SessionEvents, type H245SessionOptions,
+  TERMINAL_TYPE_GATEWAY, type CloseRequest, type FlowControl, type H245ObserverEvents, type H245SessionEvents, type H245SessionOptions,
   type H245Timers, type IncomingChannel, type OpenChannelRequest, type OpenedChannel,
 } from './session-types.ts';
 
@@ -618,6 +618,7 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
     const scope = v.scope as Choice;
     const restriction = v.restriction as Choice;
     this.emit('flowControl', {
+      scope: scope.type as FlowControl['scope'],
       ...(scope.type === 'logicalChannelNumber' ? { channel: scope.value as number } : {}),
       ...(restriction.type === 'maximumBitRate' ? { maximumBitRate: restriction.value as number } : {}),
     });

@@ -82,3 +82,22 @@ describe('the room\'s video bit rate limit (SDP, RFC 5104 TMMBR, REMB): smallest
     expect(r.limits).toEqual([]);
   });
 });
+
+describe('a limit from the room\'s call signalling (H.245 flowControlCommand)', () => {
+  it('joins the others: the smallest is in force, and lifting it restores the rest', () => {
+    const r = rig();
+    r.limit.setSdpLimit(1_000_000);
+    r.limit.setSignalledLimit(256_000);
+    expect(r.limit.stats()).toMatchObject({ sdpBps: 1_000_000, signalledBps: 256_000, limitBps: 256_000 });
+    r.limit.setSignalledLimit(undefined);
+    expect(r.limits).toEqual([1_000_000, 256_000, 1_000_000]);
+    expect(r.limit.stats().signalledBps).toBeUndefined();
+  });
+
+  it('alone, lifting it tells the cloud side there is no limit any more', () => {
+    const r = rig();
+    r.limit.setSignalledLimit(500_000);
+    r.limit.setSignalledLimit(undefined);
+    expect(r.limits).toEqual([500_000, NO_BITRATE_LIMIT]);
+  });
+});

@@ -89,6 +89,11 @@ describe('gateway H.323 calls', () => {
     await expect.poll(() => h!.gateway.activeCalls()[0]?.meeting?.video.packetsSent ?? 0, { timeout: 10_000 }).toBeGreaterThan(30);
     await expect.poll(() => h!.logs.some((l) => l.message === 'h323 room channel accepted' && l.codec === 'h264'), { timeout: 5000 }).toBe(true);
     expect(h.gateway.activeCalls()[0]?.state).toBe('active');
+    // H.245 flowControlCommand on the gateway's video channel: the room's limit for the simulcast layer
+    expect(room.gatewayVideoChannel).toBe(102);
+    room.limitGatewayVideo(256_000);
+    await expect.poll(() => h!.gateway.activeCalls()[0]?.media?.videoBitrateLimit, { timeout: 5000 }).toMatchObject({ signalledBps: 256_000, limitBps: 256_000 });
+    await expect.poll(() => h!.gateway.activeCalls()[0]?.meeting?.videoLayer.limitBps, { timeout: 5000 }).toBe(256_000);
     room.sendUserInput('9');
     await expect.poll(() => h!.gateway.activeCalls()[0]?.dtmf?.lastDigits, { timeout: 5000 }).toBe('9');
     room.hangup();

@@ -137,7 +137,7 @@ describe.each([['in-memory pair', memoryPair], ['TCP channel on loopback', tcpPa
     expect(await vfu).toEqual([7]);
     const fc = next(sb, 'flowControl');
     sa.sendFlowControl(7, 2560);
-    expect(await fc).toEqual([{ channel: 7, maximumBitRate: 2560 }]);
+    expect(await fc).toEqual([{ scope: 'logicalChannelNumber', channel: 7, maximumBitRate: 2560 }]);
     const inputs: unknown[] = [];
     sb.on('userInput', (ui) => inputs.push(ui));
     const last = new Promise<void>((r) => sb.on('userInput', (ui) => ui.kind === 'signal' && ui.signal === '#' && r()));
