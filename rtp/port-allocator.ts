@@ -13,6 +13,12 @@ export interface PortAllocatorOptions {
    * pool of its own.
    */
   shared?: SharedArrayBuffer;
+  /**
+   * Who holds the pairs this allocator reserves (a positive int32), recorded per pair in the
+   * shared bookkeeping so the pool can take back every pair of a thread that died
+   * (`releaseOwnedBy`). Default 1.
+   */
+  owner?: number;
 }
 
 /** Cursor and count slots ahead of the per-pair flags in the shared buffer. */
@@ -35,8 +41,9 @@ export class PortAllocator {
   readonly max: number;
   /** The pool's bookkeeping, to hand to an allocator in another thread (`shared` option). */
   readonly shared: SharedArrayBuffer;
-  /** [next index, pairs held, flag per pair (1 = held)]. */
+  /** [next index, pairs held, holder per pair (0 = free, else the reserving allocator's owner)]. */
   private readonly state: Int32Array;
+  private readonly owner: number;
   private readonly logger: Logger;
 
   constructor(opts: PortAllocatorOptions = {}) {
@@ -54,6 +61,8 @@ export class PortAllocator {
     this.shared = opts.shared ?? new SharedArrayBuffer(slots * 4);
     this.state = new Int32Array(this.shared);
     this.logger = opts.logger ?? silentLogger;
+    this.owner = opts.owner ?? 1;
+    if (!Number.isInteger(this.owner) || this.owner < 1 || this.owner > 0x7fffffff) throw new RangeError(`PortAllocator: bad owner ${opts.owner}`);
   }
 
   /** Pairs the range holds. */
@@ -71,7 +80,7 @@ export class PortAllocator {
     const cap = this.capacity;
     for (let i = 0; i < cap; i++) {
       const index = (Atomics.add(this.state, NEXT, 1) >>> 0) % cap; // >>> 0: the cursor may wrap past 2^31
-      if (Atomics.compareExchange(this.state, HEADER + index, 0, 1) === 0) {
+      if (Atomics.compareExchange(this.state, HEADER + index, 0, this.owner) === 0) {
         Atomics.add(this.state, COUNT, 1);
         return this.min + 2 * index;
       }
@@ -79,17 +88,33 @@ export class PortAllocator {
     return undefined;
   }
 
-  /** Give a pair back. Releasing a port not held is a no-op (idempotent close paths). */
+  /** Give a pair back. Releasing a port not held (by this owner) is a no-op (idempotent close paths). */
   release(rtpPort: number): void {
     const index = this.indexOf(rtpPort);
-    if (index !== undefined && Atomics.compareExchange(this.state, HEADER + index, 1, 0) === 1) {
+    // only a pair this allocator's owner holds: one taken back and handed to another owner stays theirs
+    if (index !== undefined && Atomics.compareExchange(this.state, HEADER + index, this.owner, 0) === this.owner) {
       Atomics.sub(this.state, COUNT, 1);
     }
   }
 
+  /**
+   * Take back every pair `owner` holds (a thread that died without closing its calls; its
+   * sockets closed with it). Only that owner's pairs: others keep theirs. Returns how many.
+   */
+  releaseOwnedBy(owner: number): number {
+    let released = 0;
+    for (let i = 0; i < this.capacity; i++) {
+      if (Atomics.compareExchange(this.state, HEADER + i, owner, 0) === owner) {
+        Atomics.sub(this.state, COUNT, 1);
+        released++;
+      }
+    }
+    return released;
+  }
+
   isHeld(rtpPort: number): boolean {
     const index = this.indexOf(rtpPort);
-    return index !== undefined && Atomics.load(this.state, HEADER + index) === 1;
+    return index !== undefined && Atomics.load(this.state, HEADER + index) !== 0;
   }
 
   private indexOf(rtpPort: number): number | undefined {

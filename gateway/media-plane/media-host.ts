@@ -26,7 +26,7 @@ export class MediaHost {
     private readonly port: PortLike,
     private readonly settings: MediaHostSettings,
   ) {
-    this.ports = new PortAllocator({ min: settings.ports.min, max: settings.ports.max, shared: settings.ports.shared });
+    this.ports = new PortAllocator({ min: settings.ports.min, max: settings.ports.max, shared: settings.ports.shared, owner: settings.ports.owner });
     port.on('message', (msg) => this.onMessage(msg as ToHost));
     this.statsTimer = setInterval(() => this.postAllStats(), settings.statsIntervalMs);
     this.statsTimer.unref();

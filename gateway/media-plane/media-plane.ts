@@ -28,6 +28,8 @@ export interface MediaPlaneOptions {
    * loaded thread (each thread then keeps its own mix of the meeting). Default 100.
    */
   meetingCallsPerThread?: number;
+  /** Each media worker as it starts (observers: diagnostics, and tests that stop one as a crash would). */
+  onWorkerStarted?(worker: Worker): void;
 }
 
 /** One media host's load, as GET /api/status shows it. */
@@ -164,8 +166,10 @@ export class MediaPlane {
   /** The hosts running each meeting with calls, and how many objects (media, legs) of it each holds. */
   private readonly meetings = new Map<string, Map<HostConnection, number>>();
   private nextKey = 1;
+  /** PortAllocator owner of the next host (1 is the control thread's own allocator). */
+  private nextOwner = 2;
   private closed = false;
-  private readonly settings: MediaHostSettings;
+  private readonly settings: Omit<MediaHostSettings, 'ports'> & { ports: Omit<MediaHostSettings['ports'], 'owner'> };
 
   constructor(private readonly opts: MediaPlaneOptions) {
     this.slots = new Array<HostConnection | undefined>(Math.max(1, opts.workers)).fill(undefined);
@@ -273,8 +277,14 @@ export class MediaPlane {
     return host;
   }
 
+  /** The settings of a new host: its own PortAllocator owner, so its pairs can be taken back. */
+  private hostSettings(): MediaHostSettings {
+    return { ...this.settings, ports: { ...this.settings.ports, owner: this.nextOwner++ } };
+  }
+
   private startWorker(): HostConnection {
-    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { settings: this.settings } });
+    const settings = this.hostSettings();
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { settings } });
     worker.unref();
     const log = this.opts.logger;
     let host!: HostConnection;
@@ -282,7 +292,9 @@ export class MediaPlane {
     let stopping = false;
     worker.on('error', (err) => log.error('media worker failed', { threadId: worker.threadId, error: err.message, stack: err.stack }));
     worker.on('exit', (code) => {
-      if (!stopping) log.error('media worker stopped; its calls end', { threadId: worker.threadId, code });
+      // its sockets closed with the thread; the pool's bookkeeping of them is taken back here
+      const reclaimed = this.opts.ports.releaseOwnedBy(settings.ports.owner);
+      if (!stopping) log.error('media worker stopped; its calls end', { threadId: worker.threadId, code, portPairsReclaimed: reclaimed });
       host.fail(`media worker stopped (exit ${code})`);
       this.stoppers.delete(host);
     });
@@ -292,6 +304,7 @@ export class MediaPlane {
       await worker.terminate();
     });
     log.info('media worker started', { threadId: worker.threadId });
+    this.opts.onWorkerStarted?.(worker);
     return host;
   }
 
@@ -299,7 +312,7 @@ export class MediaPlane {
     const { port1, port2 } = new MessageChannel();
     port1.unref();
     port2.unref();
-    new MediaHost(port1, this.settings);
+    new MediaHost(port1, this.hostSettings());
     let host!: HostConnection;
     host = new HostConnection('control', port2, (meetingId) => this.release(host, meetingId), this.opts.logger);
     this.stoppers.set(host, async () => {

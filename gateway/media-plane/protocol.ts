@@ -7,7 +7,7 @@ import type { MeetingLegStats } from '../connectors/mediasoup-meeting/index.ts';
 /** A host's fixed settings (the worker's workerData). */
 export interface MediaHostSettings {
   /** The gateway's RTP port pool, shared by every thread (PortAllocator `shared`). */
-  ports: { min: number; max: number; shared: SharedArrayBuffer };
+  ports: { min: number; max: number; shared: SharedArrayBuffer; owner: number };
   /** Forward debug lines to the control thread (false when its logger would drop them). */
   debug: boolean;
   /** Interval of the stats snapshots sent to the control thread, ms. */

@@ -3,10 +3,12 @@
 // classified across the thread boundary, nothing left after close. Also with `workers: 0`.
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortAllocator } from '../../bridge/index.ts';
 import { MeetingConnectorError } from '../../gateway/connectors/mediasoup-meeting/index.ts';
 import { MediaPlane } from '../../gateway/media-plane/media-plane.ts';
+import { startMeetingServer } from '../../meeting/index.ts';
 import { RtpPacket } from '../../rtp/index.ts';
 import { capturingLogger, type LogEntry } from '../e2e/harness.ts';
 
@@ -122,5 +124,47 @@ describe('media plane lifecycle', () => {
     expect(ports.inUse).toBe(0);
     expect(p.summary()).toEqual([]);
     await expect(p.createMedia('C', { bindAddress: '127.0.0.1', video: false, logger: capturingLogger([]), mediaTimeoutMs: 0 })).rejects.toThrow(/closed/);
+  });
+});
+
+describe('a media thread that dies', () => {
+  it('ends only its own calls: their legs hear "ended", its port pairs return to the pool, the other thread carries on, the next meeting gets a new thread', async () => {
+    const meeting = await startMeetingServer({ host: '127.0.0.1', port: 0, logger: capturingLogger([]) });
+    try {
+      const workers: Worker[] = [];
+      const logs: LogEntry[] = [];
+      const ports = new PortAllocator({ min: 46600, max: 46699 });
+      const p = new MediaPlane({ workers: 2, ports, logger: capturingLogger(logs), statsIntervalMs: 100, onWorkerStarted: (w) => workers.push(w) });
+      planes.push(p);
+      const opts = (video: boolean) => ({ bindAddress: '127.0.0.1', video, logger: capturingLogger([]), mediaTimeoutMs: 0 });
+      const a = await p.createMedia('A', opts(true));
+      const legA = await p.joinMeeting({ url: meeting.wsUrl, roomId: 'A', displayName: 'room A', video: false, logger: capturingLogger([]) });
+      const b = await p.createMedia('B', opts(false));
+      expect(workers).toHaveLength(2);
+      expect(ports.inUse).toBe(3);
+      const ended = once(legA as never, 'ended') as Promise<[string]>;
+      // what a fatal error in the thread does: the thread exits with its sockets
+      await workers[0]!.terminate();
+      expect((await ended)[0]).toMatch(/media worker stopped/);
+      await expect.poll(() => ports.inUse, { timeout: 5000 }).toBe(1);
+      expect([ports.isHeld(a.audioPort), ports.isHeld(a.videoPort), ports.isHeld(b.audioPort)]).toEqual([false, false, true]);
+      expect(logs.find((l) => l.message === 'media worker stopped; its calls end')).toMatchObject({ portPairsReclaimed: 2 });
+      // the call's own clean-up afterwards is harmless
+      a.close();
+      await legA.leave();
+      // meeting B's thread carries on
+      const room = await udpPeer();
+      b.setRemote({ address: '127.0.0.1', audio: { port: room.address().port, payloadType: 0, codec: 'PCMU', clockRate: 8000, channels: 1, ptimeMs: 20 } });
+      for (let seq = 1; seq <= 10; seq++) room.send(pcmuPacket(seq), b.audioPort, '127.0.0.1');
+      await expect.poll(() => b.stats().room.audioIn.packets, { timeout: 5000 }).toBe(10);
+      // a new meeting takes the dead thread's slot with a new thread
+      const c = await p.createMedia('C', opts(false));
+      expect(workers).toHaveLength(3);
+      expect(p.summary().map((t) => t.media).sort()).toEqual([1, 1]);
+      expect(ports.isHeld(c.audioPort)).toBe(true);
+    } finally {
+      await Promise.all(planes.splice(0).map((pl) => pl.close()));
+      await meeting.close();
+    }
   });
 });

@@ -55,4 +55,25 @@ describe('PortAllocator', () => {
     expect(ports.inUse).toBe(0);
     blocker.close();
   });
+
+  it('a pool shared by owners takes back one owner\'s pairs only (a thread that died), and release stays idempotent', () => {
+    const control = new PortAllocator({ min: 40000, max: 40007 });
+    const threadA = new PortAllocator({ min: 40000, max: 40007, shared: control.shared, owner: 2 });
+    const threadB = new PortAllocator({ min: 40000, max: 40007, shared: control.shared, owner: 3 });
+    const a = [threadA.reserve()!, threadA.reserve()!];
+    const b = threadB.reserve()!;
+    expect(control.inUse).toBe(3);
+    expect(control.releaseOwnedBy(2)).toBe(2);
+    expect(control.inUse).toBe(1);
+    expect(a.map((p) => control.isHeld(p))).toEqual([false, false]);
+    expect(control.isHeld(b)).toBe(true);
+    expect(control.releaseOwnedBy(2)).toBe(0);
+    // a pair taken back goes to another owner; the old owner's late release does not free it
+    const again = [threadB.reserve()!, threadB.reserve()!, threadB.reserve()!]; // 4 pairs: wraps round to A's
+    expect(again).toContain(a[0]);
+    threadA.release(a[0]!);
+    expect(control.isHeld(a[0]!)).toBe(true);
+    expect(control.inUse).toBe(4);
+    expect(() => new PortAllocator({ min: 40000, max: 40007, owner: 0 })).toThrow(RangeError);
+  });
 });
