@@ -1,11 +1,11 @@
-// Shared pieces of the H.225.0 call signalling tests: a recording logger, a manual clock,
+// Shared pieces of the H.225.0 call signalling tests: a recording logger, the manual clock,
 // encoded OLCs for fastStart, and a raw TPKT/Q.931 peer for what our own endpoints never send.
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import {
   encodeH245, h323Codec, masterSlaveDetermination, openLogicalChannel, terminalCapabilitySet,
 } from '../../h323/asn1/index.ts';
-import type { Clock, Logger, TimerHandle } from '../../h323/h225/index.ts';
+import type { Logger } from '../../h323/h225/index.ts';
 import { decodeQ931, TpktReader, type Q931Message } from '../../h323/q931/index.ts';
 
 export interface LogLine { level: string; msg: string; meta?: object }
@@ -16,34 +16,8 @@ export function recordingLogger(): Logger & { lines: LogLine[] } {
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** A clock that moves only when told to. */
-export class ManualClock implements Clock {
-  private time = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.time;
-  }
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.time + ms, fn });
-    return { cancel: () => void this.timers.delete(id) };
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    const target = this.time + ms;
-    for (;;) {
-      const due = [...this.timers].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.time = due[1].at;
-      due[1].fn();
-    }
-    this.time = target;
-  }
-}
+/** sip/clock.ts's ManualClock satisfies H.225.0's Clock (same shape): the tests share it. */
+export { ManualClock } from '../../sip/clock.ts';
 
 /** PER-encoded OpenLogicalChannel structures (what fastStart carries, H.323 8.1.7). */
 export function fastStartOlcs(): Uint8Array[] {
