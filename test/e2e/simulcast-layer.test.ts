@@ -190,7 +190,7 @@ describe('simulcast layer toward a room, chosen from its negotiated bandwidth', 
     // each leg shows the active speaker, the presenter (at join a leg may first take another room's video)
     const presenterId = await presenterPeerId();
     await expect.poll(() => callWithLimit(false).meeting?.videoSourcePeerId, { timeout: 15_000, interval: 200 }).toBe(presenterId);
-    expect(callWithLimit(true).meeting?.videoSourcePeerId).toBe(presenterId);
+    await expect.poll(() => callWithLimit(true).meeting?.videoSourcePeerId, { timeout: 15_000, interval: 200 }).toBe(presenterId);
     const top = callWithLimit(false);
     // no limit stated: the bridge says so on attach (Infinity) and the leg moves from its cautious start to the top
     await expect.poll(() => callWithLimit(false).meeting?.videoLayer, { timeout: 10_000 }).toMatchObject({ limitBps: Number.POSITIVE_INFINITY, spatialLayer: 2 });
