@@ -3,7 +3,8 @@ import { randomInt } from 'node:crypto';
 import type { DtmfDigit } from '../bridge/index.ts';
 import type { Dialog, IncomingInvite } from '../sip/index.ts';
 import type { CallMediaHandle, MeetingLegHandle } from './media-plane/handles.ts';
-import { CallDtmfRelay, type CallDtmfRelayStats } from './call-dtmf-relay.ts';
+import type { CallDtmfRelay, CallDtmfRelayStats } from './call-dtmf-relay.ts';
+import { playKeysToRoom, wireCallMedia } from './call-media-wiring.ts';
 import { joinWithTimeout, MeetingUnavailable } from './meeting-join.ts';
 import type { Logger } from './logger.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
@@ -139,10 +140,12 @@ export class InboundCall {
     const leg = this.leg;
     media.setRemote(negotiation.negotiated);
     media.attachCloud(leg);
-    leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
-    media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
-    this.dtmf = new CallDtmfRelay({ media, leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
-    media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
+    this.dtmf = wireCallMedia(media, leg, {
+      log: this.log,
+      end: (by, reason) => this.closeWith({ by, reason }),
+      requestRoomKeyframe: () => this.sendPictureFastUpdate(),
+      sendInfo: (type, body) => this.sendInfo(type, body),
+    });
 
     const sessionId = String(randomInt(1, 2 ** 47));
     const answer = negotiation.answer({
@@ -242,9 +245,7 @@ export class InboundCall {
 
   /** Play keys to the room (admin API); false when the call is not active. */
   sendDtmf(digits: DtmfDigit[], durationMs?: number): boolean {
-    const relay = this.dtmf;
-    if (this.state !== 'active' || !relay) return false;
-    return digits.map((d) => relay.sendToRoom(d, durationMs, 'operator')).every(Boolean);
+    return playKeysToRoom(this.dtmf, this.state === 'active', digits, durationMs);
   }
 
   /** An INFO toward the room (DTMF when it has no telephone-event). */

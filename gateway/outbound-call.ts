@@ -5,7 +5,8 @@ import { SipFailure, type AnsweredDialog, type CredentialProvider, type Dialog, 
 import type { CallMediaHandle, MeetingLegHandle } from './media-plane/handles.ts';
 import type { CallEnd, CallState, CallSummary } from './inbound-call.ts';
 import type { Logger } from './logger.ts';
-import { CallDtmfRelay } from './call-dtmf-relay.ts';
+import type { CallDtmfRelay } from './call-dtmf-relay.ts';
+import { playKeysToRoom, wireCallMedia } from './call-media-wiring.ts';
 import { isPictureFastUpdate, MEDIA_CONTROL_CONTENT_TYPE, pictureFastUpdateBody } from './media-control.ts';
 import { joinWithTimeout } from './meeting-join.ts';
 import type { CodecPolicy } from './sdp/negotiate.ts';
@@ -160,10 +161,12 @@ export class OutboundCall {
       this.closeWith({ by: 'gateway', reason: `meeting unavailable: ${(err as Error).message}`, status: 503 });
       return this.outcome();
     }
-    this.leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
-    this.media.on('room-keyframe-needed', () => this.sendPictureFastUpdate());
-    this.dtmf = new CallDtmfRelay({ media: this.media, leg: this.leg, log: this.log, sendInfo: (type, body) => this.sendInfo(type, body) });
-    this.media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
+    this.dtmf = wireCallMedia(this.media, this.leg, {
+      log: this.log,
+      end: (by, reason) => this.closeWith({ by, reason }),
+      requestRoomKeyframe: () => this.sendPictureFastUpdate(),
+      sendInfo: (type, body) => this.sendInfo(type, body),
+    });
     if (registered && !this.isOver()) {
       const leg: Leg = { label: REGISTERED_TARGET, requestUri: registered.contact, policy: registered.codecs, fromUser: registered.fromUser, contact: registered.contact,
         ...(registered.srtp ? { srtp: registered.srtp } : {}) };
@@ -321,9 +324,7 @@ export class OutboundCall {
 
   /** Play keys to the room (admin API); false when the call is not active. */
   sendDtmf(digits: DtmfDigit[], durationMs?: number): boolean {
-    const relay = this.dtmf;
-    if (this.state !== 'active' || !relay) return false;
-    return digits.map((d) => relay.sendToRoom(d, durationMs, 'operator')).every(Boolean);
+    return playKeysToRoom(this.dtmf, this.state === 'active', digits, durationMs);
   }
 
   /** An INFO toward the room (DTMF when it has no telephone-event). */

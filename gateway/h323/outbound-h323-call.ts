@@ -11,7 +11,8 @@ import { parseDtmfDigit } from '../../bridge/index.ts';
 import type { Alias, MediaCapability } from '../../h323/asn1/index.ts';
 import { H323CallFailure, placeCall, type CallEnd as H225CallEnd, type OutgoingH323Call, type PlaceCallOptions } from '../../h323/h225/index.ts';
 import { H245Session, type RemoteCapabilities, type UserInput } from '../../h323/h245/index.ts';
-import { CallDtmfRelay } from '../call-dtmf-relay.ts';
+import type { CallDtmfRelay } from '../call-dtmf-relay.ts';
+import { playKeysToRoom, wireCallMedia } from '../call-media-wiring.ts';
 import type { CallMediaHandle, MeetingLegHandle } from '../media-plane/handles.ts';
 import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { CallEnd, CallState, CallSummary } from '../inbound-call.ts';
@@ -126,10 +127,12 @@ export class OutboundH323Call {
     }
     const media = this.media;
     const leg = this.leg;
-    leg.on('ended', (reason: string) => this.closeWith({ by: 'meeting', reason }));
-    media.on('room-keyframe-needed', () => this.sendVideoFastUpdate());
-    media.on('media-timeout', (ms) => this.closeWith({ by: 'gateway', reason: `media timeout: nothing from the room for ${Math.round(ms / 1000)} s` }));
-    this.dtmf = new CallDtmfRelay({ media, leg, log: this.log, sendInfo: (type, body) => this.dtmfToRoom(type, body) });
+    this.dtmf = wireCallMedia(media, leg, {
+      log: this.log,
+      end: (by, reason) => this.closeWith({ by, reason }),
+      requestRoomKeyframe: () => this.sendVideoFastUpdate(),
+      sendInfo: (type, body) => this.dtmfToRoom(type, body),
+    });
 
     const ip = this.deps.mediaAddress.advertised;
     const rtp = { ip, port: media.audioPort };
@@ -312,9 +315,7 @@ export class OutboundH323Call {
 
   /** Play keys to the room (admin API); false when the call is not active. */
   sendDtmf(digits: DtmfDigit[], durationMs?: number): boolean {
-    const relay = this.dtmf;
-    if (this.state !== 'active' || !relay) return false;
-    return digits.map((d) => relay.sendToRoom(d, durationMs, 'operator')).every(Boolean);
+    return playKeysToRoom(this.dtmf, this.state === 'active', digits, durationMs);
   }
 
   private onReleased(end: H225CallEnd): void {
