@@ -189,6 +189,17 @@ async function buildChain(suite: ms.SrtpCryptoSuite, keyForC: 'right' | 'wrong')
   }
 }
 
+/** Builds the chain, sends PACKETS into A, then runs `check` on it; the chain is closed either way. */
+async function sendThroughChain(suite: ms.SrtpCryptoSuite, keyForC: 'right' | 'wrong', check: (chain: Chain) => Promise<void>): Promise<void> {
+  const chain = await buildChain(suite, keyForC);
+  try {
+    await sendPackets(chain.a.tuple.localPort, PACKETS);
+    await check(chain);
+  } finally {
+    chain.close();
+  }
+}
+
 /** B (SRTP) consumes what A receives and sends it to a raw socket; resolves B's first RTP packet. */
 async function firstSrtpPacketFromB(suite: ms.SrtpCryptoSuite): Promise<Buffer> {
   const sink = dgram.createSocket('udp4');
@@ -234,24 +245,17 @@ describe('mediasoup worker built offline', () => {
       expect(payloadAndTag.subarray(0, OPUS_SILENCE.length).equals(OPUS_SILENCE)).toBe(false);
     });
 
-    it('decrypts every packet with the right key', async () => {
-      const chain = await buildChain(suite, 'right');
-      try {
-        await sendPackets(chain.a.tuple.localPort, PACKETS);
+    it('decrypts every packet with the right key', () =>
+      sendThroughChain(suite, 'right', async (chain) => {
         await waitFor(`C to decrypt ${PACKETS} packets`, async () =>
           (await producerPacketCount(chain.received)) >= PACKETS,
         );
         expect(await consumerPacketsSent(chain.forwarded)).toBe(PACKETS);
         expect(await producerPacketCount(chain.received)).toBe(PACKETS);
-      } finally {
-        chain.close();
-      }
-    });
+      }));
 
-    it('decrypts nothing with a wrong key', async () => {
-      const chain = await buildChain(suite, 'wrong');
-      try {
-        await sendPackets(chain.a.tuple.localPort, PACKETS);
+    it('decrypts nothing with a wrong key', () =>
+      sendThroughChain(suite, 'wrong', async (chain) => {
         // B has encrypted and sent all packets, and C has received datagrams from it...
         await waitFor(`B to send ${PACKETS} packets`, async () =>
           (await consumerPacketsSent(chain.forwarded)) >= PACKETS,
@@ -264,10 +268,7 @@ describe('mediasoup worker built offline', () => {
         );
         // ...yet none of them authenticates, so C's producer never sees a packet.
         expect(await producerPacketCount(chain.received)).toBe(0);
-      } finally {
-        chain.close();
-      }
-    });
+      }));
   });
 
   it('closes cleanly: the worker process exits and no "died" event fires', async () => {
