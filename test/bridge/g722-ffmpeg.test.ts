@@ -8,23 +8,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { G722Decoder, G722Encoder, type G722Mode } from '../../bridge/audio/g722/index.ts';
 import { ILB } from '../../bridge/audio/g722/tables.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 const RATE = 16000;
 const N = 2 * RATE; // 2 s per signal
 const dir = mkdtempSync(join(tmpdir(), 'g722-ffmpeg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Deterministic PRNG (mulberry32) so the noise signals are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function signal(f: (i: number) => number): Int16Array {
   const out = new Int16Array(N);
@@ -49,15 +38,15 @@ const SIGNALS: [string, Int16Array][] = [
     return dbfs(-6) * Math.sin(2 * Math.PI * (f0 * t + ((f1 - f0) * t * t) / (2 * T)));
   })],
   ['white noise at -10 dBFS rms', (() => {
-    const r = prng(1);
+    const r = seededRandom(1);
     return signal(() => dbfs(-10) * Math.sqrt(3) * (2 * r() - 1));
   })()],
   ['full-scale noise and square wave (overload)', (() => {
-    const r = prng(2);
+    const r = seededRandom(2);
     return signal((i) => (i < N / 2 ? 65536 * (r() - 0.5) : ((i >> 5) & 1 ? 32767 : -32768)));
   })()],
   ['speech-like: 120-180 Hz voiced harmonics with formants, syllable envelope, fricative noise', (() => {
-    const r = prng(3);
+    const r = seededRandom(3);
     let phase = 0;
     return signal((i) => {
       const t = i / RATE;
@@ -153,7 +142,7 @@ describe('G.722 against ffmpeg adpcm_g722', () => {
   });
 
   it('fuzz: random octets decode identically in ours and ffmpeg\'s, modes 1-3', () => {
-    const r = prng(4);
+    const r = seededRandom(4);
     const bytes = new Uint8Array(32000);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (r() * 256) | 0;
     const diffs = ([1, 2, 3] as const).map((mode) => differences(ourDecode(bytes, mode), ffmpegDecode(bytes, 'fuzz', mode)));

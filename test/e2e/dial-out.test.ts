@@ -2,7 +2,6 @@
 // auto-answering) into meeting `demo` through a configured trunk; a Chromium participant hears the
 // room's 440 Hz. A first trunk answering 503 (SIPp) fails over to the second. Inbound: a source
 // outside the allow-lists gets 403; a trunk at its call limit gets 503 with Retry-After.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -10,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/index.ts';
 import { startAdminApi } from '../../gateway/admin-api.ts';
-import { runCli } from '../../gateway/cli/main.ts';
 import type { DialOutcome } from '../../gateway/outbound-call.ts';
+import { adminCli } from '../helpers/admin-cli.ts';
 import { startBaresip, type Baresip } from '../helpers/baresip.ts';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
 import { freeSipPort } from '../helpers/processes.ts';
@@ -208,18 +207,7 @@ describe('no open relay', () => {
 });
 
 describe('roomgate dial (CLI) with failover', () => {
-  const cli = fileURLToPath(new URL('../../bin/roomgate', import.meta.url));
-  const run = (args: string[]) =>
-    new Promise<{ code: number; stdout: string }>((resolve) =>
-      execFile(cli, ['--admin', `http://127.0.0.1:${admin.port}`, '--token', TOKEN, ...args], (err, stdout, stderr) =>
-        resolve({ code: err ? Number(err.code ?? 1) : 0, stdout: stdout + stderr }),
-      ),
-    );
-  const runInProcess = async (args: string[]) => {
-    const lines: string[] = [];
-    const code = await runCli(['--admin', `http://127.0.0.1:${admin.port}`, '--token', TOKEN, ...args], (l) => lines.push(l));
-    return { code, stdout: lines.join('\n') };
-  };
+  const { bin: run, inProcess: runInProcess } = adminCli(() => admin.port, TOKEN);
 
   it('the first trunk answers 503, the call succeeds through the second, and the CLI says so', async () => {
     const scenario = fileURLToPath(new URL('./scenarios/uas-503.xml', import.meta.url));

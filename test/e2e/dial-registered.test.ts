@@ -3,14 +3,12 @@
 // the gateway sends the INVITE straight to the binding's Contact (RFC 3261 16.5, 10), no trunk, and
 // a Chromium participant hears the terminal's 440 Hz. A wrong password never registers; a name
 // that is not registered fails with a clear outcome; a foreign domain is not relayed to.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/index.ts';
 import { startAdminApi } from '../../gateway/admin-api.ts';
-import { runCli } from '../../gateway/cli/main.ts';
 import type { RegistrationSummary } from '../../gateway/registrar-service.ts';
+import { adminCli } from '../helpers/admin-cli.ts';
 import { startBaresip, type Baresip } from '../helpers/baresip.ts';
 import { openParticipant, type Participant } from '../helpers/browser-participant.ts';
 import { capturingLogger, startHarness, type Harness } from './harness.ts';
@@ -44,20 +42,7 @@ async function terminal(user: string, password: string): Promise<Baresip> {
   return b;
 }
 
-const cli = fileURLToPath(new URL('../../bin/roomgate', import.meta.url));
-/** bin/roomgate as an operator runs it, against the admin API. */
-const runBin = (args: string[]) =>
-  new Promise<{ code: number; stdout: string }>((resolve) =>
-    execFile(cli, ['--admin', `http://127.0.0.1:${admin.port}`, '--token', TOKEN, ...args], (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout: stdout + stderr }),
-    ),
-  );
-/** The same CLI code in-process (no tsx start per command). */
-const runInProcess = async (args: string[]) => {
-  const lines: string[] = [];
-  const code = await runCli(['--admin', `http://127.0.0.1:${admin.port}`, '--token', TOKEN, ...args], (l) => lines.push(l));
-  return { code, stdout: lines.join('\n') };
-};
+const { bin: runBin, inProcess: runInProcess } = adminCli(() => admin.port, TOKEN);
 
 async function registrations(): Promise<RegistrationSummary[]> {
   const res = await runInProcess(['registrations']);

@@ -33,15 +33,34 @@ function dial(extra: Partial<PlaceCallOptions> = {}) {
 const nextCall = () => once(listener as never, 'call').then(([c]) => c as IncomingH323Call);
 const ended = (c: { once(e: 'released', f: (end: CallEnd) => void): unknown }) => new Promise<CallEnd>((r) => c.once('released', r));
 
+/** Dials the listener; resolves once the callee has the Setup (call present, not yet answered). */
+async function dialledPair(extra: Partial<PlaceCallOptions> = {}) {
+  const incoming = nextCall();
+  const call = dial(extra);
+  return { call, callee: await incoming };
+}
+
+/** A call the callee has accepted: both sides active (state 10). */
+async function connectedPair(extra: Partial<PlaceCallOptions> = {}) {
+  const pair = await dialledPair(extra);
+  pair.callee.accept();
+  await pair.call.waitConnected();
+  return pair;
+}
+
+/** The caller's TCP socket, for writing what our endpoints never send. */
+const callerSocket = (call: ReturnType<typeof placeCall>) => (call as unknown as { conn: { socket: Socket } }).conn.socket;
+
+/** The call reference of the first call's Setup, as the listener received it. */
+const firstCallReference = () => traces[0]!.q931.readUInt16BE(2) & 0x7fff;
+
 async function noLeaks(): Promise<void> {
   await vi.waitFor(() => expect(listener.stats()).toEqual({ connections: 0, calls: 0 }), { timeout: 3000, interval: 10 });
 }
 
 describe('call establishment and release (H.225.0 8.1, Q.931 5.1/5.2)', () => {
   it('Setup → Connect; caller releases with cause 16 and the callee sees ReleaseComplete cause 16', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
+    const { call, callee } = await dialledPair();
     expect(callee.setup.calledNumber).toBe('4321');
     expect(callee.setup.callingNumber).toBe('1001');
     expect(callee.setup.displayName).toBe('Room 7');
@@ -61,11 +80,7 @@ describe('call establishment and release (H.225.0 8.1, Q.931 5.1/5.2)', () => {
   });
 
   it('callee releases an active call: the caller sees cause 16', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    callee.accept();
-    await call.waitConnected();
+    const { call, callee } = await connectedPair();
     const callerEnd = ended(call);
     callee.release(16);
     expect(await callerEnd).toMatchObject({ by: 'remote', cause: 16 });
@@ -73,11 +88,9 @@ describe('call establishment and release (H.225.0 8.1, Q.931 5.1/5.2)', () => {
   });
 
   it('CallProceeding, Alerting, then Connect: caller moves 1 → 3 → 4 → 10', async () => {
-    const incoming = nextCall();
-    const call = dial();
+    const { call, callee } = await dialledPair();
     const seen: string[] = [];
     for (const e of ['proceeding', 'alerting', 'progress', 'connected'] as const) call.on(e, () => seen.push(`${e}:${call.state}`));
-    const callee = await incoming;
     callee.proceeding();
     await once(call as never, 'proceeding');
     callee.alert();
@@ -94,9 +107,8 @@ describe('call establishment and release (H.225.0 8.1, Q.931 5.1/5.2)', () => {
   });
 
   it('a rejected call ends with the cause (21) and ReleaseCompleteReason the callee gave', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    (await incoming).reject(21, 'destinationRejection');
+    const { call, callee } = await dialledPair();
+    callee.reject(21, 'destinationRejection');
     const failure = await call.waitConnected().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(H323CallFailure);
     expect((failure as H323CallFailure).end).toMatchObject({ by: 'remote', cause: 21, reason: 'destinationRejection' });
@@ -169,7 +181,7 @@ describe('timers (Q.931 9.1 as H.225.0 uses them)', () => {
     const call = placeCall({ address: '127.0.0.1', port: (silent.address() as { port: number }).port, logger: log, clock });
     const peers: RawPeer[] = [];
     silent.on('connection', (s: Socket) => peers.push(RawPeer.wrap(s)));
-    const sock = (call as unknown as { conn: { socket: Socket } }).conn.socket;
+    const sock = callerSocket(call);
     call.release();
     expect(call.end).toMatchObject({ by: 'local', cause: 16 });
     expect(clock.pending).toBe(0);
@@ -265,17 +277,12 @@ describe('bad input (Q.931 5.8): an answer with a cause, a clean close, never a 
   });
 
   it('garbage inside an active call → Status with the cause and call state 10; the call goes on', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    callee.accept();
-    await call.waitConnected();
+    const { call, callee } = await connectedPair();
     // a raw writer on the caller's socket: reach it through the trace-free route of a second Status
     const statuses: { cause?: number; callState?: number }[] = [];
     call.on('status', (s) => statuses.push(s));
     // the callee's connection gets a malformed Information (truncated keypad IE) from the caller side
-    const sock = (call as unknown as { conn: { socket: Socket } }).conn.socket;
-    sock.write(encodeTpkt(Buffer.from([0x08, 0x02, 0x00 | (traces[0]!.q931[2]! & 0x7f), traces[0]!.q931[3]!, MessageType.information, 0x2c, 0x05, 0x31])));
+    callerSocket(call).write(encodeTpkt(Buffer.from([0x08, 0x02, 0x00 | (traces[0]!.q931[2]! & 0x7f), traces[0]!.q931[3]!, MessageType.information, 0x2c, 0x05, 0x31])));
     await vi.waitFor(() => expect(statuses).toHaveLength(1));
     expect(statuses[0]).toEqual({ cause: 100, callState: CallState.active });
     expect(call.isReleased).toBe(false);
@@ -285,18 +292,14 @@ describe('bad input (Q.931 5.8): an answer with a cause, a clean close, never a 
   });
 
   it('a peer that keeps sending bad messages gets 10 Status answers, then the call is released', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    callee.accept();
-    await call.waitConnected();
+    const { call, callee } = await connectedPair();
     let statuses = 0;
     call.on('status', () => statuses++);
     const calleeEnd = ended(callee);
     const callerEnd = ended(call);
-    const ref = traces[0]!.q931.readUInt16BE(2) & 0x7fff;
+    const ref = firstCallReference();
     const bad = encodeTpkt(Buffer.from([0x08, 0x02, ref >> 8, ref & 0xff, MessageType.information, 0x2c, 0x05, 0x31]));
-    (call as unknown as { conn: { socket: Socket } }).conn.socket.write(Buffer.concat(Array.from({ length: 11 }, () => bad)));
+    callerSocket(call).write(Buffer.concat(Array.from({ length: 11 }, () => bad)));
     expect(await calleeEnd).toMatchObject({ by: 'protocol', cause: 100 });
     expect(await callerEnd).toMatchObject({ by: 'remote', cause: 100 });
     expect(statuses).toBe(10);
@@ -304,41 +307,30 @@ describe('bad input (Q.931 5.8): an answer with a cause, a clean close, never a 
   });
 
   it('lost TPKT framing in an active call: ReleaseComplete 95, our end by protocol, theirs by remote', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    callee.accept();
-    await call.waitConnected();
+    const { call, callee } = await connectedPair();
     const calleeEnd = ended(callee);
     const callerEnd = ended(call);
-    (call as unknown as { conn: { socket: Socket } }).conn.socket.write(Buffer.from('not a TPKT packet'));
+    callerSocket(call).write(Buffer.from('not a TPKT packet'));
     expect(await calleeEnd).toMatchObject({ by: 'protocol', cause: 95 });
     expect(await callerEnd).toMatchObject({ by: 'remote', cause: 95 });
     await noLeaks();
   });
 
   it('an unexpected message (Setup again) → Status cause 101, call untouched', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    callee.accept();
-    await call.waitConnected();
+    const { call } = await connectedPair();
     const statuses: { cause?: number; callState?: number }[] = [];
     call.on('status', (s) => statuses.push(s));
     const setupBytes = traces.find((t) => t.direction === 'in' && t.q931[4] === MessageType.setup)!.q931;
-    (call as unknown as { conn: { socket: Socket } }).conn.socket.write(encodeTpkt(setupBytes));
+    callerSocket(call).write(encodeTpkt(setupBytes));
     await vi.waitFor(() => expect(statuses).toEqual([{ cause: 101, callState: 10 }]));
     call.release();
     await noLeaks();
   });
 
   it('Status reporting call state 0 clears our call (Q.931 5.8.11)', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    const ref = traces[0]!.q931.readUInt16BE(2) & 0x7fff;
+    const { call, callee } = await dialledPair();
     const calleeEnd = ended(callee);
-    (call as unknown as { conn: { socket: Socket } }).conn.socket.write(encodeTpkt(encodeQ931({ callReference: ref, fromDestination: false, type: MessageType.status, ies: [causeIe({ value: 30 }), callStateIe(0)] })));
+    callerSocket(call).write(encodeTpkt(encodeQ931({ callReference: firstCallReference(), fromDestination: false, type: MessageType.status, ies: [causeIe({ value: 30 }), callStateIe(0)] })));
     expect(await calleeEnd).toMatchObject({ by: 'remote', cause: 101 });
     await noLeaks();
   });
@@ -347,10 +339,8 @@ describe('bad input (Q.931 5.8): an answer with a cause, a clean close, never a 
 describe('fastStart (H.323 8.1.7)', () => {
   it('the callee accepts a subset of the offered OLCs in Alerting; the caller gets exactly those octets', async () => {
     const olcs = fastStartOlcs();
-    const incoming = nextCall();
-    const call = dial({ fastStart: olcs });
+    const { call, callee } = await dialledPair({ fastStart: olcs });
     const got = new Promise<Uint8Array[]>((r) => call.once('fast-start', r));
-    const callee = await incoming;
     expect(callee.setup.fastStart.map((b) => Buffer.from(b).toString('hex'))).toEqual(olcs.map((b) => Buffer.from(b).toString('hex')));
     callee.proceeding(); // no fastStart decision yet
     callee.alert({ fastStart: [olcs[0]!, olcs[2]!] });
@@ -370,10 +360,8 @@ describe('fastStart (H.323 8.1.7)', () => {
 
   it('releasing from the fast-start-refused handler leaves no timer and no active state', async () => {
     const clock = new ManualClock();
-    const incoming = nextCall();
-    const call = dial({ fastStart: fastStartOlcs(), clock });
+    const { call, callee } = await dialledPair({ fastStart: fastStartOlcs(), clock });
     call.on('fast-start-refused', () => call.release(31));
-    const callee = await incoming;
     const calleeEnd = ended(callee);
     callee.proceeding({ fastStart: [] });
     expect(await calleeEnd).toMatchObject({ by: 'remote', cause: 31 });
@@ -384,10 +372,8 @@ describe('fastStart (H.323 8.1.7)', () => {
 
   it('Connect without an answer carries fastConnectRefused; so does an explicit refusal', async () => {
     for (const how of ['implicit', 'explicit'] as const) {
-      const incoming = nextCall();
-      const call = dial({ fastStart: fastStartOlcs() });
+      const { call, callee } = await dialledPair({ fastStart: fastStartOlcs() });
       const refused = new Promise<void>((r) => call.once('fast-start-refused', () => r()));
-      const callee = await incoming;
       if (how === 'explicit') callee.proceeding({ fastStart: [] });
       callee.accept();
       await refused;
@@ -435,11 +421,7 @@ describe('H.245 tunnelling (H.323 8.2.1) and the separate H.245 address', () => 
 
   it('a PDU sent in the same tick as release() rides in the ReleaseComplete (EndSessionCommand, H.323 8.5)', async () => {
     const { encodeH245, endSessionCommand } = await import('../../h323/asn1/index.ts');
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    callee.accept();
-    await call.waitConnected();
+    const { call, callee } = await connectedPair();
     const order: string[] = [];
     call.h245Tunnel!.onPdu((p) => order.push(h245Kind(decodeH245(p))));
     call.once('released', (e) => order.push(`released ${e.cause}`));
@@ -475,11 +457,9 @@ describe('H.245 tunnelling (H.323 8.2.1) and the separate H.245 address', () => 
   it('a callee that does not tunnel: the caller\'s tunnel closes and h245Address is exchanged instead', async () => {
     await listener.close();
     listener = await H323Listener.listen({ bindAddress: '127.0.0.1', port: 0, logger: log, tunnelling: false, trace: (e) => traces.push(e) });
-    const incoming = nextCall();
-    const call = dial({ h245Address: { ip: '127.0.0.1', port: 30001 } });
+    const { call, callee } = await dialledPair({ h245Address: { ip: '127.0.0.1', port: 30001 } });
     const tunnelClosed = new Promise<string>((r) => call.h245Tunnel!.onClose(r));
     const callerSees = new Promise((r) => call.once('h245-address', r));
-    const callee = await incoming;
     expect(callee.tunnelling).toBe('off');
     expect(callee.setup.h245Address).toEqual({ ip: '127.0.0.1', port: 30001 });
     expect(callee.remoteH245Address).toEqual({ ip: '127.0.0.1', port: 30001 });
@@ -498,11 +478,7 @@ describe('H.245 tunnelling (H.323 8.2.1) and the separate H.245 address', () => 
 
 describe('Information, Facility and StatusEnquiry in a call', () => {
   it('keypad IE in Information → keypad event on the other side, both directions', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    callee.accept();
-    await call.waitConnected();
+    const { call, callee } = await connectedPair();
     const atCallee = new Promise((r) => callee.once('keypad', r));
     call.sendKeypad('12#');
     expect(await atCallee).toBe('12#');
@@ -514,9 +490,7 @@ describe('Information, Facility and StatusEnquiry in a call', () => {
   });
 
   it('StatusEnquiry → Status with cause 30 and the call state of Table 4-6', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
+    const { call, callee } = await dialledPair();
     callee.alert();
     await once(call as never, 'alerting');
     const s1 = new Promise((r) => call.once('status', r));
@@ -530,11 +504,7 @@ describe('Information, Facility and StatusEnquiry in a call', () => {
   });
 
   it('Facility forwardedElements reaches the app as a facility event', async () => {
-    const incoming = nextCall();
-    const call = dial();
-    const callee = await incoming;
-    callee.accept();
-    await call.waitConnected();
+    const { call, callee } = await connectedPair();
     const f = new Promise((r) => call.once('facility', r));
     callee.sendFacility('callForwarded', { alternativeAddress: { ip: '127.0.0.9', port: 1720 } });
     expect(await f).toMatchObject({ reason: 'callForwarded', alternativeAddress: { ip: '127.0.0.9', port: 1720 } });

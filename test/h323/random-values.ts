@@ -2,17 +2,8 @@
 import type { AsnType, Schema, SizeConstraint } from '../../h323/asn1/schema.ts';
 import { charCoding } from '../../h323/asn1/per/char-strings.ts';
 
-/** mulberry32: small, seedable, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the property tests and fuzz seeds draw from. */
+export { seededRandom } from '../helpers/seeded-random.ts';
 
 export class RandomValues {
   /** Minimal value size per named type, to steer recursion back to leaves past maxDepth. */

@@ -5,6 +5,7 @@
 // of the room's media cross it.
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
+import { seededRandom } from './seeded-random.ts';
 
 export interface ImpairmentOptions {
   /** The gateway's SIP UDP port on 127.0.0.1. */
@@ -31,18 +32,6 @@ export interface ImpairmentRelay {
   /** Sequence number of the first RTP packet the gateway sent through the relay. */
   firstSeqToRoom(): number | undefined;
   close(): void;
-}
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

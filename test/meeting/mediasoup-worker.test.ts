@@ -112,6 +112,29 @@ function wrongKey(params: ms.SrtpParameters): ms.SrtpParameters {
   return { cryptoSuite: params.cryptoSuite, keyBase64 };
 }
 
+const LISTEN_INFO = { protocol: 'udp', ip: LOOPBACK } as const;
+
+/** A plain RTP transport that learns where to send from the first packet it receives (comedia). */
+function comediaTransport(): Promise<ms.PlainTransport> {
+  return router.createPlainTransport({ listenInfo: LISTEN_INFO, rtcpMux: true, comedia: true });
+}
+
+/** A plain transport that protects what it sends and checks what it receives with SRTP `suite`. */
+function srtpTransport(suite: ms.SrtpCryptoSuite): Promise<ms.PlainTransport> {
+  return router.createPlainTransport({ listenInfo: LISTEN_INFO, rtcpMux: true, enableSrtp: true, srtpCryptoSuite: suite });
+}
+
+/** The producer on A for the Opus stream `sender` sends (SOURCE_SSRC, OPUS_PT). */
+function produceSource(a: ms.PlainTransport): Promise<ms.Producer> {
+  return a.produce({
+    kind: 'audio',
+    rtpParameters: {
+      codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2 }],
+      encodings: [{ ssrc: SOURCE_SSRC }],
+    },
+  });
+}
+
 interface Chain {
   a: ms.PlainTransport;
   b: ms.PlainTransport;
@@ -126,20 +149,9 @@ interface Chain {
  * producer on C for what arrives. C decrypts with B's key, or a wrong one.
  */
 async function buildChain(suite: ms.SrtpCryptoSuite, keyForC: 'right' | 'wrong'): Promise<Chain> {
-  const listenInfo = { protocol: 'udp', ip: LOOPBACK } as const;
-  const a = await router.createPlainTransport({ listenInfo, rtcpMux: true, comedia: true });
-  const b = await router.createPlainTransport({
-    listenInfo,
-    rtcpMux: true,
-    enableSrtp: true,
-    srtpCryptoSuite: suite,
-  });
-  const c = await router.createPlainTransport({
-    listenInfo,
-    rtcpMux: true,
-    enableSrtp: true,
-    srtpCryptoSuite: suite,
-  });
+  const a = await comediaTransport();
+  const b = await srtpTransport(suite);
+  const c = await srtpTransport(suite);
   const close = (): void => [a, b, c].forEach((t) => t.close());
   try {
     const bSrtp = b.srtpParameters;
@@ -155,13 +167,7 @@ async function buildChain(suite: ms.SrtpCryptoSuite, keyForC: 'right' | 'wrong')
       srtpParameters: keyForC === 'right' ? bSrtp : wrongKey(bSrtp),
     });
 
-    const source = await a.produce({
-      kind: 'audio',
-      rtpParameters: {
-        codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2 }],
-        encodings: [{ ssrc: SOURCE_SSRC }],
-      },
-    });
+    const source = await produceSource(a);
     const forwarded = await b.consume({
       producerId: source.id,
       rtpCapabilities: router.rtpCapabilities,
@@ -183,19 +189,24 @@ async function buildChain(suite: ms.SrtpCryptoSuite, keyForC: 'right' | 'wrong')
   }
 }
 
+/** Builds the chain, sends PACKETS into A, then runs `check` on it; the chain is closed either way. */
+async function sendThroughChain(suite: ms.SrtpCryptoSuite, keyForC: 'right' | 'wrong', check: (chain: Chain) => Promise<void>): Promise<void> {
+  const chain = await buildChain(suite, keyForC);
+  try {
+    await sendPackets(chain.a.tuple.localPort, PACKETS);
+    await check(chain);
+  } finally {
+    chain.close();
+  }
+}
+
 /** B (SRTP) consumes what A receives and sends it to a raw socket; resolves B's first RTP packet. */
 async function firstSrtpPacketFromB(suite: ms.SrtpCryptoSuite): Promise<Buffer> {
-  const listenInfo = { protocol: 'udp', ip: LOOPBACK } as const;
   const sink = dgram.createSocket('udp4');
   sink.bind(0, LOOPBACK);
   await once(sink, 'listening');
-  const a = await router.createPlainTransport({ listenInfo, rtcpMux: true, comedia: true });
-  const b = await router.createPlainTransport({
-    listenInfo,
-    rtcpMux: true,
-    enableSrtp: true,
-    srtpCryptoSuite: suite,
-  });
+  const a = await comediaTransport();
+  const b = await srtpTransport(suite);
   try {
     const arrived = new Promise<Buffer>((resolve) =>
       sink.on('message', (msg) => {
@@ -207,13 +218,7 @@ async function firstSrtpPacketFromB(suite: ms.SrtpCryptoSuite): Promise<Buffer> 
       port: sink.address().port,
       srtpParameters: b.srtpParameters!,
     });
-    const source = await a.produce({
-      kind: 'audio',
-      rtpParameters: {
-        codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2 }],
-        encodings: [{ ssrc: SOURCE_SSRC }],
-      },
-    });
+    const source = await produceSource(a);
     await b.consume({ producerId: source.id, rtpCapabilities: router.rtpCapabilities });
     await sendPackets(a.tuple.localPort, 1);
     return await arrived;
@@ -240,24 +245,17 @@ describe('mediasoup worker built offline', () => {
       expect(payloadAndTag.subarray(0, OPUS_SILENCE.length).equals(OPUS_SILENCE)).toBe(false);
     });
 
-    it('decrypts every packet with the right key', async () => {
-      const chain = await buildChain(suite, 'right');
-      try {
-        await sendPackets(chain.a.tuple.localPort, PACKETS);
+    it('decrypts every packet with the right key', () =>
+      sendThroughChain(suite, 'right', async (chain) => {
         await waitFor(`C to decrypt ${PACKETS} packets`, async () =>
           (await producerPacketCount(chain.received)) >= PACKETS,
         );
         expect(await consumerPacketsSent(chain.forwarded)).toBe(PACKETS);
         expect(await producerPacketCount(chain.received)).toBe(PACKETS);
-      } finally {
-        chain.close();
-      }
-    });
+      }));
 
-    it('decrypts nothing with a wrong key', async () => {
-      const chain = await buildChain(suite, 'wrong');
-      try {
-        await sendPackets(chain.a.tuple.localPort, PACKETS);
+    it('decrypts nothing with a wrong key', () =>
+      sendThroughChain(suite, 'wrong', async (chain) => {
         // B has encrypted and sent all packets, and C has received datagrams from it...
         await waitFor(`B to send ${PACKETS} packets`, async () =>
           (await consumerPacketsSent(chain.forwarded)) >= PACKETS,
@@ -270,10 +268,7 @@ describe('mediasoup worker built offline', () => {
         );
         // ...yet none of them authenticates, so C's producer never sees a packet.
         expect(await producerPacketCount(chain.received)).toBe(0);
-      } finally {
-        chain.close();
-      }
-    });
+      }));
   });
 
   it('closes cleanly: the worker process exits and no "died" event fires', async () => {

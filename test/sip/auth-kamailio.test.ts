@@ -2,40 +2,19 @@
  * Interop: our UAC INVITE answers a 407 Proxy-Authenticate from Debian's Kamailio (SHA-256 and
  * MD5, qop=auth, RFC 3261 22.3, RFC 8760), which then relays the call (Record-Route) to a callee.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseDigestHeader, SipFailure, SipStack, type SipRequest } from '../../sip/index.ts';
-import { kamailioInstalled, startKamailio } from './kamailio-peer.ts';
-import { captureLogger, SDP_A, SDP_B } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { parseDigestHeader, SipFailure } from '../../sip/index.ts';
+import { kamailioInstalled, kamailioTestScope } from './kamailio-peer.ts';
+import { SDP_A, SDP_B } from './helpers.ts';
 
-const TIMERS = { t1Ms: 50, t2Ms: 400, t4Ms: 200, tdMs: 500 };
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-
-async function peer(opts: Parameters<typeof startKamailio>[0]) {
-  const k = await startKamailio(opts);
-  cleanups.push(() => k.stop());
-  return k;
-}
-
-async function uac(): Promise<{ s: SipStack; sent: SipRequest[] }> {
-  const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: TIMERS, transports: ['udp'] });
-  cleanups.push(() => s.close());
-  const sent: SipRequest[] = [];
-  const send = s.sendRequest.bind(s);
-  s.sendRequest = (req, dest, user) => { sent.push(req); return send(req, dest, user); };
-  return { s, sent };
-}
+const { kamailio: peer, sipStack } = kamailioTestScope();
 
 describe.skipIf(!kamailioInstalled)('SipStack UAC INVITE → Kamailio 407 → callee', () => {
   it.each(['SHA-256', 'MD5'] as const)('answers a %s Proxy-Authenticate and the relayed call is answered', async (alg) => {
-    const callee = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: TIMERS, transports: ['udp'] });
-    cleanups.push(() => callee.close());
+    const { s: callee } = await sipStack();
     callee.on('invite', (inv) => void inv.accept({ sdp: SDP_B }).catch(() => undefined));
     const k = await peer({ algorithm: alg, password: 'pw-gw', uasUri: `sip:127.0.0.1:${callee.port}` });
-    const { s, sent } = await uac();
+    const { s, sent } = await sipStack();
     const out = s.invite({ requestUri: `sip:room@127.0.0.1:${k.port}`, fromUri: 'sip:gw@127.0.0.1', sdp: SDP_A,
       credentials: (realm) => (realm === '127.0.0.1' ? { username: 'gw', password: 'pw-gw' } : undefined) });
     const dialog = await out.result.catch((e: SipFailure) => { throw new Error(`${e.status} ${e.message}\n${k.log()}`); });
@@ -50,7 +29,7 @@ describe.skipIf(!kamailioInstalled)('SipStack UAC INVITE → Kamailio 407 → ca
 
   it('wrong password: the second 407 fails the call', async () => {
     const k = await peer({ algorithm: 'SHA-256', password: 'pw-gw', uasUri: 'sip:127.0.0.1:9' }); // never relayed
-    const { s, sent } = await uac();
+    const { s, sent } = await sipStack();
     const out = s.invite({ requestUri: `sip:room@127.0.0.1:${k.port}`, fromUri: 'sip:gw@127.0.0.1', sdp: SDP_A,
       credentials: { username: 'gw', password: 'nope' } });
     const err = await out.result.catch((e: unknown) => e);

@@ -1,4 +1,5 @@
 /** Shared test helpers for the SIP layer. */
+import type { Socket } from 'node:net';
 import type { Logger } from '../../sip/index.ts';
 
 export interface CapturedLog {
@@ -29,3 +30,17 @@ export const SDP_B = [
 
 /** Fast timers for loopback tests (RFC values scaled down; Timer D shortened too). */
 export const FAST_TIMERS = { t1Ms: 20, t2Ms: 160, t4Ms: 100, tdMs: 200 };
+
+/**
+ * Collects what a stream socket (TCP, or TLS on top of it) receives, as text. The function it
+ * returns resolves with all the text so far once that text satisfies `pred`.
+ */
+export function receivedText(sock: Socket): (pred: (text: string) => boolean) => Promise<string> {
+  let buf = '';
+  const waiters: (() => void)[] = [];
+  sock.on('data', (d) => { buf += d.toString(); waiters.splice(0).forEach((w) => w()); });
+  return (pred) => new Promise((resolve) => {
+    const check = () => (pred(buf) ? resolve(buf) : waiters.push(check));
+    check();
+  });
+}

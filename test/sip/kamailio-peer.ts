@@ -1,10 +1,13 @@
-/** Debian's Kamailio on loopback for the auth/registration interop tests (registration-kamailio.cfg). */
+/** Debian's Kamailio on loopback for the auth/registration interop tests (registration-kamailio.cfg), and the per-test scope that stops it. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { SipStack, type SipRequest } from '../../sip/index.ts';
+import { captureLogger } from './helpers.ts';
 import { freePort } from './sipp.ts';
 
 const CONFIG = fileURLToPath(new URL('./registration-kamailio.cfg', import.meta.url));
@@ -60,6 +63,41 @@ export async function startKamailio(opts: {
     throw new Error(`${(err as Error).message}\n${stderr}`);
   }
   return peer;
+}
+
+/** SIP timers against Kamailio: it already answers (startKamailio waits for it); T1 50 ms leaves Timer F 3.2 s of slack under load. */
+export const KAMAILIO_TIMERS = { t1Ms: 50, t2Ms: 400, t4Ms: 200, tdMs: 500 };
+
+/**
+ * What a Kamailio interop test starts, stopped after each test, the last started first. Call it
+ * once at the top of a test file: it registers the afterEach.
+ */
+export function kamailioTestScope() {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()!();
+  });
+  return {
+    /** Runs `cleanup` after the current test. */
+    defer(cleanup: () => Promise<void> | void): void {
+      cleanups.push(cleanup);
+    },
+    /** Kamailio started with `opts`, stopped after the test. */
+    async kamailio(opts: Parameters<typeof startKamailio>[0]): Promise<KamailioPeer> {
+      const k = await startKamailio(opts);
+      cleanups.push(() => k.stop());
+      return k;
+    },
+    /** Our SipStack on UDP loopback with KAMAILIO_TIMERS, closed after the test; `sent` records each request it sends. */
+    async sipStack(): Promise<{ s: SipStack; sent: SipRequest[] }> {
+      const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: KAMAILIO_TIMERS, transports: ['udp'] });
+      cleanups.push(() => s.close());
+      const sent: SipRequest[] = [];
+      const send = s.sendRequest.bind(s);
+      s.sendRequest = (req, dest, user) => { sent.push(req); return send(req, dest, user); };
+      return { s, sent };
+    },
+  };
 }
 
 /** Sends OPTIONS every 50 ms (retry pacing while the process starts) until any response arrives. */

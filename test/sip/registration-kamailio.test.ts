@@ -2,31 +2,13 @@
  * Interop: our outbound Registration against Debian's Kamailio as an authenticating registrar
  * (SHA-256 and MD5 challenges with qop=auth), and failover from a registrar answering 503.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseDigestHeader, SipStack, type SipRequest } from '../../sip/index.ts';
+import { describe, expect, it } from 'vitest';
+import { parseDigestHeader, SipStack } from '../../sip/index.ts';
 import { Registration } from '../../sip/registration/index.ts';
-import { kamailioInstalled, startKamailio } from './kamailio-peer.ts';
+import { kamailioInstalled, kamailioTestScope } from './kamailio-peer.ts';
 import { captureLogger } from './helpers.ts';
 
-const TIMERS = { t1Ms: 50, t2Ms: 400, t4Ms: 200, tdMs: 500 };
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function peer(opts: Parameters<typeof startKamailio>[0]) {
-  const k = await startKamailio(opts);
-  cleanups.push(() => k.stop());
-  return k;
-}
-
-async function client(): Promise<SipStack> {
-  // Kamailio already answers (startKamailio waits for it); T1 50 ms leaves Timer F 3.2 s of slack under load.
-  const s = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), timers: TIMERS, transports: ['udp'] });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { kamailio: peer, sipStack, defer } = kamailioTestScope();
 
 function next<T extends unknown[]>(reg: Registration, event: 'registered' | 'failed' | 'failover'): Promise<T> {
   return new Promise((resolve) => reg.once(event, ((...args: T) => resolve(args)) as never));
@@ -35,10 +17,7 @@ function next<T extends unknown[]>(reg: Registration, event: 'registered' | 'fai
 describe.skipIf(!kamailioInstalled)('Registration → Kamailio registrar with digest auth', () => {
   it.each(['SHA-256', 'MD5'] as const)('registers answering a %s challenge, Kamailio grants the binding, stop() unregisters', async (alg) => {
     const k = await peer({ algorithm: alg, password: 'pw-gw' });
-    const s = await client();
-    const sent: SipRequest[] = [];
-    const send = s.sendRequest.bind(s);
-    s.sendRequest = (req, dest, user) => { sent.push(req); return send(req, dest, user); };
+    const { s, sent } = await sipStack();
     const reg = new Registration(s, { aor: 'sip:gw@127.0.0.1', registrars: [k.uri], credentials: { username: 'gw', password: 'pw-gw' }, expiresS: 300 });
     const failed = next<[number, string]>(reg, 'failed').then(([st, r]) => { throw new Error(`failed ${st} ${r}\n${k.log()}`); });
     reg.start();
@@ -54,10 +33,10 @@ describe.skipIf(!kamailioInstalled)('Registration → Kamailio registrar with di
 
   it('fails over from a registrar answering 503 to Kamailio', async () => {
     const down = await SipStack.start({ bindAddress: '127.0.0.1', port: 0, logger: captureLogger(), transports: ['udp'] });
-    cleanups.push(() => down.close());
+    defer(() => down.close());
     down.setRegistrar({ handleRegister: () => ({ status: 503, reason: 'Maintenance' }) });
     const k = await peer({ algorithm: 'SHA-256', password: 'pw-gw' });
-    const s = await client();
+    const { s } = await sipStack();
     const reg = new Registration(s, { aor: 'sip:gw@127.0.0.1', registrars: [`sip:127.0.0.1:${down.port}`, k.uri],
       credentials: { username: 'gw', password: 'pw-gw' }, expiresS: 300 });
     const failover = next<[string, string, number]>(reg, 'failover');
@@ -69,7 +48,7 @@ describe.skipIf(!kamailioInstalled)('Registration → Kamailio registrar with di
 
   it('wrong password: Kamailio challenges again and the registration reports 401', async () => {
     const k = await peer({ algorithm: 'SHA-256', password: 'pw-gw' });
-    const s = await client();
+    const { s } = await sipStack();
     const reg = new Registration(s, { aor: 'sip:gw@127.0.0.1', registrars: [k.uri], credentials: { username: 'gw', password: 'nope' } });
     const failed = next<[number, string]>(reg, 'failed');
     reg.start();

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMessage, SipStack, type SipResponse } from '../../sip/index.ts';
-import { captureLogger, FAST_TIMERS } from './helpers.ts';
+import { captureLogger, FAST_TIMERS, receivedText } from './helpers.ts';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -16,14 +16,8 @@ async function stackAndSocket() {
   const sock = net.connect(s.port, '127.0.0.1');
   await new Promise((r) => sock.once('connect', r));
   open.push({ close: async () => { sock.destroy(); } });
-  let buf = '';
-  const waiters: (() => void)[] = [];
-  sock.on('data', (d) => { buf += d.toString(); waiters.splice(0).forEach((w) => w()); });
   /** Resolves once the received bytes satisfy `pred`. */
-  const until = (pred: (b: string) => boolean): Promise<string> => new Promise((resolve) => {
-    const check = () => (pred(buf) ? resolve(buf) : waiters.push(check));
-    check();
-  });
+  const until = receivedText(sock);
   const closed = new Promise<void>((r) => sock.once('close', () => r()));
   return { s, sock, logger, until, closed };
 }

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseMessage, SipFailure, SipStack, type Dialog, type SipResponse } from '../../sip/index.ts';
 import { makeTestCerts, type TestCerts } from '../fixtures/tls/make-certs.ts';
-import { captureLogger, FAST_TIMERS, SDP_A, SDP_B } from './helpers.ts';
+import { captureLogger, FAST_TIMERS, receivedText, SDP_A, SDP_B } from './helpers.ts';
 
 let certs: TestCerts;
 beforeAll(() => { certs = makeTestCerts(); });
@@ -100,14 +100,7 @@ describe('SIP over TLS with a raw TLS client', () => {
     const sock = tls.connect({ host: '127.0.0.1', port, ca: [readFileSync(certs.caFile)] });
     await new Promise((r) => sock.once('secureConnect', r));
     open.push({ close: async () => { sock.destroy(); } });
-    let buf = '';
-    const waiters: (() => void)[] = [];
-    sock.on('data', (d) => { buf += d.toString(); waiters.splice(0).forEach((w) => w()); });
-    const until = (pred: (b: string) => boolean): Promise<string> => new Promise((resolve) => {
-      const check = () => (pred(buf) ? resolve(buf) : waiters.push(check));
-      check();
-    });
-    return { sock, until };
+    return { sock, until: receivedText(sock) };
   }
 
   it('answers OPTIONS on the same connection and a CRLFCRLF ping with a CRLF pong (RFC 5626 3.5.1)', async () => {

@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { JitterBuffer } from '../../../bridge/jitter/jitter-buffer.ts';
 import { RtpPacket } from '../../../rtp/index.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const RATE = 8000;
 const SPP = 160; // 20 ms
 
 function pkt(seq: number): Buffer {
   return new RtpPacket({ payloadType: 0, sequenceNumber: seq & 0xffff, timestamp: (1000 + seq * SPP) >>> 0, ssrc: 9, payload: Buffer.alloc(SPP) }).encode();
-}
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Run {
@@ -54,7 +43,7 @@ const emptyTicks = (r: Run, n: number): number => steady(r, n).filter((c) => c =
 
 describe('JitterBuffer low-delay floor (injected clock)', () => {
   it('a clean network (0–1 ms jitter) converges to the 5 ms floor within 2 s', () => {
-    const rnd = prng(3);
+    const rnd = seededRandom(3);
     const jb = new JitterBuffer({ clockRate: RATE });
     const r = run(jb, 500, () => 7 + rnd(), 10_000);
     expect(jb.stats().targetDelayMs).toBe(5);
@@ -65,7 +54,7 @@ describe('JitterBuffer low-delay floor (injected clock)', () => {
   });
 
   it('from the floor, 30 ms of jitter grows the target within a second; only the first jittery packets miss their slot', () => {
-    const rnd = prng(11);
+    const rnd = seededRandom(11);
     const jb = new JitterBuffer({ clockRate: RATE });
     const r = run(jb, 400, (k) => (k < 150 ? 2 : 2 + rnd() * 30), 8500);
     expect(r.delayAt.get(2900)).toBeLessThanOrEqual(6); // calm: at the floor
@@ -80,7 +69,7 @@ describe('JitterBuffer low-delay floor (injected clock)', () => {
   // arrivals against the tick, a clean stream gives exactly one packet per tick at the floor.
   for (const phase of [0, 4, 9.5, 14, 19.9]) {
     it(`no underrun at the floor on a clean network, arrivals ${phase} ms after the tick`, () => {
-      const rnd = prng(5);
+      const rnd = seededRandom(5);
       const jb = new JitterBuffer({ clockRate: RATE });
       const r = run(jb, 600, () => 20 + phase + rnd() * 2, 12_500);
       expect(emptyTicks(r, 600)).toBe(0);

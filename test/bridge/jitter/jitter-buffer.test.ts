@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { JitterBuffer, type JitterEvent } from '../../../bridge/jitter/jitter-buffer.ts';
 import { RtpPacket } from '../../../rtp/index.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const RATE = 8000;
 const SPP = 160; // 20 ms
 
 function pkt(seq: number, ssrc = 5): Buffer {
   return new RtpPacket({ payloadType: 0, sequenceNumber: seq & 0xffff, timestamp: (1000 + seq * SPP) >>> 0, ssrc, payload: Buffer.alloc(SPP, seq & 0xff) }).encode();
-}
-
-/** Deterministic PRNG (mulberry32) so every run sees the same loss and jitter. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Arrival { at: number; seq: number }
@@ -53,7 +42,7 @@ describe('JitterBuffer (injected clock)', () => {
   });
 
   it('5 % random loss becomes concealed slots, not gaps: the output sequence is contiguous', () => {
-    const rnd = prng(42);
+    const rnd = seededRandom(42);
     const all = sent(1000);
     const kept = all.filter((a) => a.seq === 0 || a.seq === 999 || rnd() >= 0.05);
     const lost = all.length - kept.length;
@@ -72,7 +61,7 @@ describe('JitterBuffer (injected clock)', () => {
   });
 
   it('target delay grows under 30 ms of jitter, then shrinks slowly when the jitter stops', () => {
-    const rnd = prng(7);
+    const rnd = seededRandom(7);
     const calm1 = sent(100, 0, () => 2); // 0-2 s
     const rough = sent(250, 100, () => 2 + rnd() * 30); // 2-7 s: 0-30 ms random delay
     const calm2 = sent(500, 350, () => 2); // 7-17 s
@@ -151,7 +140,7 @@ describe('JitterBuffer (injected clock)', () => {
 describe('JitterBuffer under arbitrary input (seeded fuzz)', () => {
   it('never throws, never releases a sequence number twice or out of order, stays bounded', () => {
     for (let seed = 1; seed <= 10; seed++) {
-      const rnd = prng(seed);
+      const rnd = seededRandom(seed);
       const jb = new JitterBuffer({ clockRate: RATE, maxPackets: 40 });
       let seq = Math.floor(rnd() * 65536);
       let ts = Math.floor(rnd() * 2 ** 32);
