@@ -17,7 +17,16 @@ const OPUS_SET_MAX_BANDWIDTH_REQUEST = 4004;
 /** opus_defines.h audio bandwidths (RFC 6716 2: NB 4 kHz, MB 6 kHz, WB 8 kHz, SWB 12 kHz, FB 20 kHz). */
 export const OpusBandwidth = { narrowband: 1101, mediumband: 1102, wideband: 1103, superwideband: 1104, fullband: 1105 } as const;
 
+/** Input sampling rates libopus takes (RFC 6716 2: the coded bandwidth, not the RTP clock, follows it). */
+export type OpusInputRate = 8000 | 16000 | 48000;
+
 export interface OpusEncoderOptions {
+  /**
+   * Sampling rate of the PCM handed to `encode`. A narrowband source (G.711) goes in at 8 kHz and
+   * a wideband one (G.722) at 16 kHz: libopus codes it as is, instead of us upsampling to 48 kHz
+   * and libopus resampling back down for SILK. The RTP clock stays 48 kHz (RFC 7587 4.1). Default 48000.
+   */
+  sampleRate?: OpusInputRate;
   /** Target bitrate, bit/s. Default 32000. */
   bitrate?: number;
   /** Expected loss, percent; drives how much in-band FEC is spent. Default 10. */
@@ -32,15 +41,23 @@ export interface OpusEncoderOptions {
 }
 
 /**
- * Mono 48 kHz Opus encoder with in-band FEC on (RFC 6716 2.1.7; RFC 7587 7 useinbandfec).
- * Mono in an opus/48000/2 stream is legal (RFC 7587 7: stereo is a receiver preference).
+ * Mono Opus encoder (48 kHz input unless told otherwise) with in-band FEC on (RFC 6716 2.1.7;
+ * RFC 7587 7 useinbandfec). Mono in an opus/48000/2 stream is legal (RFC 7587 7: stereo is a
+ * receiver preference).
  */
 export class OpusAudioEncoder {
-  private readonly codec = new opus.OpusEncoder(48000, 1);
-  private readonly pcm = new Int16Array(OPUS_FRAME_SAMPLES);
-  private readonly pcmBytes = Buffer.from(this.pcm.buffer, this.pcm.byteOffset, this.pcm.byteLength);
+  private readonly codec: InstanceType<typeof opus.OpusEncoder>;
+  /** Samples of one 20 ms frame at the input rate. */
+  readonly frameSamples: number;
+  private readonly pcm: Int16Array;
+  private readonly pcmBytes: Buffer;
 
   constructor(opts: OpusEncoderOptions = {}) {
+    const rate = opts.sampleRate ?? 48000;
+    this.codec = new opus.OpusEncoder(rate, 1);
+    this.frameSamples = rate / 50;
+    this.pcm = new Int16Array(this.frameSamples);
+    this.pcmBytes = Buffer.from(this.pcm.buffer, this.pcm.byteOffset, this.pcm.byteLength);
     this.codec.applyEncoderCTL(OPUS_SET_SIGNAL_REQUEST, OPUS_SIGNAL_VOICE);
     this.codec.applyEncoderCTL(OPUS_SET_BITRATE_REQUEST, opts.bitrate ?? 32000);
     this.codec.applyEncoderCTL(OPUS_SET_INBAND_FEC_REQUEST, 1);
@@ -49,9 +66,9 @@ export class OpusAudioEncoder {
     if (opts.maxBandwidth !== undefined) this.codec.applyEncoderCTL(OPUS_SET_MAX_BANDWIDTH_REQUEST, opts.maxBandwidth);
   }
 
-  /** Encode one 20 ms frame (960 samples from `src` at `offset`). Returns a new payload buffer. */
+  /** Encode one 20 ms frame (`frameSamples` from `src` at `offset`). Returns a new payload buffer. */
   encode(src: Int16Array, offset = 0): Buffer {
-    this.pcm.set(src.subarray(offset, offset + OPUS_FRAME_SAMPLES));
+    this.pcm.set(src.subarray(offset, offset + this.frameSamples));
     return this.codec.encode(this.pcmBytes);
   }
 }

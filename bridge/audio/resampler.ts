@@ -128,6 +128,7 @@ class PolyphaseDownsampler {
   private readonly hist: number;
 
   constructor(private readonly filter: PolyphaseFilter, maxInputSamples: number) {
+    if (filter.taps.length % 2 !== 0) throw new RangeError('downsampler: the symmetric sum needs an even tap count');
     this.hist = filter.taps.length - 1;
     this.buf = new Float64Array(this.hist + maxInputSamples);
   }
@@ -145,10 +146,13 @@ class PolyphaseDownsampler {
     const n = taps.length;
     for (let i = 0; i < count; i++) buf[hist + i] = input[inputOffset + i]!;
     const outCount = count / factor;
+    // linear phase: taps[j] = taps[n-1-j], so each pair of samples shares one multiply
+    const half = n >> 1;
     for (let m = 0; m < outCount; m++) {
       const newest = hist + m * factor + factor - 1;
+      const oldest = newest - (n - 1);
       let acc = 0;
-      for (let j = 0; j < n; j++) acc += taps[j]! * buf[newest - j]!;
+      for (let j = 0; j < half; j++) acc += taps[j]! * (buf[newest - j]! + buf[oldest + j]!);
       output[outputOffset + m] = acc;
     }
     buf.copyWithin(0, count, count + hist);

@@ -4,7 +4,6 @@ import type { AudioCodecName } from '../negotiated-media.ts';
 import { g711Decode, type G711Law } from './g711.ts';
 import { G722Decoder } from './g722/index.ts';
 import { OPUS_FRAME_SAMPLES, OpusAudioEncoder, OpusBandwidth } from './opus-codec.ts';
-import { Upsampler16to48, Upsampler8to48, floatToInt16 } from './resampler.ts';
 
 /** Payload type the bridge uses toward the cloud leg for Opus (the leg may rewrite it). */
 export const CLOUD_OPUS_PT = 111;
@@ -33,8 +32,8 @@ export interface RoomAudioToMeetingOptions {
 }
 
 /**
- * room → meeting audio: G.711 (G.722) RTP from the terminal is decoded, upsampled 8 (16) → 48 kHz,
- * regrouped into 20 ms frames (terminals may send 10/30/40 ms) and Opus-encoded into RTP with
+ * room → meeting audio: G.711 (G.722) RTP from the terminal is decoded, regrouped into 20 ms
+ * frames (terminals may send 10/30/40 ms) and Opus-encoded at its own 8 (16) kHz rate into RTP with
  * its own sequence numbers and 48 kHz timestamps. The room's timestamps drive ours, so silence
  * suppression gaps stay gaps (RFC 3550 5.1) and the first packet after one carries the marker
  * (RFC 3551 4.1). An Opus room is passed through with the payload type rewritten.
@@ -47,14 +46,11 @@ export class RoomAudioToMeeting {
   private readonly samplesPerTs: number;
   /** 20 ms of room PCM: 160 samples at 8 kHz, 320 at 16 kHz. */
   private readonly frame: number;
-  private readonly upsampler: Upsampler8to48 | Upsampler16to48;
   private readonly fifo: Int16Array;
   /** PCM samples in the FIFO (at the room's sampling rate). */
   private fifoSize = 0;
   /** Room timestamp of fifo[0]; undefined before the first packet. */
   private headTs: number | undefined;
-  private readonly up48 = new Float32Array(OPUS_FRAME_SAMPLES);
-  private readonly pcm48 = new Int16Array(OPUS_FRAME_SAMPLES);
   private readonly ssrc = randomInt(1, 0xffffffff);
   private seq = randomInt(0, 0x10000);
   private outTs = randomInt(0, 0xffffffff);
@@ -66,16 +62,17 @@ export class RoomAudioToMeeting {
   constructor(private readonly opts: RoomAudioToMeetingOptions) {
     this.law = opts.codec === 'PCMU' || opts.codec === 'PCMA' ? opts.codec : undefined;
     this.g722 = opts.codec === 'G722' ? new G722Decoder() : undefined;
-    // The room's codec bounds what there is to code (G.711: 4 kHz, G.722: 7 kHz): the encoder is
-    // told so, and runs at complexity 5, which measured about half the CPU of 10 with no audible
+    // The room's codec bounds what there is to code (G.711: 4 kHz, G.722: 7 kHz): the encoder takes
+    // the decoded PCM at its own rate (no resampling on our side or inside libopus), is told the
+    // bandwidth, and runs at complexity 5, which measured about half the CPU of 10 with no audible
     // difference on band-limited speech (bench/media-audio.ts, codec-cost line).
     this.encoder = opts.codec === 'opus' ? undefined : new OpusAudioEncoder({
+      sampleRate: opts.codec === 'G722' ? 16000 : 8000,
       complexity: ROOM_ENCODER_COMPLEXITY,
       maxBandwidth: opts.codec === 'G722' ? OpusBandwidth.wideband : OpusBandwidth.narrowband,
     });
     this.samplesPerTs = this.g722 ? 2 : 1;
     this.frame = FRAME_TS * this.samplesPerTs;
-    this.upsampler = this.g722 ? new Upsampler16to48() : new Upsampler8to48();
     this.fifo = new Int16Array(this.frame + MAX_PAYLOAD * this.samplesPerTs);
   }
 
@@ -164,9 +161,7 @@ export class RoomAudioToMeeting {
     let off = 0;
     const frame = this.frame;
     while (this.fifoSize - off >= frame) {
-      this.upsampler.process(this.fifo, off, frame, this.up48, 0);
-      floatToInt16(this.up48, 0, OPUS_FRAME_SAMPLES, this.pcm48, 0);
-      const payload = this.encoder!.encode(this.pcm48, 0);
+      const payload = this.encoder!.encode(this.fifo, off);
       const pkt = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length); // ownership passes to the leg
       writeRtpHeader(pkt, CLOUD_OPUS_PT, this.marker, this.seq, this.outTs, this.ssrc);
       payload.copy(pkt, RTP_HEADER_SIZE);

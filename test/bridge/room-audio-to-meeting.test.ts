@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { g711Encode } from '../../bridge/audio/g711.ts';
+import { G722Encoder } from '../../bridge/audio/g722/index.ts';
+import { OpusAudioDecoder } from '../../bridge/audio/opus-codec.ts';
 import { RoomAudioToMeeting } from '../../bridge/audio/room-audio-to-meeting.ts';
 import { RtpPacket } from '../../rtp/index.ts';
+import { dominantFrequency, rms } from '../helpers/spectrum.ts';
 
 function pcmu(seq: number, ts: number, n = 160, pt = 0): Buffer {
   return new RtpPacket({ payloadType: pt, sequenceNumber: seq, timestamp: ts, ssrc: 1, payload: Buffer.alloc(n, 0xff) }).encode();
@@ -55,5 +59,42 @@ describe('room → meeting audio timing', () => {
     expect((sent[2]!.timestamp - sent[1]!.timestamp) >>> 0).toBe(960);
     expect((sent[3]!.timestamp - sent[2]!.timestamp) >>> 0).toBe(960 + 800 * 6);
     expect(drops).toEqual(['late']);
+  });
+});
+
+describe('room → meeting audio content: the room\'s band reaches the meeting\'s Opus', () => {
+  /** `frames` of a `hz` tone at `rate`, encoded by `encodeFrame`, through RoomAudioToMeeting; the Opus decoded at 48 kHz. */
+  function through(codec: 'PCMU' | 'G722', hz: number, frames = 50): Int16Array {
+    const rate = codec === 'G722' ? 16000 : 8000;
+    const perFrame = rate / 50;
+    const out: Int16Array[] = [];
+    const dec = new OpusAudioDecoder();
+    const up = new RoomAudioToMeeting({ codec, payloadType: codec === 'G722' ? 9 : 0, send: (b) => out.push(dec.decode(RtpPacket.decode(b).payload).slice()), onDrop: () => undefined });
+    const g722 = new G722Encoder();
+    for (let f = 0; f < frames; f++) {
+      const pcm = new Int16Array(perFrame);
+      for (let i = 0; i < perFrame; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * (f * perFrame + i)) / rate));
+      const payload = Buffer.alloc(160);
+      if (codec === 'G722') g722.encode(pcm, 0, perFrame, payload, 0);
+      else g711Encode('PCMU', pcm, 0, perFrame, payload, 0);
+      up.onRoomRtp(new RtpPacket({ payloadType: codec === 'G722' ? 9 : 0, sequenceNumber: f, timestamp: f * 160, ssrc: 1, payload }).encode());
+    }
+    expect(out).toHaveLength(frames);
+    const all = new Int16Array(out.reduce((n, a) => n + a.length, 0));
+    let o = 0;
+    for (const a of out) { all.set(a, o); o += a.length; }
+    return all.subarray(48000 * 0.2); // past the codecs' start-up
+  }
+
+  it('G.711 at 8 kHz into the encoder: a 1 kHz tone comes out at 1 kHz and at its level', () => {
+    const pcm = through('PCMU', 1000);
+    expect(Math.abs(dominantFrequency(pcm, 48000) - 1000)).toBeLessThan(10);
+    expect(rms(pcm)).toBeGreaterThan((0.7 * 8000) / 32768 / Math.SQRT2); // rms is relative to full scale
+  });
+
+  it('G.722 at 16 kHz into the encoder: a 6 kHz tone (above narrowband) still comes out at 6 kHz', () => {
+    const pcm = through('G722', 6000);
+    expect(Math.abs(dominantFrequency(pcm, 48000) - 6000)).toBeLessThan(20);
+    expect(rms(pcm)).toBeGreaterThan((0.5 * 8000) / 32768 / Math.SQRT2);
   });
 });
