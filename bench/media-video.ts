@@ -12,18 +12,15 @@
  * Run: npx tsx bench/media-video.ts   (MEDIA_VIDEO_STEPS=25,50,… MEDIA_VIDEO_THREADS=2 MEDIA_BENCH_MEASURE_MS=…)
  */
 import { availableParallelism } from 'node:os';
-import type { CallMedia } from '../bridge/index.ts';
-import { fmt, fmtInt, intList, machineLine, collectGarbage } from './media/common.ts';
-import { GeneratorProcess } from './media/generator-client.ts';
+import { fmt, fmtInt, intList, machineLine } from './media/common.ts';
 import type { EndpointSpec } from './media/generator-protocol.ts';
 import { VIDEO_FPS } from './media/payloads.ts';
-import { openUdpCall, problemsNote } from './media/roomgate-calls.ts';
+import { openUdpCall, problemsNote, udpCallsStep } from './media/roomgate-calls.ts';
 import {
-  cpuPerCallText, curveText, memoryPerCallText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, measureStep, reportStep, stepUpSideBySide, thisProcess,
+  cpuPerCallText, curveText, memoryPerCallText, LATE_MS, latencyText, LIMIT_PCT, MEASURE_MS, maxPassing, reportStep, stepUpSideBySide,
   type StepFigures,
 } from './media/steps.ts';
 import { roundRobin, threadedStep, threadNotes } from './media/threaded-step.ts';
-import type { UdpCloudPort } from './media/udp-cloud-port.ts';
 
 const STEPS = intList(process.env.MEDIA_VIDEO_STEPS, [10, 25, 50, 100, 200]);
 /** Calls whose packets are read for latency (every packet of these calls). */
@@ -41,27 +38,11 @@ function videoEndpoints(i: number, n: number, roomPort: number, cloudPort: numbe
   ];
 }
 
-async function videoStep(n: number): Promise<StepFigures> {
-  const gen = GeneratorProcess.start();
-  const calls: CallMedia[] = [];
-  const clouds: UdpCloudPort[] = [];
-  try {
-    const genPorts = await gen.open(2 * n);
-    collectGarbage();
-    const rssBefore = process.memoryUsage.rss();
-    const endpoints: EndpointSpec[] = [];
-    for (let i = 0; i < n; i++) {
-      const { media, cloud } = await openUdpCall({ videoPort: genPorts[2 * i]! }, genPorts[2 * i + 1]!);
-      calls.push(media);
-      clouds.push(cloud);
-      endpoints.push(...videoEndpoints(i, n, media.videoPort, cloud.port));
-    }
-    return await measureStep(n, gen, endpoints, thisProcess(), rssBefore);
-  } finally {
-    gen.close();
-    for (const c of calls) c.close();
-    for (const c of clouds) c.close();
-  }
+function videoStep(n: number): Promise<StepFigures> {
+  return udpCallsStep(n, async (i, genRoom, genCloud) => {
+    const { media, cloud } = await openUdpCall({ videoPort: genRoom }, genCloud);
+    return { media, cloud, endpoints: videoEndpoints(i, n, media.videoPort, cloud.port) };
+  });
 }
 
 /** The N calls on THREADS media threads, round-robin (each call its own meeting). */

@@ -5,15 +5,12 @@
  * media plane places them (`roomgateThreadedStep`: whole calls per thread, each call its own
  * meeting, so call i → thread i mod threads, the media plane's least-loaded choice).
  */
-import { MeetingMixHubs, type CallMedia } from '../../bridge/index.ts';
-import { collectGarbage } from './common.ts';
-import { GeneratorProcess } from './generator-client.ts';
+import { MeetingMixHubs } from '../../bridge/index.ts';
 import type { EndpointSpec } from './generator-protocol.ts';
 import { FRAME_MS } from './payloads.ts';
-import { openUdpCall } from './roomgate-calls.ts';
-import { measureStep, thisProcess, type StepFigures } from './steps.ts';
+import { openUdpCall, udpCallsStep } from './roomgate-calls.ts';
+import type { StepFigures } from './steps.ts';
 import { roundRobin, threadedStep } from './threaded-step.ts';
-import type { UdpCloudPort } from './udp-cloud-port.ts';
 
 /** Calls whose arrivals are decoded for latency samples. */
 export const LATENCY_SAMPLE_CALLS = 16;
@@ -31,28 +28,12 @@ function transcodedEndpoints(i: number, n: number, roomPort: number, cloudPort: 
  * `production`: each call as the gateway runs it, with its meeting's shared mix (one meeting per
  * call, so the room hears the meeting's one speaker) and jitter buffers both ways.
  */
-export async function roomgateTranscodedStep(n: number, production = false): Promise<StepFigures> {
+export function roomgateTranscodedStep(n: number, production = false): Promise<StepFigures> {
   const hubs = production ? new MeetingMixHubs() : undefined;
-  const gen = GeneratorProcess.start();
-  const calls: CallMedia[] = [];
-  const clouds: UdpCloudPort[] = [];
-  try {
-    const genPorts = await gen.open(2 * n);
-    collectGarbage();
-    const rssBefore = process.memoryUsage.rss();
-    const endpoints: EndpointSpec[] = [];
-    for (let i = 0; i < n; i++) {
-      const { media, cloud } = await openUdpCall({ audioPort: genPorts[2 * i]! }, genPorts[2 * i + 1]!, hubs?.acquire(`bench-meeting-${i}`));
-      calls.push(media);
-      clouds.push(cloud);
-      endpoints.push(...transcodedEndpoints(i, n, media.audioPort, cloud.port));
-    }
-    return await measureStep(n, gen, endpoints, thisProcess(), rssBefore);
-  } finally {
-    gen.close();
-    for (const c of calls) c.close();
-    for (const c of clouds) c.close();
-  }
+  return udpCallsStep(n, async (i, genRoom, genCloud) => {
+    const { media, cloud } = await openUdpCall({ audioPort: genRoom }, genCloud, hubs?.acquire(`bench-meeting-${i}`));
+    return { media, cloud, endpoints: transcodedEndpoints(i, n, media.audioPort, cloud.port) };
+  });
 }
 
 /** The gateway configuration (shared mix + jitter buffers) on `threads` media threads. */

@@ -4,6 +4,10 @@
  * in-process feed). Media problems the bridge logs are counted, not printed per packet.
  */
 import { CallMedia, PortAllocator, type CloudMediaPort, type Logger, type MixHubLease, type NegotiatedMedia } from '../../bridge/index.ts';
+import { collectGarbage } from './common.ts';
+import { GeneratorProcess } from './generator-client.ts';
+import type { EndpointSpec } from './generator-protocol.ts';
+import { measureStep, thisProcess, type StepFigures } from './steps.ts';
 import { UdpCloudPort } from './udp-cloud-port.ts';
 
 /** Room-side ports come from here; PortAllocator skips ports other processes hold. */
@@ -65,6 +69,36 @@ export async function openUdpCall(leg: RoomLeg, genCloudPort: number, mixHub?: M
   } catch (err) {
     cloud.close();
     throw err;
+  }
+}
+
+/** One call of a step: its media, its meeting leg, and the generator's endpoints for it. */
+export interface StepCall {
+  media: CallMedia;
+  cloud: UdpCloudPort;
+  endpoints: EndpointSpec[];
+}
+
+/**
+ * One step of `n` calls in this thread, each a CallMedia with a UdpCloudPort, both legs driven
+ * by the generator process (two generator sockets per call: `open(i, genPorts[2i], genPorts[2i+1])`).
+ * Memory per call is measured from the RSS before the calls open.
+ */
+export async function udpCallsStep(n: number, open: (i: number, genRoomPort: number, genCloudPort: number) => Promise<StepCall>): Promise<StepFigures> {
+  const gen = GeneratorProcess.start();
+  const calls: StepCall[] = [];
+  try {
+    const genPorts = await gen.open(2 * n);
+    collectGarbage();
+    const rssBefore = process.memoryUsage.rss();
+    for (let i = 0; i < n; i++) calls.push(await open(i, genPorts[2 * i]!, genPorts[2 * i + 1]!));
+    return await measureStep(n, gen, calls.flatMap((c) => c.endpoints), thisProcess(), rssBefore);
+  } finally {
+    gen.close();
+    for (const c of calls) {
+      c.media.close();
+      c.cloud.close();
+    }
   }
 }
 
