@@ -82,8 +82,14 @@ class TunnelChannel implements H245Channel {
   private pduHandlers: ((pdu: Uint8Array) => void)[] = [];
   private closeHandlers: ((reason: string) => void)[] = [];
   closedReason: string | undefined;
+  /** The PDUs being delivered came in the peer's ReleaseComplete: no answer can reach it. */
+  peerReleasing = false;
 
   constructor(private readonly flush: () => void) {}
+
+  get canSend(): boolean {
+    return this.closedReason === undefined && !this.peerReleasing;
+  }
 
   send(pdus: Uint8Array[]): void {
     if (this.closedReason !== undefined) return;
@@ -101,8 +107,10 @@ class TunnelChannel implements H245Channel {
     else this.closeHandlers.push(handler);
   }
 
+  /** PDUs already sent leave first (in a Facility, while the call is live); then nothing more. */
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
+    if (this.outgoing.length) this.flush();
     this.closedReason = reason;
     this.outgoing.length = 0;
     for (const h of this.closeHandlers.splice(0)) h(reason);
@@ -303,8 +311,13 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   protected deliverTunnelled(m: H225Message): void {
     const pdus = m.view?.h245Control ?? [];
     if (pdus.length === 0) return;
-    if (this.tunnelState === 'off' || !this.tunnel) this.logger.debug('h225 tunnelled H.245 ignored: not tunnelling', { callId: this.callId });
-    else for (const pdu of pdus) this.tunnel.deliver(pdu);
+    if (this.tunnelState === 'off' || !this.tunnel) {
+      this.logger.debug('h225 tunnelled H.245 ignored: not tunnelling', { callId: this.callId });
+      return;
+    }
+    // H.323 8.5: an endSessionCommand inside the peer's ReleaseComplete cannot be answered
+    if (m.q931.type === MessageType.releaseComplete) this.tunnel.peerReleasing = true;
+    for (const pdu of pdus) this.tunnel.deliver(pdu);
   }
 
   /** The one end path: stops timers, closes the tunnel, records why, emits 'released' once. */

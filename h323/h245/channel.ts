@@ -8,4 +8,7 @@ export interface H245Channel {
   onPdu(handler: (pdu: Uint8Array) => void): void;
   onClose(handler: (reason: string) => void): void;
   close(reason: string): void;
+  /** False once nothing sent can reach the peer any more although the channel is not closed yet
+   *  (tunnelled PDUs that arrived inside the peer's ReleaseComplete). Absent: true while open. */
+  readonly canSend?: boolean;
 }

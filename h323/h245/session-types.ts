@@ -16,6 +16,9 @@ export interface H245Timers {
   t108: number; // close logical channel request
   /** How long endSession() waits for the peer's endSessionCommand before closing (default 5 s). */
   endSession: number;
+  /** When the peer's endSessionCommand comes first: how long our CloseLogicalChannels wait for
+   *  their Acks before we answer it (H.323 8.5 steps 1-4; default 1 s). */
+  endSessionAnswer: number;
 }
 
 /** H.323 6.2.8.4 Table 1: terminalType of a gateway without MC. */

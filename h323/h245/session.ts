@@ -24,10 +24,14 @@ import {
   type H245Timers, type IncomingChannel, type OpenChannelRequest, type OpenedChannel,
 } from './session-types.ts';
 
-const DEFAULT_TIMERS: H245Timers = { t101: 30_000, t103: 30_000, t105: 30_000, t106: 30_000, t108: 30_000, endSession: 5_000 };
+const DEFAULT_TIMERS: H245Timers = {
+  t101: 30_000, t103: 30_000, t105: 30_000, t106: 30_000, t108: 30_000, endSession: 5_000, endSessionAnswer: 1_000,
+};
 
 interface OutgoingLc {
   state: 'awaitingEstablishment' | 'established' | 'awaitingRelease';
+  /** H.323 8.5 closes video channels before audio ones. */
+  kind: 'audio' | 'video';
   t103?: TimerHandle;
   open?: { resolve: (c: OpenedChannel) => void; reject: (e: Error) => void };
   /** closeChannel() callers waiting for the release. */
@@ -54,6 +58,9 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
   private endedReason: string | undefined;
   private endSent = false;
   private endTimer: TimerHandle | undefined;
+  /** The peer's endSessionCommand came first: our channels are closing before we answer it (H.323 8.5). */
+  private peerEnded = false;
+  private answerTimer: TimerHandle | undefined;
   private readonly endWaiters: (() => void)[] = [];
   private warnedUndecodable = false;
 
@@ -111,7 +118,8 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
 
   /** Timers this session holds (0 once it ended). */
   get activeTimers(): number {
-    let n = (this.msd.timerRunning ? 1 : 0) + (this.t101 ? 1 : 0) + (this.endTimer ? 1 : 0) + (this.rtd ? 1 : 0) + this.closeRequests.size;
+    let n = (this.msd.timerRunning ? 1 : 0) + (this.t101 ? 1 : 0) + (this.endTimer ? 1 : 0) + (this.answerTimer ? 1 : 0) + (this.rtd ? 1 : 0)
+      + this.closeRequests.size;
     for (const lc of this.outgoing.values()) if (lc.t103) n++;
     return n;
   }
@@ -152,9 +160,11 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
   /** Outgoing LCSE (C.4): OpenLogicalChannel, T103; resolves on the Ack with the peer's addresses. */
   openChannel(req: OpenChannelRequest): Promise<OpenedChannel> {
     if (this.ended) return Promise.reject(new SessionEndedError(this.endedReason!));
+    if (this.peerEnded) return Promise.reject(new SessionEndedError('peer ended the session'));
     if (this.outgoing.has(req.number)) return Promise.reject(new RangeError(`logical channel ${req.number} already in use`));
     return new Promise((resolve, reject) => {
-      const lc: OutgoingLc = { state: 'awaitingEstablishment', open: { resolve, reject }, closeWaiters: [] };
+      const kind = 'framesPerPacket' in req.capability ? 'audio' : 'video';
+      const lc: OutgoingLc = { state: 'awaitingEstablishment', kind, open: { resolve, reject }, closeWaiters: [] };
       this.outgoing.set(req.number, lc);
       this.send(openLogicalChannel({
         channel: req.number, media: req.capability, sessionId: req.sessionID, mediaControlChannel: req.mediaControlChannel,
@@ -253,6 +263,7 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
     if (this.ended) return Promise.resolve();
     return new Promise((resolve) => {
       this.endWaiters.push(resolve);
+      if (this.peerEnded) return; // our answer to the peer's endSessionCommand follows the close of our channels
       if (!this.endSent) {
         this.endSent = true;
         this.send(endSessionCommand());
@@ -544,6 +555,7 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
     this.outgoing.delete(number);
     for (const w of lc.closeWaiters.splice(0)) w();
     this.emit('channelClosed', { number, direction: 'outgoing', reason });
+    if (this.answerTimer && this.outgoing.size === 0) this.answerEndSession();
   }
 
   // ---- channel close requests (C.8) -------------------------------------------------------------
@@ -590,18 +602,56 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
 
   private onEndSession(kind: string): void {
     this.log.info('h245 endSessionCommand received', { callId: this.callId, kind });
-    const initiatedHere = this.endSent;
-    if (!this.endSent) {
-      this.endSent = true;
-      this.send(endSessionCommand()); // H.323 8.5: answer with our own endSessionCommand
+    if (this.endSent) {
+      // H.323 8.5 step 5: the answer to ours
+      this.flushOutbox();
+      this.finish(this.pendingEndReason ?? 'normal');
+      return;
     }
-    // flush the batch now: finish() closes the channel
+    if (this.peerEnded) return; // a repeated endSessionCommand while our channels close
+    this.peerEnded = true;
+    // H.323 8.5: "An endpoint receiving endSessionCommand without first having transmitted it shall
+    // carry out steps 1) to 6) above, except that in step 5) it shall not wait for the
+    // endSessionCommand from the first endpoint": our channels closed (C.4) before our answer.
+    if (this.outgoing.size === 0 || this.channel.canSend === false) {
+      // nothing to close, or nothing can reach the peer any more (its ReleaseComplete carried the command)
+      this.answerEndSession();
+      return;
+    }
+    const rank = (lc: OutgoingLc) => (lc.kind === 'video' ? 0 : 1); // H.323 8.5 steps 1-3: video, then audio
+    const closing = [...this.outgoing].sort(([, a], [, b]) => rank(a) - rank(b)).map(([n]) => n);
+    this.log.info('h245 closing our channels before answering endSessionCommand', { callId: this.callId, channels: closing });
+    this.answerTimer = this.clock.setTimer(this.timers.endSessionAnswer, () => {
+      this.answerTimer = undefined;
+      this.log.info('h245 no CloseLogicalChannelAck in time: answering endSessionCommand anyway', {
+        callId: this.callId, channels: [...this.outgoing.keys()], waitedMs: this.timers.endSessionAnswer,
+      });
+      this.answerEndSession();
+    });
+    // inside receive(): the CloseLogicalChannels leave in one batch (one Facility when tunnelled);
+    // a channel already awaiting release is only waited for
+    for (const n of closing) void this.closeChannel(n);
+  }
+
+  /** H.323 8.5 step 4 after the peer's endSessionCommand: ours (unless nothing can reach the peer), then the end. */
+  private answerEndSession(): void {
+    this.answerTimer?.cancel();
+    this.answerTimer = undefined;
+    if (this.channel.canSend !== false) {
+      this.endSent = true;
+      this.send(endSessionCommand());
+      this.flushOutbox(); // before finish() closes the channel
+    }
+    this.finish('peer ended the session');
+  }
+
+  /** Sends what the current batch holds now (finish() closes the channel before the batch ends). */
+  private flushOutbox(): void {
     const msgs = this.outbox;
     if (msgs?.length) {
       this.outbox = [];
       this.flush(msgs);
     }
-    this.finish(initiatedHere ? (this.pendingEndReason ?? 'normal') : 'peer ended the session');
   }
 
   private onMiscellaneousCommand(v: Fields): void {
@@ -665,6 +715,8 @@ export class H245Session extends TypedEmitter<H245SessionEvents> {
     this.t101 = undefined;
     this.endTimer?.cancel();
     this.endTimer = undefined;
+    this.answerTimer?.cancel();
+    this.answerTimer = undefined;
     const ended = new SessionEndedError(reason);
     for (const [, lc] of this.outgoing) {
       lc.t103?.cancel();

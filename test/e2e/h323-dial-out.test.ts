@@ -134,7 +134,8 @@ describe('dial-out to an H.323 room by address', () => {
     const released = new Promise((resolve) => room.call.once('released', (end) => resolve(seen.push('ReleaseComplete') && end)));
     expect(h.gateway.hangUp(outcome.callId)).toBe(true);
     expect(await released).toMatchObject({ by: 'remote', cause: 16 });
-    expect(seen).toEqual(['in request.closeLogicalChannel', 'out response.closeLogicalChannelAck', 'in command.endSessionCommand', 'out command.endSessionCommand', 'ReleaseComplete']);
+    // the gateway's endSessionCommand rode in its ReleaseComplete: the room cannot answer it (nothing sent)
+    expect(seen).toEqual(['in request.closeLogicalChannel', 'out response.closeLogicalChannelAck', 'in command.endSessionCommand', 'ReleaseComplete']);
     await alice.waitForPeerGone('room-h');
     await expectNothingLeftBehind(1);
   });

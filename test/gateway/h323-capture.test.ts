@@ -310,6 +310,21 @@ describe('one tshark capture of the gateway\'s H.323 calls: RAS, Q.931, H.225.0,
     }
   });
 
+  it('H.323 8.5 on the separate H.245 channels: the endpoint receiving endSessionCommand first closes its channels, then answers (room hung up: the gateway; gateway hung up: the room)', () => {
+    const phaseE = (port: number) => {
+      const stream = Number(capture!.fields(`tcp.port == ${port}`, ['tcp.stream'])[0]![0]);
+      return read.messages
+        .filter((m) => m.stream === stream && m.protocol === 'h245' && (m.type === 'endSessionCommand' || m.type === 'closeLogicalChannel'))
+        .map((m) => `${m.sent ? 'gateway' : 'room'} ${m.type}`);
+    };
+    // 'separate' (the room's listener) was hung up by the room, 'gatewayListens' (the gateway's) by the gateway
+    expect(read.h245Ports.room.map(phaseE)).toEqual([['room endSessionCommand', 'gateway closeLogicalChannel', 'gateway closeLogicalChannel', 'gateway endSessionCommand']]);
+    expect(read.h245Ports.gateway.map(phaseE)).toEqual([[
+      'gateway closeLogicalChannel', 'gateway closeLogicalChannel', 'gateway endSessionCommand',
+      'room closeLogicalChannel', 'room closeLogicalChannel', 'room endSessionCommand',
+    ]]);
+  });
+
   it('no expert info at all in any frame of the calls (TCP sequence analysis aside): no note, warning or error from Q.931, H.225.0, RAS or H.245', () => {
     const all = capture!.experts(read.ourTraffic, read.decodeAs);
     expect(all.some((x) => /Connection establish request \(SYN\)/.test(x.message))).toBe(true); // the expert column is read at all

@@ -13,7 +13,7 @@ import { capturingLogger, startHarness, type Harness, type LogEntry } from '../e
 import { H323Room, makeH264File, type H323RoomMode } from '../helpers/h323-room.ts';
 import { placeCall } from '../../h323/h225/index.ts';
 import { connectH245, H245Session } from '../../h323/h245/index.ts';
-import { h245Kind } from '../../h323/asn1/index.ts';
+import { h245Kind, type H245Message } from '../../h323/asn1/index.ts';
 import { proposeFastStart } from '../../gateway/h323/olc.ts';
 
 const H323 = 'h323: { signalling: { enabled: true, bind: 127.0.0.1, port: 0 } }';
@@ -32,6 +32,13 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
+
+/** "in request.closeLogicalChannel 102": a PDU's direction and kind, with the channel of a (Close/Open)LogicalChannel request. */
+function pduLabel(p: { direction: 'in' | 'out'; message?: H245Message }): string {
+  if (!p.message) return `${p.direction} ?`;
+  const kind = h245Kind(p.message);
+  return `${p.direction} ${kind}${kind.endsWith('LogicalChannel') ? ` ${(p.message.value.value as { forwardLogicalChannelNumber: number }).forwardLogicalChannelNumber}` : ''}`;
+}
 
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -59,14 +66,28 @@ describe('gateway H.323 calls', () => {
     expect(h.gateway.stats()).toMatchObject({ activeCalls: 0, mediaPortsInUse: 0 });
   });
 
-  it('the room\'s endSessionCommand (H.323 8.5) ends the call: the gateway answers it and sends ReleaseComplete', async () => {
-    h = await startHarness({ mediaPorts: { min: 48850, max: 48869 }, yaml: H323 });
-    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode: 'tunnel', calledAliases: [{ h323Id: 'es' }] });
+  it.each(['tunnel', 'separate'] as const)('the room\'s endSessionCommand (H.323 8.5, %s H.245) ends the call: the gateway closes its channels (video, then audio), answers it, then sends ReleaseComplete', async (mode: H323RoomMode) => {
+    h = await startHarness({ mediaPorts: mode === 'tunnel' ? { min: 48850, max: 48869 } : { min: 49360, max: 49379 }, yaml: H323 });
+    const room = await H323Room.dial({ gatewayPort: h.gateway.h323Port!, mode, video: { file: makeH264File(videoFile), fps: 15 }, calledAliases: [{ h323Id: `es-${mode}` }] });
     rooms.push(room);
-    await expect.poll(() => room.gatewayAudio, { timeout: 10_000 }).toBeDefined();
-    const released = new Promise((resolve) => room.call.once('released', resolve));
-    await room.session!.endSession(); // resolves on the gateway's endSessionCommand
+    await expect.poll(() => room.gatewayVideo !== undefined && room.gatewayAudio !== undefined, { timeout: 10_000 }).toBe(true);
+    // the room's side of its H.245 session from here on, and when ReleaseComplete came
+    const seen: string[] = [];
+    room.session!.observer.on('pdu', (p) => seen.push(pduLabel(p)));
+    const released = new Promise((resolve) => room.call.once('released', (end) => resolve(seen.push('ReleaseComplete') && end)));
+    const roomEnded = new Promise((resolve) => room.session!.once('ended', resolve));
+    await room.session!.endSession('room hangs up'); // resolves on the gateway's endSessionCommand
+    expect(await roomEnded).toBe('room hangs up'); // not by its endSession timer
     expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    // H.323 8.5: the endpoint receiving endSessionCommand first carries out steps 1-6 without waiting in step 5
+    expect(seen.filter((x) => /LogicalChannel|endSession|ReleaseComplete/.test(x))).toEqual([
+      'out command.endSessionCommand',
+      'in request.closeLogicalChannel 102', 'out response.closeLogicalChannelAck',
+      'in request.closeLogicalChannel 101', 'out response.closeLogicalChannelAck',
+      'in command.endSessionCommand', 'ReleaseComplete',
+    ]);
+    expect(h.logs.find((l) => l.message === 'h245 closing our channels before answering endSessionCommand')).toMatchObject({ channels: [102, 101] });
+    expect(h.logs.some((l) => String(l.message).startsWith('h245 no CloseLogicalChannelAck'))).toBe(false);
     await expect.poll(() => h!.gateway.stats().activeCalls).toBe(0);
     await expect.poll(() => h!.gateway.stats().mediaPortsInUse, { timeout: 5000 }).toBe(0);
     expect(h.logs.some((l) => l.message === 'call ended' && l.by === 'room' && String(l.reason).startsWith('H.245 session ended'))).toBe(true);
@@ -130,14 +151,20 @@ describe('gateway H.323 calls', () => {
     await expect.poll(() => room.gatewayVideo !== undefined && room.gatewayAudio !== undefined, { timeout: 10_000 }).toBe(true);
     // the room's side of its H.245 session from here on, and when ReleaseComplete came
     const seen: string[] = [];
-    room.session!.observer.on('pdu', (p) => seen.push(`${p.direction} ${p.message ? h245Kind(p.message) : '?'}${p.message && h245Kind(p.message).endsWith('LogicalChannel') ? ` ${(p.message.value.value as { forwardLogicalChannelNumber: number }).forwardLogicalChannelNumber}` : ''}`));
+    room.session!.observer.on('pdu', (p) => seen.push(pduLabel(p)));
     const released = new Promise((resolve) => room.call.once('released', (end) => resolve(seen.push('ReleaseComplete') && end)));
     expect(h.gateway.hangUp(h.gateway.activeCalls()[0]!.callId)).toBe(true);
     expect(await released).toMatchObject({ by: 'remote', cause: 16 });
+    // the room, receiving endSessionCommand first, closes its own channels (video 2, audio 1) before
+    // answering (H.323 8.5); tunnelled, the gateway's endSessionCommand rode in the ReleaseComplete
+    // and nothing can answer it
+    const roomAnswer = mode === 'tunnel'
+      ? []
+      : ['out request.closeLogicalChannel 2', 'out request.closeLogicalChannel 1', 'in response.closeLogicalChannelAck', 'in response.closeLogicalChannelAck', 'out command.endSessionCommand'];
     expect(seen.filter((x) => /LogicalChannel|endSession|ReleaseComplete/.test(x))).toEqual([
       'in request.closeLogicalChannel 102', 'out response.closeLogicalChannelAck',
       'in request.closeLogicalChannel 101', 'out response.closeLogicalChannelAck',
-      'in command.endSessionCommand', 'out command.endSessionCommand', 'ReleaseComplete',
+      'in command.endSessionCommand', ...roomAnswer, 'ReleaseComplete',
     ]);
     expect(h.logs.some((l) => l.message === 'h323 no CloseLogicalChannelAck in time: ending the H.245 session anyway')).toBe(false);
     room.stop();

@@ -423,15 +423,37 @@ describe('H.245 tunnelling (H.323 8.2.1) and the separate H.245 address', () => 
     const { encodeH245, endSessionCommand } = await import('../../h323/asn1/index.ts');
     const { call, callee } = await connectedPair();
     const order: string[] = [];
-    call.h245Tunnel!.onPdu((p) => order.push(h245Kind(decodeH245(p))));
+    const tunnel = call.h245Tunnel!;
+    // a PDU inside the peer's ReleaseComplete cannot be answered: the tunnel says so while delivering it
+    tunnel.onPdu((p) => order.push(`${h245Kind(decodeH245(p))} canSend=${tunnel.canSend}`));
     call.once('released', (e) => order.push(`released ${e.cause}`));
     callee.h245Tunnel!.send([encodeH245(endSessionCommand())]);
     callee.release();
     await vi.waitFor(() => expect(order).toHaveLength(2));
-    expect(order).toEqual(['command.endSessionCommand', 'released 16']);
+    expect(order).toEqual(['command.endSessionCommand canSend=false', 'released 16']);
     const rc = traces.find((t) => t.direction === 'out' && t.q931[4] === MessageType.releaseComplete)!;
     expect(rc.uu!['h323-uu-pdu'].h245Tunnelling).toBe(true);
     expect(rc.uu!['h323-uu-pdu'].h245Control).toHaveLength(1);
+    await noLeaks();
+  });
+
+  it('closing the tunnel of a live call sends the PDUs it still holds first (a Facility): an endSessionCommand answered just before the session closes it', async () => {
+    const { encodeH245, endSessionCommand } = await import('../../h323/asn1/index.ts');
+    const { call, callee } = await connectedPair();
+    const got: string[] = [];
+    const tunnel = callee.h245Tunnel!;
+    tunnel.onPdu((p) => got.push(`${h245Kind(decodeH245(p))} canSend=${tunnel.canSend}`));
+    const closed = new Promise<string>((r) => call.h245Tunnel!.onClose(r));
+    call.h245Tunnel!.send([encodeH245(endSessionCommand())]);
+    call.h245Tunnel!.close('H.245 session ended');
+    expect(await closed).toBe('H.245 session ended');
+    await vi.waitFor(() => expect(got).toHaveLength(1));
+    expect(got).toEqual(['command.endSessionCommand canSend=true']);
+    // (traces are the listener's: the caller's Facility comes in)
+    const facility = traces.find((t) => t.direction === 'in' && t.q931[4] === MessageType.facility && t.uu?.['h323-uu-pdu'].h245Control)!;
+    expect(facility.uu!['h323-uu-pdu']['h323-message-body'].type).toBe('empty');
+    expect(call.isReleased).toBe(false);
+    call.release();
     await noLeaks();
   });
 
