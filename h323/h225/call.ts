@@ -141,6 +141,8 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   protected readonly timers: CallTimers;
   private timer: { name: string; handle: TimerHandle } | undefined;
   private ended: CallEnd | undefined;
+  /** The peer's ReleaseComplete is being handled: nothing more goes out. */
+  private peerReleaseComplete = false;
   /** 'pending' until the peer's first answer says whether it tunnels (H.323 8.2.1). */
   protected tunnelState: 'off' | 'pending' | 'on';
   private readonly tunnel: TunnelChannel | undefined;
@@ -205,7 +207,9 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
 
   /** Ends the call: ReleaseComplete with a Q.850 cause (default 16 normal clearing). Idempotent. */
   release(cause = 16, reason?: ReleaseReason): void {
-    if (this.ended) return;
+    // Q.931 5.3: a received ReleaseComplete releases the call reference, and is not answered
+    // (its tunnelled H.245 is delivered first, and may make the application release the call)
+    if (this.ended || this.peerReleaseComplete) return;
     this.releaseWith({ by: 'local', cause, ...(reason ? { reason } : {}), detail: 'released locally' });
   }
 
@@ -337,6 +341,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   private onMessage(m: H225Message): void {
     if (this.ended) return;
     const view = m.view;
+    if (m.q931.type === MessageType.releaseComplete) this.peerReleaseComplete = true;
     this.deliverTunnelled(m);
     if (this.ended) return; // the application released the call from a PDU handler
     switch (m.q931.type) {

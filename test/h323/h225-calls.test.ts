@@ -437,6 +437,22 @@ describe('H.245 tunnelling (H.323 8.2.1) and the separate H.245 address', () => 
     await noLeaks();
   });
 
+  it('a release from a handler of the PDUs inside the peer\'s ReleaseComplete sends nothing back: the call ends as the peer released it (Q.931 5.3)', async () => {
+    const { encodeH245, endSessionCommand } = await import('../../h323/asn1/index.ts');
+    const { call, callee } = await connectedPair();
+    const ends: CallEnd[] = [];
+    call.once('released', (e) => ends.push(e));
+    // what the gateway does on the room's endSessionCommand: its session ends, the call is released
+    call.h245Tunnel!.onPdu(() => call.release(17));
+    callee.h245Tunnel!.send([encodeH245(endSessionCommand())]);
+    callee.release();
+    await vi.waitFor(() => expect(ends).toHaveLength(1));
+    expect(ends[0]).toMatchObject({ by: 'remote', cause: 16 });
+    await noLeaks();
+    // the listener's side received no ReleaseComplete from the caller
+    expect(traces.filter((t) => t.direction === 'in' && t.q931[4] === MessageType.releaseComplete)).toEqual([]);
+  });
+
   it('closing the tunnel of a live call sends the PDUs it still holds first (a Facility): an endSessionCommand answered just before the session closes it', async () => {
     const { encodeH245, endSessionCommand } = await import('../../h323/asn1/index.ts');
     const { call, callee } = await connectedPair();
