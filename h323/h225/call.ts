@@ -82,13 +82,12 @@ class TunnelChannel implements H245Channel {
   private pduHandlers: ((pdu: Uint8Array) => void)[] = [];
   private closeHandlers: ((reason: string) => void)[] = [];
   closedReason: string | undefined;
-  /** The PDUs being delivered came in the peer's ReleaseComplete: no answer can reach it. */
-  peerReleasing = false;
 
-  constructor(private readonly flush: () => void) {}
+  /** `peerReleasing`: the PDUs being delivered came in the peer's ReleaseComplete (no answer can reach it). */
+  constructor(private readonly flush: () => void, private readonly peerReleasing: () => boolean) {}
 
   get canSend(): boolean {
-    return this.closedReason === undefined && !this.peerReleasing;
+    return this.closedReason === undefined && !this.peerReleasing();
   }
 
   send(pdus: Uint8Array[]): void {
@@ -141,7 +140,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   protected readonly timers: CallTimers;
   private timer: { name: string; handle: TimerHandle } | undefined;
   private ended: CallEnd | undefined;
-  /** The peer's ReleaseComplete is being handled: nothing more goes out. */
+  /** The peer's ReleaseComplete is being handled: nothing more goes out (its tunnel's canSend is false). */
   private peerReleaseComplete = false;
   /** 'pending' until the peer's first answer says whether it tunnels (H.323 8.2.1). */
   protected tunnelState: 'off' | 'pending' | 'on';
@@ -159,7 +158,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
     this.callId = hex(o.callIdentifier);
     this.stateValue = o.state;
     this.tunnelState = o.tunnelling;
-    if (o.tunnelling !== 'off') this.tunnel = new TunnelChannel(() => this.flushTunnel());
+    if (o.tunnelling !== 'off') this.tunnel = new TunnelChannel(() => this.flushTunnel(), () => this.peerReleaseComplete);
     this.conn.callId = this.callId;
     this.conn.callIdentifier = this.callIdentifier;
     this.conn.on('message', (m) => this.onMessage(m));
@@ -319,8 +318,6 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
       this.logger.debug('h225 tunnelled H.245 ignored: not tunnelling', { callId: this.callId });
       return;
     }
-    // H.323 8.5: an endSessionCommand inside the peer's ReleaseComplete cannot be answered
-    if (m.q931.type === MessageType.releaseComplete) this.tunnel.peerReleasing = true;
     for (const pdu of pdus) this.tunnel.deliver(pdu);
   }
 
@@ -341,6 +338,7 @@ export abstract class H323Call extends typedEmitter<H323CallEvents>() {
   private onMessage(m: H225Message): void {
     if (this.ended) return;
     const view = m.view;
+    // Q.931 5.3 / H.323 8.5: nothing answers a ReleaseComplete, not even its tunnelled endSessionCommand
     if (m.q931.type === MessageType.releaseComplete) this.peerReleaseComplete = true;
     this.deliverTunnelled(m);
     if (this.ended) return; // the application released the call from a PDU handler
